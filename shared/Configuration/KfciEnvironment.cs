@@ -1,0 +1,48 @@
+namespace Kfci.Configuration;
+
+/// <summary>
+/// The environment variables kfci's functions and command read: the one list that Terraform
+/// (infra/terraform) must set and the infra tests check against. kfci's own settings start with
+/// <c>KFCI_</c>; the rest are the Google conventions the official clients also honour.
+/// </summary>
+public static class KfciEnvironment
+{
+    /// <summary>GCP project that holds the chain's Pub/Sub topics and Firestore database.</summary>
+    public const string Project = "KFCI_PROJECT";
+
+    /// <summary>Firestore database id; <c>(default)</c> when unset.</summary>
+    public const string FirestoreDatabase = "KFCI_FIRESTORE_DATABASE";
+
+    /// <summary>Results bucket (GCS) that Spyglass/TestGrid read, e.g. <c>kubernetes-jenkins</c>.</summary>
+    public const string ResultsBucket = "KFCI_RESULTS_BUCKET";
+
+    /// <summary>Namespace of the test workflows in the test cluster; <c>kubeflow-test-infra</c> when unset.</summary>
+    public const string WorkflowNamespace = "KFCI_WORKFLOW_NAMESPACE";
+
+    /// <summary>Audience expected in Pub/Sub push OIDC tokens; push authentication is off when unset.</summary>
+    public const string PushAudience = "KFCI_PUSH_AUDIENCE";
+
+    /// <summary>Largest accepted request body in bytes (default 10 MiB, Pub/Sub's own message limit).</summary>
+    public const string MaxRequestBytes = "KFCI_MAX_REQUEST_BYTES";
+
+    /// <summary>Topic the Trigger publishes <c>run.submitted</c> to.</summary>
+    public const string RunSubmittedTopic = "KFCI_TOPIC_RUN_SUBMITTED";
+
+    /// <summary>Topic the Watcher publishes <c>run.completed</c> to.</summary>
+    public const string RunCompletedTopic = "KFCI_TOPIC_RUN_COMPLETED";
+
+    /// <summary>Topic the Uploader publishes <c>run.finished</c> to.</summary>
+    public const string RunFinishedTopic = "KFCI_TOPIC_RUN_FINISHED";
+
+    /// <summary>Name of the function a host serves when its project holds more than one (Functions Framework contract).</summary>
+    public const string FunctionTarget = "FUNCTION_TARGET";
+
+    /// <summary>Port the function host listens on (Functions Framework contract; 8080 when unset).</summary>
+    public const string Port = "PORT";
+
+    public const string PubSubEmulatorHost = "PUBSUB_EMULATOR_HOST";
+
+    public const string FirestoreEmulatorHost = "FIRESTORE_EMULATOR_HOST";
+
+    public const string StorageEmulatorHost = "STORAGE_EMULATOR_HOST";
+}
