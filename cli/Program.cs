@@ -1,2 +1,6 @@
-// Placeholder until the CLI lands (issue 2).
-return 0;
+using System.CommandLine;
+using Kfci.Cli.Local;
+
+var root = new RootCommand("kfci: Prow-triggered Argo end-to-end tests on Google Cloud, and the tools on-call people drive them with.");
+root.Subcommands.Add(LocalCommands.Create());
+return await root.Parse(args).InvokeAsync();

@@ -57,20 +57,9 @@ public sealed class Emulator : IAsyncDisposable
         Directory.CreateDirectory(logDirectory);
         var chosenPort = port ?? FreeLoopbackPort();
         var logFile = Path.Combine(logDirectory, $"{kind.ToString().ToLowerInvariant()}-emulator.log");
-        var command = CommandLine(kind, chosenPort);
-        var start = new ProcessStartInfo("setsid")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-        };
-        // sh does the redirection so no pipe ties the emulator to this process.
-        foreach (var arg in new[] { "sh", "-c", $"exec {command} >>'{logFile}' 2>&1 </dev/null" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start the {kind} emulator");
-        var emulator = new Emulator(kind, chosenPort, process.Id, logFile);
+        var (command, arguments) = CommandLine(kind, chosenPort);
+        var processId = DetachedProcess.Start(command, arguments, logFile);
+        var emulator = new Emulator(kind, chosenPort, processId, logFile);
         try
         {
             await emulator.WaitReadyAsync(timeout ?? TimeSpan.FromSeconds(60), cancellationToken);
@@ -123,11 +112,11 @@ public sealed class Emulator : IAsyncDisposable
     public static string SdkRoot() =>
         Environment.GetEnvironmentVariable("CLOUDSDK_ROOT") is { Length: > 0 } root ? root : "/usr/lib/google-cloud-sdk";
 
-    private static string CommandLine(EmulatorKind kind, int port) => kind switch
+    private static (string Command, string[] Arguments) CommandLine(EmulatorKind kind, int port) => kind switch
     {
         // Started directly rather than through 'gcloud emulators', which adds seconds of Python start-up.
-        EmulatorKind.PubSub => $"'{Path.Combine(SdkRoot(), "platform/pubsub-emulator/bin/cloud-pubsub-emulator")}' --host=127.0.0.1 --port={port}",
-        EmulatorKind.Firestore => $"'{Path.Combine(SdkRoot(), "platform/cloud-firestore-emulator/cloud_firestore_emulator")}' start --host=127.0.0.1 --port={port}",
+        EmulatorKind.PubSub => (Path.Combine(SdkRoot(), "platform/pubsub-emulator/bin/cloud-pubsub-emulator"), ["--host=127.0.0.1", $"--port={port}"]),
+        EmulatorKind.Firestore => (Path.Combine(SdkRoot(), "platform/cloud-firestore-emulator/cloud_firestore_emulator"), ["start", "--host=127.0.0.1", $"--port={port}"]),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -155,7 +144,7 @@ public sealed class Emulator : IAsyncDisposable
             await Task.Delay(100, cancellationToken);
         }
 
-        var tail = File.Exists(LogFile) ? string.Join('\n', File.ReadLines(LogFile).TakeLast(5)) : "(no log)";
+        var tail = DetachedProcess.Tail(LogFile);
         throw new InvalidOperationException(
             $"The {Kind} emulator did not become ready on {HostPort} within {timeout.TotalSeconds:0}s. "
             + $"Is the Debian package installed (scripts/setup.sh)? Log {LogFile}: {tail}");
