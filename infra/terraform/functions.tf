@@ -25,20 +25,22 @@ locals {
   }
 
   # What each function consumes (one push subscription per topic) and publishes (publisher grant),
-  # and its own environment on top of function_common_env. Keys of `consumes` are topic names.
+  # and its own environment on top of function_common_env (and cluster_env where uses_cluster).
+  # Keys of `consumes` are topic names.
   functions = {
     trigger = {
       directory       = "functions/Trigger"
       service_account = google_service_account.trigger.email
+      uses_cluster    = true
       consumes = {
         prow-events = google_pubsub_topic.prow_events
       }
       publishes = [google_pubsub_topic.run_submitted]
-      env = merge(local.cluster_env, {
+      env = {
         FUNCTION_TARGET          = "Trigger"
         KFCI_RESULTS_BUCKET      = google_storage_bucket.results.name
         KFCI_TOPIC_RUN_SUBMITTED = google_pubsub_topic.run_submitted.name
-      })
+      }
       secret_env = {
         KFCI_GITHUB_TOKEN = google_secret_manager_secret.github_token.secret_id
       }
@@ -46,42 +48,45 @@ locals {
     watcher = {
       directory       = "functions/Watcher"
       service_account = google_service_account.watcher.email
+      uses_cluster    = true
       consumes = {
         argo-events   = google_pubsub_topic.argo_events
         watcher-ticks = google_pubsub_topic.watcher_ticks
       }
       publishes = [google_pubsub_topic.run_completed]
-      env = merge(local.cluster_env, {
+      env = {
         FUNCTION_TARGET          = "Watcher"
         KFCI_TOPIC_RUN_COMPLETED = google_pubsub_topic.run_completed.name
-      })
+      }
       secret_env = {}
     }
     uploader = {
       directory       = "functions/Uploader"
       service_account = google_service_account.uploader.email
+      uses_cluster    = true
       consumes = {
         run-submitted = google_pubsub_topic.run_submitted
         run-completed = google_pubsub_topic.run_completed
       }
       publishes = [google_pubsub_topic.run_finished]
-      env = merge(local.cluster_env, {
+      env = {
         FUNCTION_TARGET         = "Uploader"
         KFCI_RESULTS_BUCKET     = google_storage_bucket.results.name
         KFCI_TOPIC_RUN_FINISHED = google_pubsub_topic.run_finished.name
-      })
+      }
       secret_env = {}
     }
     janitor = {
       directory       = "functions/Janitor"
       service_account = google_service_account.janitor.email
+      uses_cluster    = true
       consumes = {
         janitor-ticks = google_pubsub_topic.janitor_ticks
       }
       publishes = []
-      env = merge(local.cluster_env, {
+      env = {
         FUNCTION_TARGET = "Janitor"
-      })
+      }
       secret_env = {}
     }
   }
@@ -124,7 +129,7 @@ resource "google_cloud_run_v2_service" "function" {
       }
 
       dynamic "env" {
-        for_each = merge(local.function_common_env, each.value.env)
+        for_each = merge(local.function_common_env, each.value.uses_cluster ? local.cluster_env : {}, each.value.env)
 
         content {
           name  = env.key
