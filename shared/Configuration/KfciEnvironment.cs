@@ -22,6 +22,15 @@ public static class KfciEnvironment
     /// <summary>Audience expected in Pub/Sub push OIDC tokens; push authentication is off when unset.</summary>
     public const string PushAudience = "KFCI_PUSH_AUDIENCE";
 
+    /// <summary>HTTPS address of the test cluster's Kubernetes API server (Cloud deployments; locally a kubeconfig is used).</summary>
+    public const string ClusterEndpoint = "KFCI_CLUSTER_ENDPOINT";
+
+    /// <summary>Base64-encoded PEM certificate of the test cluster's certificate authority, paired with <see cref="ClusterEndpoint"/>.</summary>
+    public const string ClusterCaCertificate = "KFCI_CLUSTER_CA_CERTIFICATE";
+
+    /// <summary>GitHub token the Trigger reads repositories with (Secret Manager mounts it in the cloud); never logged.</summary>
+    public const string GitHubToken = "KFCI_GITHUB_TOKEN";
+
     /// <summary>Largest accepted request body in bytes (default 10 MiB, Pub/Sub's own message limit).</summary>
     public const string MaxRequestBytes = "KFCI_MAX_REQUEST_BYTES";
 

@@ -1,0 +1,65 @@
+resource "google_container_cluster" "testing" {
+  name     = var.cluster_name
+  project  = var.project_id
+  location = var.zone
+
+  # The node pool is managed below so that changing its machine type does not replace the cluster.
+  remove_default_node_pool = true
+  initial_node_count       = 1
+  deletion_protection      = var.deletion_protection
+
+  # Workflow pods get Google credentials through Workload Identity instead of the seed's
+  # downloaded key in the kubeflow-testing-credentials secret.
+  workload_identity_config {
+    workload_pool = "${var.project_id}.svc.id.goog"
+  }
+
+  release_channel {
+    channel = "REGULAR"
+  }
+
+  # Cloud Logging receives the cluster's Kubernetes events, which the log sink turns into
+  # argo-events for the Watcher.
+  logging_config {
+    enable_components = ["SYSTEM_COMPONENTS", "WORKLOADS"]
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_container_node_pool" "workers" {
+  name     = "workers"
+  project  = var.project_id
+  location = var.zone
+  cluster  = google_container_cluster.testing.name
+
+  initial_node_count = var.node_count
+
+  autoscaling {
+    min_node_count = var.node_count
+    max_node_count = var.node_max_count
+  }
+
+  management {
+    auto_repair  = true
+    auto_upgrade = true
+  }
+
+  node_config {
+    machine_type    = var.node_machine_type
+    service_account = google_service_account.nodes.email
+    oauth_scopes    = ["https://www.googleapis.com/auth/cloud-platform"]
+
+    workload_metadata_config {
+      mode = "GKE_METADATA"
+    }
+  }
+}
+
+resource "kubernetes_namespace" "test_infra" {
+  metadata {
+    name = var.workflow_namespace
+  }
+
+  depends_on = [google_container_node_pool.workers]
+}

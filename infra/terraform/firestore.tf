@@ -1,0 +1,66 @@
+resource "google_firestore_database" "kfci" {
+  name        = var.firestore_database
+  project     = var.project_id
+  location_id = var.firestore_location
+  type        = "FIRESTORE_NATIVE"
+
+  delete_protection_state = var.deletion_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
+  deletion_policy         = "DELETE"
+
+  depends_on = [google_project_service.enabled]
+}
+
+# Composite indexes for kfci's queries (single-field indexes are automatic):
+# - runs by state, oldest update first: the Watcher's reconcile tick finds submitted runs that have
+#   not moved for too long (state == "submitted" order by updatedAt).
+# - runs of one job, newest first: `kfci runs --job NAME` and latest-build bookkeeping
+#   (jobName == X order by createdAt desc).
+# - real (not dry-run) sweeps, newest first: the janitor alert and `kfci sweeps`
+#   (dryRun == false order by startedAt desc).
+resource "google_firestore_index" "runs_by_state" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "runs"
+
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "updatedAt"
+    order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "runs_by_job" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "runs"
+
+  fields {
+    field_path = "jobName"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "sweeps_by_start" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "sweeps"
+
+  fields {
+    field_path = "dryRun"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "startedAt"
+    order      = "DESCENDING"
+  }
+}

@@ -1,0 +1,172 @@
+# The four functions, each a .NET 10 ASP.NET Core app from functions/<Name> listening on $PORT.
+#
+# They run as Cloud Run services from container images rather than as Cloud Functions (2nd gen):
+# the Cloud Functions .NET runtimes lag behind .NET releases and build with buildpacks from the
+# Functions Framework package, which kfci does not use; a container runs any .NET version, starts
+# the same way locally and in the cloud, and is what gen2 functions run on anyway. Cloud Build
+# builds the images from the repository (cloudbuild.yaml, build.tf); `image_tag` selects the build.
+
+locals {
+  image_repository = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.functions.repository_id}"
+
+  # Environment every function gets (names from shared/Configuration/KfciEnvironment.cs).
+  function_common_env = {
+    KFCI_PROJECT            = var.project_id
+    KFCI_FIRESTORE_DATABASE = google_firestore_database.kfci.name
+    KFCI_PUSH_AUDIENCE      = var.push_audience
+    KFCI_MAX_REQUEST_BYTES  = "10485760"
+  }
+
+  # The test cluster's API server, for the functions that talk to Kubernetes.
+  cluster_env = {
+    KFCI_WORKFLOW_NAMESPACE     = var.workflow_namespace
+    KFCI_CLUSTER_ENDPOINT       = "https://${google_container_cluster.testing.endpoint}"
+    KFCI_CLUSTER_CA_CERTIFICATE = google_container_cluster.testing.master_auth[0].cluster_ca_certificate
+  }
+
+  # What each function consumes (one push subscription per topic) and publishes (publisher grant),
+  # and its own environment on top of function_common_env (and cluster_env where uses_cluster).
+  # Keys of `consumes` are topic names.
+  functions = {
+    trigger = {
+      directory       = "functions/Trigger"
+      service_account = google_service_account.trigger.email
+      uses_cluster    = true
+      consumes = {
+        prow-events = google_pubsub_topic.prow_events
+      }
+      publishes = [google_pubsub_topic.run_submitted]
+      env = {
+        FUNCTION_TARGET          = "Trigger"
+        KFCI_RESULTS_BUCKET      = google_storage_bucket.results.name
+        KFCI_TOPIC_RUN_SUBMITTED = google_pubsub_topic.run_submitted.name
+      }
+      secret_env = {
+        KFCI_GITHUB_TOKEN = google_secret_manager_secret.github_token.secret_id
+      }
+    }
+    watcher = {
+      directory       = "functions/Watcher"
+      service_account = google_service_account.watcher.email
+      uses_cluster    = true
+      consumes = {
+        argo-events   = google_pubsub_topic.argo_events
+        watcher-ticks = google_pubsub_topic.watcher_ticks
+      }
+      publishes = [google_pubsub_topic.run_completed]
+      env = {
+        FUNCTION_TARGET          = "Watcher"
+        KFCI_TOPIC_RUN_COMPLETED = google_pubsub_topic.run_completed.name
+      }
+      secret_env = {}
+    }
+    uploader = {
+      directory       = "functions/Uploader"
+      service_account = google_service_account.uploader.email
+      uses_cluster    = true
+      consumes = {
+        run-submitted = google_pubsub_topic.run_submitted
+        run-completed = google_pubsub_topic.run_completed
+      }
+      publishes = [google_pubsub_topic.run_finished]
+      env = {
+        FUNCTION_TARGET         = "Uploader"
+        KFCI_RESULTS_BUCKET     = google_storage_bucket.results.name
+        KFCI_TOPIC_RUN_FINISHED = google_pubsub_topic.run_finished.name
+      }
+      secret_env = {}
+    }
+    janitor = {
+      directory       = "functions/Janitor"
+      service_account = google_service_account.janitor.email
+      uses_cluster    = true
+      consumes = {
+        janitor-ticks = google_pubsub_topic.janitor_ticks
+      }
+      publishes = []
+      env = {
+        FUNCTION_TARGET = "Janitor"
+      }
+      secret_env = {}
+    }
+  }
+}
+
+resource "google_cloud_run_v2_service" "function" {
+  for_each = local.functions
+
+  name                = "kfci-${each.key}"
+  project             = var.project_id
+  location            = var.region
+  ingress             = var.function_ingress
+  custom_audiences    = [var.push_audience]
+  deletion_protection = false
+
+  template {
+    service_account                  = each.value.service_account
+    timeout                          = "${var.ack_deadline_seconds}s"
+    max_instance_request_concurrency = 40
+
+    scaling {
+      min_instance_count = 0
+      max_instance_count = var.function_max_instances
+    }
+
+    containers {
+      image = "${local.image_repository}/${each.key}:${var.image_tag}"
+
+      # Cloud Run sets PORT itself (8080); the host listens on it.
+      ports {
+        container_port = 8080
+      }
+
+      resources {
+        limits = {
+          cpu    = "1"
+          memory = "512Mi"
+        }
+        cpu_idle = true
+      }
+
+      dynamic "env" {
+        for_each = merge(local.function_common_env, each.value.uses_cluster ? local.cluster_env : {}, each.value.env)
+
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+
+      dynamic "env" {
+        for_each = each.value.secret_env
+
+        content {
+          name = env.key
+
+          value_source {
+            secret_key_ref {
+              secret  = env.value
+              version = "latest"
+            }
+          }
+        }
+      }
+    }
+  }
+
+  depends_on = [
+    google_project_service.enabled,
+    google_secret_manager_secret_iam_member.trigger_github_token,
+  ]
+}
+
+# Only Pub/Sub's push identity may invoke the functions: no allUsers, no other caller.
+resource "google_cloud_run_v2_service_iam_member" "pubsub_invoker" {
+  for_each = google_cloud_run_v2_service.function
+
+  project  = var.project_id
+  location = each.value.location
+  name     = each.value.name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.pubsub_invoker.email}"
+}

@@ -1,0 +1,332 @@
+variable "project_id" {
+  type        = string
+  description = "GCP project that holds the test cluster, the chain (Pub/Sub, functions, Firestore) and the results bucket."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a GCP project id: 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "region" {
+  type        = string
+  description = "Region of the functions, Artifact Registry, Firestore-adjacent resources and Cloud Scheduler jobs."
+  default     = "us-east1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
+    error_message = "region must look like us-east1."
+  }
+}
+
+variable "zone" {
+  type        = string
+  description = "Zone of the test cluster and the Filestore instance (the seed used us-east1-d)."
+  default     = "us-east1-d"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]-[a-z]$", var.zone))
+    error_message = "zone must look like us-east1-d."
+  }
+}
+
+variable "labels" {
+  type        = map(string)
+  description = "Labels added to every Google resource that supports them."
+  default     = { app = "kfci" }
+}
+
+variable "cluster_name" {
+  type        = string
+  description = "Name of the GKE cluster the test workflows run in."
+  default     = "kubeflow-testing"
+}
+
+variable "node_machine_type" {
+  type        = string
+  description = "Machine type of the test cluster's node pool."
+  default     = "n1-standard-8"
+}
+
+variable "node_count" {
+  type        = number
+  description = "Minimum number of nodes in the test cluster's node pool."
+  default     = 2
+
+  validation {
+    condition     = var.node_count >= 1
+    error_message = "node_count must be at least 1."
+  }
+}
+
+variable "node_max_count" {
+  type        = number
+  description = "Maximum number of nodes the node pool autoscales to."
+  default     = 10
+
+  validation {
+    condition     = var.node_max_count >= var.node_count
+    error_message = "node_max_count must not be smaller than node_count."
+  }
+}
+
+variable "deletion_protection" {
+  type        = bool
+  description = "Protect the cluster, the Firestore database and the results bucket from `terraform destroy`. Turn off before teardown."
+  default     = true
+}
+
+variable "workflow_namespace" {
+  type        = string
+  description = "Kubernetes namespace the test workflows run in."
+  default     = "kubeflow-test-infra"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.workflow_namespace))
+    error_message = "workflow_namespace must be a valid Kubernetes namespace name."
+  }
+}
+
+variable "argo_chart_version" {
+  type        = string
+  description = "Version of the argo-workflows Helm chart (argoproj/argo-helm). Pinned: the Watcher relies on workflow events, which need Argo Workflows 3.6 or later."
+  default     = "0.45.4"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.argo_chart_version))
+    error_message = "argo_chart_version must be an exact version such as 0.45.4, never a range."
+  }
+}
+
+variable "expose_argo_ui" {
+  type        = bool
+  description = "Reserve the global address argo-ui and expose the Argo UI through an Ingress on it (the seed did for testing, not for releases)."
+  default     = false
+}
+
+variable "argo_ui_host" {
+  type        = string
+  description = "DNS name of the Argo UI when it is exposed; its A record must point at the argo-ui address (a manual step)."
+  default     = ""
+
+  validation {
+    condition     = var.argo_ui_host == "" || can(regex("^([a-z0-9-]+\\.)+[a-z]{2,}$", var.argo_ui_host))
+    error_message = "argo_ui_host must be empty or a DNS name such as argo.ci.example.org."
+  }
+}
+
+variable "nfs_capacity_gb" {
+  type        = number
+  description = "Size of the Filestore share the workflows use as /mnt/test-data-volume."
+  default     = 1024
+
+  validation {
+    condition     = var.nfs_capacity_gb >= 1024
+    error_message = "nfs_capacity_gb must be at least 1024 (the smallest BASIC_HDD Filestore instance)."
+  }
+}
+
+variable "test_worker_image" {
+  type        = string
+  description = "Image of the debug worker that mounts the shared NFS volume (the seed's test-worker image)."
+  default     = "gcr.io/kubeflow-ci/test-worker:latest"
+}
+
+variable "image_tag" {
+  type        = string
+  description = "Tag of the function images in Artifact Registry, built by Cloud Build from the repository (see README.md)."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be a valid Docker tag and not 'latest', so that every apply deploys a known build."
+  }
+}
+
+variable "function_ingress" {
+  type        = string
+  description = "Ingress of the function services. Pub/Sub push from the same project counts as internal traffic."
+  default     = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+
+  validation {
+    condition     = contains(["INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_ALL"], var.function_ingress)
+    error_message = "function_ingress must be INGRESS_TRAFFIC_INTERNAL_ONLY or INGRESS_TRAFFIC_ALL."
+  }
+}
+
+variable "function_max_instances" {
+  type        = number
+  description = "Upper bound of instances per function, which also bounds the load on GitHub and the cluster API."
+  default     = 10
+
+  validation {
+    condition     = var.function_max_instances >= 1 && var.function_max_instances <= 100
+    error_message = "function_max_instances must be between 1 and 100."
+  }
+}
+
+variable "push_audience" {
+  type        = string
+  description = "Audience of the OIDC tokens Pub/Sub puts on push requests; the functions verify it (KFCI_PUSH_AUDIENCE)."
+  default     = "kfci-push"
+
+  validation {
+    condition     = length(var.push_audience) > 0
+    error_message = "push_audience must not be empty: it is how the functions recognise Pub/Sub's push requests."
+  }
+}
+
+variable "max_delivery_attempts" {
+  type        = number
+  description = "Deliveries of one message before Pub/Sub moves it to the dead-letter topic."
+  default     = 10
+
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "max_delivery_attempts must be between 5 and 100 (Pub/Sub's limits)."
+  }
+}
+
+variable "ack_deadline_seconds" {
+  type        = number
+  description = "How long a function may take to answer a push request before Pub/Sub redelivers."
+  default     = 300
+
+  validation {
+    condition     = var.ack_deadline_seconds >= 10 && var.ack_deadline_seconds <= 600
+    error_message = "ack_deadline_seconds must be between 10 and 600."
+  }
+}
+
+variable "retry_minimum_backoff" {
+  type        = string
+  description = "Shortest delay before Pub/Sub redelivers a message a function failed, e.g. 10s."
+  default     = "10s"
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.retry_minimum_backoff))
+    error_message = "retry_minimum_backoff must be a duration in seconds such as 10s."
+  }
+}
+
+variable "retry_maximum_backoff" {
+  type        = string
+  description = "Longest delay before Pub/Sub redelivers a message a function failed, at most 600s."
+  default     = "600s"
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.retry_maximum_backoff)) && tonumber(trimsuffix(var.retry_maximum_backoff, "s")) <= 600
+    error_message = "retry_maximum_backoff must be a duration in seconds no longer than 600s."
+  }
+}
+
+variable "crier_service_account" {
+  type        = string
+  description = "Email of the service account Prow's crier publishes with; granted roles/pubsub.publisher on prow-events. Empty to grant it by hand."
+  default     = ""
+
+  validation {
+    condition     = var.crier_service_account == "" || can(regex("^[a-z0-9-]+@[a-z0-9.-]+\\.iam\\.gserviceaccount\\.com$", var.crier_service_account))
+    error_message = "crier_service_account must be empty or a service account email."
+  }
+}
+
+variable "firestore_location" {
+  type        = string
+  description = "Location of the Firestore database (a region or multi-region such as nam5). It cannot be changed later."
+  default     = "nam5"
+}
+
+variable "firestore_database" {
+  type        = string
+  description = "Firestore database id the functions use (KFCI_FIRESTORE_DATABASE)."
+  default     = "(default)"
+
+  validation {
+    condition     = var.firestore_database == "(default)" || can(regex("^[a-z][a-z0-9-]{2,62}$", var.firestore_database))
+    error_message = "firestore_database must be (default) or a database id of 4-63 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "results_bucket_name" {
+  type        = string
+  description = "Name of the bucket the Uploader writes Prow's results layout to (the seed used kubernetes-jenkins)."
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$", var.results_bucket_name))
+    error_message = "results_bucket_name must be a valid bucket name."
+  }
+}
+
+variable "results_public" {
+  type        = bool
+  description = "Let anyone read the results bucket, as Kubeflow's were for Gubernator. Off unless set."
+  default     = false
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Age in days after which results under logs/ and pr-logs/ are deleted."
+  default     = 365
+
+  validation {
+    condition     = var.log_retention_days >= 30
+    error_message = "log_retention_days must be at least 30: TestGrid and Spyglass link to recent results."
+  }
+}
+
+variable "artifacts_retention_days" {
+  type        = number
+  description = "Age in days after which Argo's archived artifacts and logs are deleted."
+  default     = 30
+
+  validation {
+    condition     = var.artifacts_retention_days >= 1
+    error_message = "artifacts_retention_days must be at least 1."
+  }
+}
+
+variable "scheduler_time_zone" {
+  type        = string
+  description = "Time zone of the Cloud Scheduler jobs."
+  default     = "Etc/UTC"
+}
+
+variable "janitor_schedule" {
+  type        = string
+  description = "Cron schedule of the janitor sweep."
+  default     = "0 */2 * * *"
+}
+
+variable "watcher_schedule" {
+  type        = string
+  description = "Cron schedule of the Watcher's reconcile tick, the safety net for lost Kubernetes events."
+  default     = "* * * * *"
+}
+
+variable "github_repository" {
+  type        = string
+  description = "owner/name of the kfci repository on GitHub; when set, a Cloud Build trigger rebuilds the function images on every push to main. The repository must be connected to Cloud Build by hand first."
+  default     = ""
+
+  validation {
+    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$", var.github_repository))
+    error_message = "github_repository must be empty or owner/name."
+  }
+}
+
+variable "alert_notification_channels" {
+  type        = list(string)
+  description = "Monitoring notification channel ids (projects/.../notificationChannels/...) the alerts go to."
+  default     = []
+}
+
+variable "function_error_ratio_threshold" {
+  type        = number
+  description = "Share of a function's requests answered with 5xx over 10 minutes above which an alert opens."
+  default     = 0.1
+
+  validation {
+    condition     = var.function_error_ratio_threshold > 0 && var.function_error_ratio_threshold < 1
+    error_message = "function_error_ratio_threshold must be between 0 and 1."
+  }
+}
