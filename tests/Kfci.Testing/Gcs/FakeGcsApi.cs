@@ -14,7 +14,7 @@ namespace Kfci.Testing.Gcs;
 /// request target, because object names travel percent-encoded in one path segment (<c>a%2Fb</c>) and
 /// must not be confused with path structure.
 /// </summary>
-internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context)
+internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, int maxPageSize)
 {
     private const int ChunkGranularity = 256 * 1024;
 
@@ -93,7 +93,7 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context)
 
     private async Task ListAsync(string bucket)
     {
-        var maxResults = (int)Math.Clamp(QueryInt64("maxResults") ?? 1000, 1, 1000);
+        var maxResults = (int)Math.Clamp(QueryInt64("maxResults") ?? maxPageSize, 1, maxPageSize);
         var (items, prefixes, next) = backend.List(bucket, Query("prefix") ?? string.Empty, Query("delimiter"), maxResults, Query("pageToken"));
         var json = new JsonObject { ["kind"] = "storage#objects" };
         if (next is not null)

@@ -37,6 +37,9 @@ public sealed class FakeGcsServer : IAsyncDisposable
 
     public FaultQueue Faults { get; } = new();
 
+    /// <summary>Largest page a listing returns (GCS: 1000); lower it to make tests cross page boundaries.</summary>
+    public int MaxPageSize { get; set; } = 1000;
+
     /// <summary>Every request answered so far, in order of completion.</summary>
     public IReadOnlyList<RecordedRequest> Requests
     {
@@ -105,7 +108,7 @@ public sealed class FakeGcsServer : IAsyncDisposable
                 return;
             }
 
-            await new FakeGcsApi(_backend, context).HandleAsync();
+            await new FakeGcsApi(_backend, context, MaxPageSize).HandleAsync();
             status = context.Response.StatusCode;
         }
         catch (GcsError e)
