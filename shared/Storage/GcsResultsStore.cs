@@ -42,6 +42,8 @@ public sealed class GcsResultsStore : IResultsStore
 {
     public const string ProductionBase = "https://storage.googleapis.com/";
 
+    private const int MaxSessionRestarts = 2;
+
     private readonly RestClient _client;
     private readonly GcsUploadOptions _upload;
     private readonly ILogger _logger;
@@ -263,17 +265,23 @@ public sealed class GcsResultsStore : IResultsStore
             {
                 return await upload.RunAsync(count, cancellationToken);
             }
-            catch (ApiException e) when (e.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone && origin >= 0 && restarts < 2)
+            catch (ApiException e) when (e.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
             {
+                if (origin < 0)
+                {
+                    throw new IOException(
+                        $"Upload of {Describe(path)} failed: the resumable session was lost ({(int)e.Status}) and the source stream cannot be rewound to start again.", e);
+                }
+
+                if (restarts == MaxSessionRestarts)
+                {
+                    throw new IOException($"Upload of {Describe(path)} failed: the resumable session was lost {restarts + 1} times.", e);
+                }
+
                 // The session expired or lost bytes we no longer hold; a seekable stream can simply start over.
                 _logger.LogWarning("Upload session for {Object} was lost ({Status}); restarting from the beginning", Describe(path), (int)e.Status);
                 content.Position = origin;
                 count = await FillAsync(content, buffer, 0, _upload.ChunkSize, cancellationToken);
-            }
-            catch (ApiException e) when (e.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
-            {
-                throw new IOException(
-                    $"Upload of {Describe(path)} failed: the resumable session was lost ({(int)e.Status}) and the source stream cannot be rewound to start again.", e);
             }
         }
     }

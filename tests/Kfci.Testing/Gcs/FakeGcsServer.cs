@@ -102,9 +102,9 @@ public sealed class FakeGcsServer : IAsyncDisposable
         var status = -1;
         try
         {
-            if (await ApplyFaultAsync(context))
+            if (await ApplyFaultAsync(context) is { } answered)
             {
-                status = context.Response.StatusCode;
+                status = answered;
                 return;
             }
 
@@ -127,12 +127,12 @@ public sealed class FakeGcsServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Applies the first matching fault; true when it answered (or dropped) the request itself.</summary>
-    private async Task<bool> ApplyFaultAsync(HttpContext context)
+    /// <summary>Applies the first matching fault; the status it answered with (-1: dropped), or null to handle the request normally.</summary>
+    private async Task<int?> ApplyFaultAsync(HttpContext context)
     {
         if (Faults.Take(context.Request) is not { } fault)
         {
-            return false;
+            return null;
         }
 
         if (fault.Delay > TimeSpan.Zero)
@@ -146,12 +146,12 @@ public sealed class FakeGcsServer : IAsyncDisposable
             var buffer = new byte[64 * 1024];
             _ = await context.Request.Body.ReadAsync(buffer, context.RequestAborted);
             context.Abort();
-            return true;
+            return -1;
         }
 
         if (fault.Status is not { } status)
         {
-            return false;
+            return null;
         }
 
         if (fault.RetryAfter is { } after)
@@ -160,7 +160,7 @@ public sealed class FakeGcsServer : IAsyncDisposable
         }
 
         await WriteErrorAsync(context, new GcsError(status, status == 429 ? "rateLimitExceeded" : "backendError", $"Injected fault: {status}."));
-        return true;
+        return status;
     }
 
     internal static async Task WriteErrorAsync(HttpContext context, GcsError error)
