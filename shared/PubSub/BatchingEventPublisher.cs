@@ -155,71 +155,66 @@ public sealed partial class BatchingEventPublisher : IEventPublisher, IAsyncDisp
 
     private async Task<bool> SendAfterAsync(Task<bool> previous, Lane lane, List<PendingMessage> batch)
     {
-        try
+        Exception? failure;
+        IReadOnlyList<string>? ids = null;
+        if (await previous.ConfigureAwait(false))
         {
-            if (!await previous.ConfigureAwait(false))
-            {
-                Exception failure;
-                lock (_gate)
-                {
-                    failure = OrderingKeyFailed(lane, lane.Failure!);
-                }
-
-                Fail(batch, failure);
-                return false;
-            }
-
-            return await PublishAsync(lane, batch).ConfigureAwait(false);
+            (ids, failure) = await PublishAsync(lane, batch).ConfigureAwait(false);
         }
-        finally
+        else
         {
             lock (_gate)
             {
-                lane.InFlight--;
-                if (lane.InFlight == 0 && lane.Open is null)
-                {
-                    // Drained: forget the lane, which also lifts a failed ordering key's pause.
-                    _lanes.Remove((lane.TopicId, lane.OrderingKey));
-                }
+                failure = OrderingKeyFailed(lane, lane.Failure!);
             }
         }
+
+        // The lane is settled before any caller learns the outcome, so a caller that saw its ordered publish
+        // fail and publishes again finds the key's queue drained rather than still paused.
+        lock (_gate)
+        {
+            if (failure is not null && lane.OrderingKey is not null)
+            {
+                lane.Failure ??= failure;
+            }
+
+            lane.InFlight--;
+            if (lane.InFlight == 0 && lane.Open is null)
+            {
+                // Drained: forget the lane, which also lifts a failed ordering key's pause.
+                _lanes.Remove((lane.TopicId, lane.OrderingKey));
+            }
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (ids is null)
+            {
+                batch[i].Completion.TrySetException(failure!);
+            }
+            else
+            {
+                batch[i].Completion.TrySetResult(ids[i]);
+            }
+        }
+
+        return failure is null;
     }
 
-    private async Task<bool> PublishAsync(Lane lane, List<PendingMessage> batch)
+    private async Task<(IReadOnlyList<string>? Ids, Exception? Failure)> PublishAsync(Lane lane, List<PendingMessage> batch)
     {
         try
         {
             // Not the callers' tokens: a batch is shared, and one caller giving up must not cancel the others' messages.
             var ids = await _client.PublishAsync(lane.TopicId, [.. batch.Select(p => p.Message)], CancellationToken.None).ConfigureAwait(false);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                batch[i].Completion.TrySetResult(ids[i]);
-            }
-
             LogPublished(batch.Count, lane.TopicId);
-            return true;
+            return (ids, null);
         }
         catch (Exception e)
         {
+            // Every failure belongs to the callers, whose tasks carry it; nothing may escape this background send.
             LogPublishFailed(e, batch.Count, lane.TopicId, lane.OrderingKey);
-            if (lane.OrderingKey is not null)
-            {
-                lock (_gate)
-                {
-                    lane.Failure ??= e;
-                }
-            }
-
-            Fail(batch, e);
-            return false;
-        }
-    }
-
-    private static void Fail(List<PendingMessage> batch, Exception failure)
-    {
-        foreach (var pending in batch)
-        {
-            pending.Completion.TrySetException(failure);
+            return (null, e);
         }
     }
 
