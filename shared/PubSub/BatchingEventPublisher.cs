@@ -40,6 +40,18 @@ public sealed partial class BatchingEventPublisher : IEventPublisher, IAsyncDisp
         _time = timeProvider ?? TimeProvider.System;
     }
 
+    /// <summary>Topic/ordering-key queues currently held: each is dropped once its messages are sent.</summary>
+    internal int LaneCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lanes.Count;
+            }
+        }
+    }
+
     public Task<string> PublishAsync(string topicId, OutgoingMessage message, CancellationToken cancellationToken = default)
     {
         PubSubNames.ValidateId(topicId, nameof(topicId));

@@ -23,6 +23,7 @@ public sealed class BatchingEventPublisherTests(EmulatorFixture emulators, ITest
         var ids = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => publisher.PublishAsync(topic, Message($"m{i}"))));
 
         Assert.Equal(500, ids.Distinct().Count());
+        output.WriteLine($"500 concurrent publishes: {counter.Count} publish requests");
         Assert.InRange(counter.Count, 5, 50);
         var received = await PubSubTestKit.PullAsync(client, subscription, 500);
         Assert.Equal(500, received.Count);
@@ -80,7 +81,7 @@ public sealed class BatchingEventPublisherTests(EmulatorFixture emulators, ITest
     [Fact]
     public async Task PublishAsync_OrderedBatchFails_LaterMessagesOfTheKeyFailButOtherKeysPublish()
     {
-        var faults = new FailFirstPublish();
+        var faults = new FailFirstPublish(HttpStatusCode.BadRequest);
         var client = PubSubTestKit.NewClient(emulators, faults, RetryOptions.None);
         var (topic, subscription) = await PubSubTestKit.NewTopicWithSubscriptionAsync(client, ordered: true);
         await using var publisher = new BatchingEventPublisher(client, new PublisherBatchOptions { MaxMessages = 1 });
@@ -96,6 +97,32 @@ public sealed class BatchingEventPublisherTests(EmulatorFixture emulators, ITest
         await publisher.PublishAsync(topic, Message("x", "run-b"));
         var received = await PubSubTestKit.PullAsync(client, subscription, 2);
         Assert.Equal(["3", "x"], received.Select(m => Encoding.UTF8.GetString(m.Data.Span)).Order());
+    }
+
+    [Fact]
+    public async Task PublishAsync_TransientServiceError_IsRetriedAndPublishedOnce()
+    {
+        var faults = new FailFirstPublish(HttpStatusCode.ServiceUnavailable);
+        var client = PubSubTestKit.NewClient(emulators, faults, RetryOptions.Default with { BaseDelay = TimeSpan.FromMilliseconds(10) });
+        var (topic, subscription) = await PubSubTestKit.NewTopicWithSubscriptionAsync(client);
+        await using var publisher = new BatchingEventPublisher(client);
+
+        var id = await publisher.PublishAsync(topic, Message("after a 503"));
+
+        Assert.Equal(2, faults.Publishes);
+        Assert.Equal(id, Assert.Single(await PubSubTestKit.PullAsync(client, subscription, 1)).MessageId);
+    }
+
+    [Fact]
+    public async Task PublishAsync_ManyOrderingKeys_ForgetsEachKeyOnceDrained()
+    {
+        var client = PubSubTestKit.NewClient(emulators);
+        var (topic, _) = await PubSubTestKit.NewTopicWithSubscriptionAsync(client, ordered: true);
+        await using var publisher = new BatchingEventPublisher(client);
+
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => publisher.PublishAsync(topic, Message("x", $"run-{i}"))));
+
+        Assert.Equal(0, publisher.LaneCount);
     }
 
     [Fact]
@@ -142,25 +169,32 @@ public sealed class BatchingEventPublisherTests(EmulatorFixture emulators, ITest
         var messages = Enumerable.Range(0, 1000).Select(i => Message($"message {i}")).ToList();
         await client.PublishAsync("throughput", [Message("warm-up")]);
 
+        // Sequential single publishes run at the emulator's per-request latency (~10 ms); 100 of them tell the
+        // rate without spending ten seconds of the suite on 1,000.
         var sequential = await MeasureAsync(async () =>
         {
-            foreach (var message in messages)
+            foreach (var message in messages.Take(100))
             {
                 await client.PublishAsync("throughput", [message]);
             }
         });
+        string[] unbatchedIds = [];
         var concurrentUnbatched = await MeasureAsync(async () =>
         {
             await using var publisher = new BatchingEventPublisher(client, PublisherBatchOptions.Unbatched);
-            await Task.WhenAll(messages.Select(m => publisher.PublishAsync("throughput", m)));
+            unbatchedIds = await Task.WhenAll(messages.Select(m => publisher.PublishAsync("throughput", m)));
         });
+        string[] batchedIds = [];
         var batched = await MeasureAsync(async () =>
         {
             await using var publisher = new BatchingEventPublisher(client);
-            await Task.WhenAll(messages.Select(m => publisher.PublishAsync("throughput", m)));
+            batchedIds = await Task.WhenAll(messages.Select(m => publisher.PublishAsync("throughput", m)));
         });
 
-        output.WriteLine($"1000 messages: one request each, sequential {Rate(sequential)}; one request each, concurrent {Rate(concurrentUnbatched)}; batched {Rate(batched)}");
+        output.WriteLine($"one request each, sequential: 100 messages in {Rate(sequential, 100)}");
+        output.WriteLine($"one request each, 1000 concurrent callers: {Rate(concurrentUnbatched, 1000)}");
+        output.WriteLine($"batched, 1000 concurrent callers: {Rate(batched, 1000)}");
+        Assert.Equal(2000, unbatchedIds.Concat(batchedIds).Distinct().Count());
     }
 
     private static OutgoingMessage Message(string body, string? orderingKey = null) =>
@@ -173,20 +207,22 @@ public sealed class BatchingEventPublisherTests(EmulatorFixture emulators, ITest
         return clock.Elapsed;
     }
 
-    private static string Rate(TimeSpan elapsed) =>
-        string.Create(CultureInfo.InvariantCulture, $"{elapsed.TotalMilliseconds:0} ms ({1000 / elapsed.TotalSeconds:0} msg/s)");
+    private static string Rate(TimeSpan elapsed, int messages) =>
+        string.Create(CultureInfo.InvariantCulture, $"{elapsed.TotalMilliseconds:0} ms ({messages / elapsed.TotalSeconds:0} msg/s)");
 
-    /// <summary>Answers the first publish with a 400, as the service does for a message it refuses.</summary>
-    private sealed class FailFirstPublish : DelegatingHandler
+    /// <summary>Answers the first publish with <paramref name="status"/> in the service's error shape; counts publishes.</summary>
+    private sealed class FailFirstPublish(HttpStatusCode status) : DelegatingHandler
     {
         private int _publishes;
 
+        public int Publishes => Volatile.Read(ref _publishes);
+
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
             request.RequestUri!.AbsolutePath.EndsWith(":publish", StringComparison.Ordinal) && Interlocked.Increment(ref _publishes) == 1
-                ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.BadRequest)
+                ? Task.FromResult(new HttpResponseMessage(status)
                 {
                     RequestMessage = request,
-                    Content = new StringContent("""{"error":{"code":400,"message":"refused","status":"INVALID_ARGUMENT"}}"""),
+                    Content = new StringContent($$$"""{"error":{"code":{{{(int)status}}},"message":"injected","status":"{{{status}}}"}}"""),
                 })
                 : base.SendAsync(request, cancellationToken);
     }
