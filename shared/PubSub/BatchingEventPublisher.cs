@@ -103,7 +103,7 @@ public sealed partial class BatchingEventPublisher : IEventPublisher, IAsyncDisp
             return;
         }
 
-        if (lane.Open is { } full && (full.Count >= _options.MaxMessages || lane.OpenBytes + pending.Size > _options.MaxBytes))
+        if (lane.Open is { } open && (open.Count >= _options.MaxMessages || lane.OpenBytes + pending.Size > _options.MaxBytes))
         {
             Send(lane);
         }

@@ -75,7 +75,13 @@ internal static class PubSubJson
             var pushJson = new JsonObject { ["pushEndpoint"] = push.Endpoint.AbsoluteUri };
             if (push.OidcToken is { } oidc)
             {
-                pushJson["oidcToken"] = new JsonObject { ["serviceAccountEmail"] = oidc.ServiceAccountEmail, ["audience"] = oidc.Audience };
+                var token = new JsonObject { ["serviceAccountEmail"] = oidc.ServiceAccountEmail };
+                if (oidc.Audience is { } audience)
+                {
+                    token["audience"] = audience;
+                }
+
+                pushJson["oidcToken"] = token;
             }
 
             json["pushConfig"] = pushJson;

@@ -58,4 +58,24 @@ public sealed class PubSubJsonTests
     {
         Assert.Throws<ArgumentException>(() => new OutgoingMessage(ReadOnlyMemory<byte>.Empty));
     }
+
+    [Fact]
+    public void Subscription_OidcTokenWithoutAudience_OmitsTheField()
+    {
+        var config = new SubscriptionConfig
+        {
+            Id = "pushed",
+            TopicId = "run-finished",
+            Push = new PushConfig(new Uri("https://example.test/push"), new PushOidcToken("pusher@p.iam.gserviceaccount.com")),
+        };
+
+        var json = PubSubJson.Subscription("kfci-prod", config);
+
+        Assert.Equal(
+            """{"topic":"projects/kfci-prod/topics/run-finished","pushConfig":{"pushEndpoint":"https://example.test/push","oidcToken":{"serviceAccountEmail":"pusher@p.iam.gserviceaccount.com"}}}""",
+            json.ToJsonString());
+        var answer = json.DeepClone().AsObject();
+        answer["name"] = "projects/kfci-prod/subscriptions/pushed";
+        Assert.Equal(config, PubSubJson.Subscription(answer));
+    }
 }
