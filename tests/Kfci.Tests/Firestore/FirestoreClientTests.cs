@@ -1,6 +1,5 @@
 using System.Net;
 using Kfci.Firestore;
-using Kfci.Http;
 using Kfci.Testing;
 
 namespace Kfci.Tests.Firestore;
@@ -8,12 +7,7 @@ namespace Kfci.Tests.Firestore;
 [Collection(EmulatorCollection.Name)]
 public sealed class FirestoreClientTests(EmulatorFixture emulators)
 {
-    private static readonly RetryOptions s_fast = new() { BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) };
-
-    private readonly FirestoreClient _client = FirestoreClient.Create(
-        EmulatorFixture.NewProjectId("fs"),
-        retry: s_fast,
-        getEnv: name => name == "FIRESTORE_EMULATOR_HOST" ? emulators.Firestore.HostPort : null);
+    private readonly FirestoreClient _client = EmulatorFirestore.NewClient(emulators, "fs");
 
     [Fact]
     public async Task SetAndGet_EveryValueType_RoundTrips()

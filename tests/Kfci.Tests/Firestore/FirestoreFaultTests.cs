@@ -9,8 +9,6 @@ namespace Kfci.Tests.Firestore;
 [Collection(EmulatorCollection.Name)]
 public sealed class FirestoreFaultTests
 {
-    private static readonly RetryOptions s_fast = new() { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(20) };
-
     private readonly FaultInjector _faults = new() { InnerHandler = HttpClients.CreateHandler() };
     private readonly FirestoreClient _client;
 
@@ -18,7 +16,7 @@ public sealed class FirestoreFaultTests
     {
         ArgumentNullException.ThrowIfNull(emulators);
         var http = new HttpClient(_faults) { BaseAddress = emulators.Firestore.BaseAddress };
-        _client = new FirestoreClient(new RestClient(http, new RetryPolicy(s_fast)), EmulatorFixture.NewProjectId("ft"));
+        _client = new FirestoreClient(new RestClient(http, new RetryPolicy(EmulatorFirestore.FastRetry)), EmulatorFixture.NewProjectId("ft"));
     }
 
     [Fact]

@@ -14,12 +14,7 @@ namespace Kfci.Tests.Firestore;
 [Collection(EmulatorCollection.Name)]
 public sealed class FirestoreTransactionTests(EmulatorFixture emulators)
 {
-    private static readonly RetryOptions s_fast = new() { BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) };
-
-    private readonly FirestoreClient _client = FirestoreClient.Create(
-        EmulatorFixture.NewProjectId("tx"),
-        retry: s_fast,
-        getEnv: name => name == "FIRESTORE_EMULATOR_HOST" ? emulators.Firestore.HostPort : null);
+    private readonly FirestoreClient _client = EmulatorFirestore.NewClient(emulators, "tx");
 
     [Fact]
     public async Task RunTransactionAsync_TwoWritersReadBeforeEitherCommits_OneRetriesAndBothIncrementsLand()
