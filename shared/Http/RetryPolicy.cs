@@ -36,7 +36,13 @@ public sealed class RetryPolicy
 {
     private readonly ResiliencePipeline _pipeline;
 
-    public RetryPolicy(RetryOptions options, TimeProvider? timeProvider = null)
+    /// <param name="options">Attempts, backoff and timeouts.</param>
+    /// <param name="timeProvider">Clock for delays and timeouts; the system clock when null.</param>
+    /// <param name="retryOn">
+    /// Which failures to retry instead of the transient ones, for callers whose unit of retry is larger than
+    /// one HTTP call (e.g. a Firestore transaction retried on <c>ABORTED</c>); null means <see cref="Transience"/>.
+    /// </param>
+    public RetryPolicy(RetryOptions options, TimeProvider? timeProvider = null, Func<Exception, bool>? retryOn = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
@@ -53,7 +59,8 @@ public sealed class RetryPolicy
                 MaxDelay = options.MaxDelay,
                 ShouldHandle = args => ValueTask.FromResult(
                     args.Outcome.Exception is { } e
-                    && (e is TimeoutRejectedException || Transience.IsTransient(e, args.Context.CancellationToken))),
+                    && (retryOn?.Invoke(e)
+                        ?? (e is TimeoutRejectedException || Transience.IsTransient(e, args.Context.CancellationToken)))),
                 DelayGenerator = args => ValueTask.FromResult(ServerRequestedDelay(args.Outcome.Exception)),
             });
         }
