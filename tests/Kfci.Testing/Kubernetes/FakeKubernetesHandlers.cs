@@ -139,7 +139,7 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
         }
 
         var details = FakeStatusException.Details(resource, name);
-        details["uid"] = deleted.Node["metadata"]?["uid"]?.DeepClone();
+        details["uid"] = JsonNode.Parse(deleted.Json)?["metadata"]?["uid"]?.DeepClone();
         return new JsonObject
         {
             ["kind"] = "Status",

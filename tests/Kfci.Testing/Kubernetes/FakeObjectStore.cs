@@ -106,7 +106,7 @@ internal sealed class FakeObjectStore(int historyLimit)
 
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["resourceVersion"] = Text(version);
-            metadata["generation"] = 1;
+            metadata["generation"] = 1L;
             metadata["creationTimestamp"] = Timestamp(DateTimeOffset.UtcNow);
             body["apiVersion"] = resource.ApiVersion;
             body["kind"] = resource.Kind;
@@ -139,7 +139,7 @@ internal sealed class FakeObjectStore(int historyLimit)
             metadata["resourceVersion"] = Text(version);
             if (!JsonNode.DeepEquals(Without(updated, "metadata"), Without(current.Node, "metadata")))
             {
-                metadata["generation"] = (current.Node["metadata"]?["generation"]?.GetValue<long>() ?? 1) + 1;
+                metadata["generation"] = (long.TryParse(current.Node["metadata"]?["generation"]?.ToString(), CultureInfo.InvariantCulture, out var generation) ? generation : 1) + 1;
             }
 
             var stored = StoredObject.Freeze(updated, version);
