@@ -25,7 +25,6 @@ internal sealed class ExecCredentialPlugin : IKubernetesTokenSource
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private Task<(string Token, DateTimeOffset? ExpiresAt)>? _credential;
-    private int _runs;
 
     public ExecCredentialPlugin(ExecEntry exec, JsonObject? clusterInfo, string? configDirectory, TimeProvider? timeProvider = null)
     {
@@ -45,9 +44,6 @@ internal sealed class ExecCredentialPlugin : IKubernetesTokenSource
         _configDirectory = configDirectory;
         _time = timeProvider ?? TimeProvider.System;
     }
-
-    /// <summary>How many times the plugin has been run (for tests and diagnostics).</summary>
-    public int Runs => Volatile.Read(ref _runs);
 
     public async Task<string?> GetTokenAsync(CancellationToken cancellationToken)
     {
@@ -83,7 +79,6 @@ internal sealed class ExecCredentialPlugin : IKubernetesTokenSource
 
     private async Task<(string Token, DateTimeOffset? ExpiresAt)> RunAsync(CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _runs);
         using var process = new Process { StartInfo = CreateStartInfo() };
         try
         {

@@ -40,8 +40,6 @@ public sealed class KubernetesApiClient
         return new KubernetesApiClient(new RestClient(http, new RetryPolicy(retry ?? RetryOptions.Default)));
     }
 
-    public RetryOptions RetryOptions => _rest.Retry.Options;
-
     /// <summary>The object, or null when the server answers 404.</summary>
     public async Task<JsonObject?> GetAsync(string path, CancellationToken cancellationToken)
     {

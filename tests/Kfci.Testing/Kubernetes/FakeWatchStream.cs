@@ -21,6 +21,8 @@ internal sealed class FakeWatchStream(FakeObjectStore store, FakeResource resour
         response.StatusCode = 200;
         response.ContentType = "application/json";
         await response.StartAsync(cancellationToken);
+        // The API server flushes the headers at once, so clients know the watch is established before any event.
+        await response.Body.FlushAsync(cancellationToken);
         try
         {
             foreach (var entry in subscription.Initial)

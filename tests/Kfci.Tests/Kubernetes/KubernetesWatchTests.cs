@@ -138,6 +138,21 @@ public sealed class KubernetesWatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watch_LongerThanTheAttemptTimeout_IsNotCut()
+    {
+        var cluster = _server.CreateCluster(FastRetry with { AttemptTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var watch = new WatchCollector(cluster.WatchWorkflowsAsync(Ns, s_fastWatch, CancellationToken.None));
+        await WaitForWatchRequestAsync(1);
+        var watchRequests = _server.Requests.Count(r => r.Query.Contains("watch=true", StringComparison.Ordinal));
+
+        await Task.Delay(1000);
+        await _cluster.CreateWorkflowAsync(Ns, Workflow("late"), CancellationToken.None);
+
+        Assert.False((await watch.NextAsync(e => e.Resource.Name == "late")).IsSynthetic);
+        Assert.Equal(watchRequests, _server.Requests.Count(r => r.Query.Contains("watch=true", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Watch_LabelSelector_ObjectLeavingSelectionArrivesAsDeleted()
     {
         await using var watch = new WatchCollector(_cluster.WatchWorkflowsAsync(Ns, s_fastWatch with { LabelSelector = "workflows.argoproj.io/completed!=true" }, CancellationToken.None));
