@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Kfci.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -20,6 +21,10 @@ public sealed class KubernetesWorkflowCluster : IWorkflowCluster
         _api = api;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
+
+    /// <summary>The adapter for a resolved connection, e.g. <c>Create(KubeConfig.Discover())</c>.</summary>
+    public static KubernetesWorkflowCluster Create(KubernetesConnection connection, RetryOptions? retry = null, ILogger<KubernetesWorkflowCluster>? logger = null) =>
+        new(KubernetesApiClient.Create(connection, retry), logger);
 
     public Task<JsonObject> CreateWorkflowAsync(string ns, JsonObject workflow, CancellationToken cancellationToken)
     {

@@ -102,7 +102,7 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
 
     /// <summary>A client of the real adapter pointed at this server.</summary>
     public KubernetesWorkflowCluster CreateCluster(RetryOptions? retry = null) =>
-        new(KubernetesApiClient.Create(Connection, retry));
+        KubernetesWorkflowCluster.Create(Connection, retry);
 
     public void InjectFault(FakeFault fault)
     {
