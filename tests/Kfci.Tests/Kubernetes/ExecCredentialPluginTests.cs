@@ -135,4 +135,31 @@ public sealed class ExecCredentialPluginTests : IDisposable
         CountingPlugin(TimeSpan.FromHours(1));
         Assert.Equal("token-1", await Load("./plugin.sh").Tokens!.GetTokenAsync(CancellationToken.None));
     }
+
+    [Fact]
+    public async Task GetToken_RealGkePluginWithoutGcloudAccount_FailsWithOneLineFromThePlugin()
+    {
+        // An empty gcloud configuration directory guarantees "no active account" on any machine.
+        var gcloudConfig = Directory.CreateDirectory(Path.Combine(_dir.Path, "gcloud")).FullName;
+        var tokens = KubeConfig.Parse(
+            $$$"""
+            current-context: gke
+            clusters: [{name: gke, cluster: {server: "https://34.1.2.3"}}]
+            contexts: [{name: gke, context: {cluster: gke, user: gke}}]
+            users:
+            - name: gke
+              user:
+                exec:
+                  apiVersion: client.authentication.k8s.io/v1beta1
+                  command: gke-gcloud-auth-plugin
+                  provideClusterInfo: true
+                  env: [{name: CLOUDSDK_CONFIG, value: "{{{gcloudConfig}}}"}]
+            """,
+            _dir.Path).Tokens!;
+
+        var e = await Assert.ThrowsAsync<KubeConfigException>(() => tokens.GetTokenAsync(CancellationToken.None));
+
+        Assert.StartsWith("exec credential plugin 'gke-gcloud-auth-plugin' exited with 1: ", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
 }
