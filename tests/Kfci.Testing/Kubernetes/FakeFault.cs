@@ -45,6 +45,3 @@ public sealed class FakeFault
         return Interlocked.Increment(ref _claims) <= Times;
     }
 }
-
-/// <summary>One request the fake received, in arrival order.</summary>
-public sealed record RecordedRequest(string Method, string Path, string Query, string? Authorization, string? ClientCertificateSubject, DateTimeOffset ReceivedAt);

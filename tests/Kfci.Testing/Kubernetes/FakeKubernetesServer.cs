@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Kfci.Http;
@@ -206,6 +207,25 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
         });
     }
 
+    /// <summary>
+    /// Server-side changes of one resource, for in-process fakes of controllers (e.g. a fake Argo controller
+    /// reacting to created workflows): first every existing object as ADDED, then each change as it happens.
+    /// </summary>
+    public async IAsyncEnumerable<FakeChange> WatchChangesAsync(FakeResource resource, string? ns, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var subscription = _store.Watch(resource, ns, fromVersion: null);
+        foreach (var entry in subscription.Initial)
+        {
+            yield return new FakeChange(entry.Type, Parse(entry.Object));
+        }
+
+        while (true)
+        {
+            var entry = await subscription.Events.Reader.ReadAsync(cancellationToken);
+            yield return new FakeChange(entry.Type, Parse(entry.Object));
+        }
+    }
+
     /// <summary>Forgets the change history (an etcd compaction): watches and continue tokens from before now get 410.</summary>
     public void CompactHistory() => _store.Compact();
 
@@ -317,6 +337,7 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
     }
 
     private static JsonObject Parse(StoredObject stored) => (JsonObject)JsonNode.Parse(stored.Json)!;
+
 
     private static JsonObject Labels(IReadOnlyDictionary<string, string> labels) =>
         new(labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value)));

@@ -136,6 +136,22 @@ public sealed class FakeKubernetesSemanticsTests
     }
 
     [Fact]
+    public async Task WatchChanges_ServerSide_SeesExistingThenClientChanges()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        var cluster = server.CreateCluster(FastRetry);
+        await cluster.CreateWorkflowAsync("default", Workflow("before"), CancellationToken.None);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await using var changes = server.WatchChangesAsync(FakeResource.Workflows, "default", cancel.Token).GetAsyncEnumerator(cancel.Token);
+
+        Assert.True(await changes.MoveNextAsync());
+        Assert.Equal(("ADDED", "before"), (changes.Current.Type, changes.Current.Resource.Name));
+        await cluster.PatchWorkflowAsync("default", "before", JsonNode.Parse("""{"spec":{"shutdown":"Stop"}}""")!.AsObject(), CancellationToken.None);
+        Assert.True(await changes.MoveNextAsync());
+        Assert.Equal(("MODIFIED", "Stop"), (changes.Current.Type, changes.Current.Resource["spec"]!["shutdown"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public void FromStatus_WatchErrorEvent_MapsToGoneException()
     {
         var line = """{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 5 (9)","reason":"Expired","code":410}}""";
