@@ -52,8 +52,9 @@ internal sealed class ExecCredentialPlugin : IKubernetesTokenSource
         {
             if (_credential is null || (_credential.IsCompleted && !IsUsable(_credential)))
             {
-                // Not tied to one caller's token: concurrent callers share the run, and the plugin has its own timeout.
-                _credential = RunAsync(CancellationToken.None);
+                // Not tied to one caller's token: concurrent callers share the run, and the plugin has its own
+                // timeout. Started outside this lock's critical path, since spawning a process takes a while.
+                _credential = Task.Run(() => RunAsync(CancellationToken.None), CancellationToken.None);
             }
 
             credential = _credential;

@@ -88,7 +88,10 @@ public sealed class KubernetesApiClient
             ("labelSelector", options.LabelSelector),
             ("fieldSelector", options.FieldSelector),
             ("limit", options.PageSize.ToString(CultureInfo.InvariantCulture)),
-            ("continue", continueToken));
+            ("continue", continueToken),
+            // The server rejects resourceVersion together with a continue token: the token carries the version.
+            ("resourceVersion", continueToken is null ? options.ResourceVersion : null),
+            ("resourceVersionMatch", continueToken is null ? options.ResourceVersionMatch : null));
         var list = await SendAsync(HttpMethod.Get, uri, null, cancellationToken);
         var items = (list["items"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         var metadata = list["metadata"];

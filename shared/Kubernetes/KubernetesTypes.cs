@@ -14,6 +14,14 @@ public sealed record ListOptions
     public string? FieldSelector { get; init; }
 
     public int PageSize { get; init; } = 500;
+
+    /// <summary>
+    /// With <see cref="ResourceVersionMatch"/>: <c>NotOlderThan</c> (at least this fresh) or <c>Exact</c> (the state
+    /// at this version, 410 once compacted). Null reads the latest state. Sent with the first page only.
+    /// </summary>
+    public string? ResourceVersion { get; init; }
+
+    public string? ResourceVersionMatch { get; init; }
 }
 
 /// <summary>One page of a list: its items, the snapshot's resourceVersion, and the token for the next page (null on the last).</summary>

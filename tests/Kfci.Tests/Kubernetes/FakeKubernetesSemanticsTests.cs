@@ -126,13 +126,32 @@ public sealed class FakeKubernetesSemanticsTests
         var cluster = server.CreateCluster(FastRetry);
         var first = await cluster.CreateWorkflowAsync("default", Workflow("early"), CancellationToken.None);
         await cluster.CreateWorkflowAsync("default", Workflow("late"), CancellationToken.None);
+        var api = KubernetesApiClient.Create(server.Connection, FastRetry);
+        var options = new ListOptions { ResourceVersion = first.ResourceVersion, ResourceVersionMatch = "Exact" };
+
+        var page = await api.ListPageAsync("apis/argoproj.io/v1alpha1/namespaces/default/workflows", options, null, CancellationToken.None);
+
+        Assert.Equal(first.ResourceVersion, page.ResourceVersion);
+        Assert.Equal(["early"], page.Items.Select(i => i.Name));
+        server.CompactHistory();
+        var e = await Assert.ThrowsAsync<ApiException>(() => api.ListPageAsync("apis/argoproj.io/v1alpha1/namespaces/default/workflows", options, null, CancellationToken.None));
+        Assert.True(e.IsGone);
+    }
+
+    [Fact]
+    public async Task ListRaw_IsAKubernetesListDocument()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        await server.CreateCluster(FastRetry).CreateWorkflowAsync("default", Workflow("w"), CancellationToken.None);
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
 
-        var list = JsonNode.Parse(await http.GetStringAsync(new Uri($"apis/argoproj.io/v1alpha1/namespaces/default/workflows?resourceVersion={first.ResourceVersion}&resourceVersionMatch=Exact", UriKind.Relative)))!;
+        var list = JsonNode.Parse(await http.GetStringAsync(new Uri("apis/argoproj.io/v1alpha1/namespaces/default/workflows?limit=10", UriKind.Relative)))!;
 
         Assert.Equal("WorkflowList", list["kind"]!.GetValue<string>());
-        Assert.Equal(first.ResourceVersion, list["metadata"]!["resourceVersion"]!.GetValue<string>());
-        Assert.Equal(["early"], list["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>()));
+        Assert.Equal("argoproj.io/v1alpha1", list["apiVersion"]!.GetValue<string>());
+        Assert.Equal(server.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), list["metadata"]!["resourceVersion"]!.GetValue<string>());
+        Assert.Null(list["metadata"]!["continue"]);
+        Assert.Equal("Workflow", list["items"]![0]!["kind"]!.GetValue<string>());
     }
 
     [Fact]
