@@ -1,0 +1,62 @@
+using System.Text.Json.Nodes;
+
+namespace Kfci.Testing.Kubernetes;
+
+/// <summary>A failure the fake answers with: the HTTP code and the <c>Status</c> body a real API server sends.</summary>
+public sealed class FakeStatusException(int code, string reason, string message, JsonObject? details = null) : Exception(message)
+{
+    public int Code { get; } = code;
+
+    public string Reason { get; } = reason;
+
+    public JsonObject ToStatus() => Status(Code, Reason, Message, details);
+
+    public static JsonObject Status(int code, string reason, string message, JsonObject? details = null)
+    {
+        var status = new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Failure",
+            ["message"] = message,
+            ["reason"] = reason,
+        };
+        if (details is not null)
+        {
+            status["details"] = details;
+        }
+
+        status["code"] = code;
+        return status;
+    }
+
+    public static string ReasonFor(int code) => code switch
+    {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        409 => "Conflict",
+        410 => "Expired",
+        415 => "UnsupportedMediaType",
+        422 => "Invalid",
+        429 => "TooManyRequests",
+        503 => "ServiceUnavailable",
+        504 => "Timeout",
+        _ => "InternalError",
+    };
+
+    internal static FakeStatusException NotFound(FakeResource resource, string name) =>
+        new(404, "NotFound", $"{resource.QualifiedName} \"{name}\" not found", Details(resource, name));
+
+    internal static FakeStatusException AlreadyExists(FakeResource resource, string name) =>
+        new(409, "AlreadyExists", $"{resource.QualifiedName} \"{name}\" already exists", Details(resource, name));
+
+    internal static FakeStatusException BadRequest(string message) => new(400, "BadRequest", message);
+
+    internal static FakeStatusException Expired(string message) => new(410, "Expired", message);
+
+    internal static JsonObject Details(FakeResource resource, string name) =>
+        new() { ["name"] = name, ["group"] = resource.Group, ["kind"] = resource.Plural };
+}

@@ -1,0 +1,198 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Kfci.Http;
+using Kfci.Kubernetes;
+using Kfci.Testing.Kubernetes;
+using static Kfci.Tests.Kubernetes.KubernetesWorkflowClusterTests;
+
+namespace Kfci.Tests.Kubernetes;
+
+/// <summary>The fake's own rules, where they decide whether it is faithful: selectors, merge patch, versions, error bodies.</summary>
+public sealed class FakeKubernetesSemanticsTests
+{
+    private static readonly Dictionary<string, string> s_labels = new() { ["app"] = "kfci", ["tier"] = "2", ["example.com/team"] = "ci" };
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("app=kfci", true)]
+    [InlineData("app=other", false)]
+    [InlineData("app!=other", true)]
+    [InlineData("missing!=x", true)]
+    [InlineData("tier in (1,2)", true)]
+    [InlineData("tier notin (1,2)", false)]
+    [InlineData("missing notin (1)", true)]
+    [InlineData("missing in (1)", false)]
+    [InlineData("example.com/team", true)]
+    [InlineData("!example.com/team", false)]
+    [InlineData("!missing,app=kfci,tier in (2)", true)]
+    [InlineData("app = kfci , tier", true)]
+    public void LabelSelector_Matches(string selector, bool expected)
+    {
+        Assert.Equal(expected, LabelSelector.Parse(selector).Matches(s_labels));
+    }
+
+    [Theory]
+    [InlineData("a in (x")]
+    [InlineData("Bad Key=1")]
+    [InlineData("a=b=c")]
+    public void LabelSelector_Malformed_Throws(string selector)
+    {
+        Assert.Throws<FormatException>(() => LabelSelector.Parse(selector));
+    }
+
+    [Theory]
+    // The examples of RFC 7386 appendix A.
+    [InlineData("""{"a":"b"}""", """{"a":"c"}""", """{"a":"c"}""")]
+    [InlineData("""{"a":"b"}""", """{"b":"c"}""", """{"a":"b","b":"c"}""")]
+    [InlineData("""{"a":"b"}""", """{"a":null}""", """{}""")]
+    [InlineData("""{"a":"b","b":"c"}""", """{"a":null}""", """{"b":"c"}""")]
+    [InlineData("""{"a":["b"]}""", """{"a":"c"}""", """{"a":"c"}""")]
+    [InlineData("""{"a":"c"}""", """{"a":["b"]}""", """{"a":["b"]}""")]
+    [InlineData("""{"a":{"b":"c"}}""", """{"a":{"b":"d","c":null}}""", """{"a":{"b":"d"}}""")]
+    [InlineData("""{"a":[{"b":"c"}]}""", """{"a":[1]}""", """{"a":[1]}""")]
+    [InlineData("""["a","b"]""", """["c","d"]""", """["c","d"]""")]
+    [InlineData("""{"a":"b"}""", """["c"]""", """["c"]""")]
+    [InlineData("""{"e":null}""", """{"a":1}""", """{"e":null,"a":1}""")]
+    [InlineData("""[1,2]""", """{"a":"b","c":null}""", """{"a":"b"}""")]
+    [InlineData("""{}""", """{"a":{"bb":{"ccc":null}}}""", """{"a":{"bb":{}}}""")]
+    public void MergePatch_Rfc7386Examples(string target, string patch, string expected)
+    {
+        var result = MergePatch.Apply(JsonNode.Parse(target), JsonNode.Parse(patch));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), result), result?.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Patch_ChangingNothing_KeepsResourceVersion()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        var cluster = server.CreateCluster(FastRetry);
+        var created = await cluster.CreateWorkflowAsync("default", Workflow("same"), CancellationToken.None);
+
+        var patched = await cluster.PatchWorkflowAsync("default", "same", JsonNode.Parse("""{"spec":{"entrypoint":"main"}}""")!.AsObject(), CancellationToken.None);
+
+        Assert.Equal(created.ResourceVersion, patched.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task Create_GenerateName_AppendsFiveCharacters()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        var cluster = server.CreateCluster(FastRetry);
+
+        var created = await cluster.CreateWorkflowAsync("default", new JsonObject { ["metadata"] = new JsonObject { ["generateName"] = "e2e-" } }, CancellationToken.None);
+
+        Assert.Matches("^e2e-[a-z0-9]{5}$", created.Name);
+    }
+
+    [Fact]
+    public async Task ResourceVersions_StrictlyIncreaseAcrossResources()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        var cluster = server.CreateCluster(FastRetry);
+        var versions = new List<long>
+        {
+            long.Parse((await cluster.CreateWorkflowAsync("default", Workflow("v1"), CancellationToken.None)).ResourceVersion!, System.Globalization.CultureInfo.InvariantCulture),
+            long.Parse(server.AddPod("default", "p", new Dictionary<string, string> { ["main"] = "" }).ResourceVersion!, System.Globalization.CultureInfo.InvariantCulture),
+            long.Parse(server.SetWorkflowPhase("default", "v1", "Running").ResourceVersion!, System.Globalization.CultureInfo.InvariantCulture),
+        };
+
+        Assert.Equal(versions.Order(), versions);
+        Assert.Equal(versions.Count, versions.Distinct().Count());
+        Assert.Equal(versions[^1], server.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task ErrorBodies_AreKubernetesStatusObjects()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+
+        using var response = await http.GetAsync(new Uri("apis/argoproj.io/v1alpha1/namespaces/default/workflows/nope", UriKind.Relative));
+        var status = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("Status", status["kind"]!.GetValue<string>());
+        Assert.Equal("Failure", status["status"]!.GetValue<string>());
+        Assert.Equal("NotFound", status["reason"]!.GetValue<string>());
+        Assert.Equal(404, status["code"]!.GetValue<int>());
+        Assert.Equal("workflows.argoproj.io \"nope\" not found", status["message"]!.GetValue<string>());
+        Assert.Equal("nope", status["details"]!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ListExactResourceVersion_ShowsTheStateThen()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        var cluster = server.CreateCluster(FastRetry);
+        var first = await cluster.CreateWorkflowAsync("default", Workflow("early"), CancellationToken.None);
+        await cluster.CreateWorkflowAsync("default", Workflow("late"), CancellationToken.None);
+        var api = KubernetesApiClient.Create(server.Connection, FastRetry);
+        var options = new ListOptions { ResourceVersion = first.ResourceVersion, ResourceVersionMatch = "Exact" };
+
+        var page = await api.ListPageAsync("apis/argoproj.io/v1alpha1/namespaces/default/workflows", options, null, CancellationToken.None);
+
+        Assert.Equal(first.ResourceVersion, page.ResourceVersion);
+        Assert.Equal(["early"], page.Items.Select(i => i.Name));
+        server.CompactHistory();
+        var e = await Assert.ThrowsAsync<ApiException>(() => api.ListPageAsync("apis/argoproj.io/v1alpha1/namespaces/default/workflows", options, null, CancellationToken.None));
+        Assert.True(e.IsGone);
+    }
+
+    [Fact]
+    public async Task ListRaw_IsAKubernetesListDocument()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        await server.CreateCluster(FastRetry).CreateWorkflowAsync("default", Workflow("w"), CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+
+        var list = JsonNode.Parse(await http.GetStringAsync(new Uri("apis/argoproj.io/v1alpha1/namespaces/default/workflows?limit=10", UriKind.Relative)))!;
+
+        Assert.Equal("WorkflowList", list["kind"]!.GetValue<string>());
+        Assert.Equal("argoproj.io/v1alpha1", list["apiVersion"]!.GetValue<string>());
+        Assert.Equal(server.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), list["metadata"]!["resourceVersion"]!.GetValue<string>());
+        Assert.Null(list["metadata"]!["continue"]);
+        Assert.Equal("Workflow", list["items"]![0]!["kind"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task WatchChanges_ServerSide_SeesExistingThenClientChanges()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        var cluster = server.CreateCluster(FastRetry);
+        await cluster.CreateWorkflowAsync("default", Workflow("before"), CancellationToken.None);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await using var changes = server.WatchChangesAsync(FakeResource.Workflows, "default", cancel.Token).GetAsyncEnumerator(cancel.Token);
+
+        Assert.True(await changes.MoveNextAsync());
+        Assert.Equal(("ADDED", "before"), (changes.Current.Type, changes.Current.Resource.Name));
+        await cluster.PatchWorkflowAsync("default", "before", JsonNode.Parse("""{"spec":{"shutdown":"Stop"}}""")!.AsObject(), CancellationToken.None);
+        Assert.True(await changes.MoveNextAsync());
+        Assert.Equal(("MODIFIED", "Stop"), (changes.Current.Type, changes.Current.Resource["spec"]!["shutdown"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void FromStatus_WatchErrorEvent_MapsToGoneException()
+    {
+        var line = """{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 5 (9)","reason":"Expired","code":410}}""";
+
+        var e = Assert.Throws<ApiException>(() => KubernetesApiClient.ParseWatchLine(line, "apis/x"));
+
+        Assert.Equal(HttpStatusCode.Gone, e.Status);
+        Assert.Equal(StatusReasons.Expired, e.Reason);
+        Assert.True(e.IsGone);
+        Assert.False(e.IsTransient);
+        Assert.Contains("too old resource version", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.Conflict, "AlreadyExists", true, false)]
+    [InlineData(HttpStatusCode.Conflict, "Conflict", false, false)]
+    [InlineData(HttpStatusCode.Gone, "Gone", false, true)]
+    [InlineData(HttpStatusCode.Gone, null, false, true)]
+    [InlineData(HttpStatusCode.NotFound, "NotFound", false, false)]
+    public void ErrorPredicates_DistinguishReasons(HttpStatusCode status, string? reason, bool alreadyExists, bool gone)
+    {
+        var e = new ApiException(status, reason, "x");
+        Assert.Equal((alreadyExists, gone), (e.IsAlreadyExists, e.IsGone));
+    }
+}
