@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Text;
 using Kfci.Hosting;
 using Kfci.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -25,9 +24,10 @@ public sealed class PushEndToEndTests(EmulatorFixture emulators)
         await using var host = await LoopbackHost.StartAsync();
         var endpoint = $"{host.BaseUrl}/projects/{project}/topics/prow-events";
 
-        await Gcloud(project, "pubsub", "topics", "create", "prow-events");
-        await Gcloud(project, "pubsub", "subscriptions", "create", "trigger-push", "--topic=prow-events", $"--push-endpoint={endpoint}");
-        var published = await Gcloud(project, "pubsub", "topics", "publish", "prow-events", """--message={"job":"kubeflow-presubmit","build":"42"}""", "--attribute=eventType=prow,repo=kubeflow/kubeflow");
+        using var gcloud = new GcloudCli(project, emulators.PubSub.BaseAddress);
+        await gcloud.RunAsync("pubsub", "topics", "create", "prow-events");
+        await gcloud.RunAsync("pubsub", "subscriptions", "create", "trigger-push", "--topic=prow-events", $"--push-endpoint={endpoint}");
+        var published = await gcloud.RunAsync("pubsub", "topics", "publish", "prow-events", """--message={"job":"kubeflow-presubmit","build":"42"}""", "--attribute=eventType=prow,repo=kubeflow/kubeflow");
 
         var (cloudEvent, data) = await host.Function.NextAsync(s_deliveryTimeout);
         Assert.Equal("""{"job":"kubeflow-presubmit","build":"42"}""", data.Message.TextData);
@@ -67,11 +67,13 @@ public sealed class PushEndToEndTests(EmulatorFixture emulators)
         await pubSub.DeleteAsync(new Uri(emulators.PubSub.BaseAddress, $"v1/projects/{project}/subscriptions/{subscription}"));
     }
 
-    /// <summary>Runs the real gcloud against the emulator with a throw-away configuration; returns stdout+stderr, throws on failure.</summary>
-    private async Task<string> Gcloud(string project, params string[] args)
+    /// <summary>The real gcloud, pointed at the emulator with a throw-away configuration directory shared by its calls.</summary>
+    private sealed class GcloudCli(string project, Uri emulator) : IDisposable
     {
-        var config = Directory.CreateTempSubdirectory("kfci-gcloud-");
-        try
+        private readonly DirectoryInfo _config = Directory.CreateTempSubdirectory("kfci-gcloud-");
+
+        /// <summary>Returns stdout and stderr; throws with both when gcloud fails.</summary>
+        public async Task<string> RunAsync(params string[] args)
         {
             var start = new ProcessStartInfo("gcloud") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var arg in args)
@@ -79,11 +81,13 @@ public sealed class PushEndToEndTests(EmulatorFixture emulators)
                 start.ArgumentList.Add(arg);
             }
 
-            start.Environment["CLOUDSDK_API_ENDPOINT_OVERRIDES_PUBSUB"] = emulators.PubSub.BaseAddress.ToString();
+            start.Environment["CLOUDSDK_API_ENDPOINT_OVERRIDES_PUBSUB"] = emulator.ToString();
             start.Environment["CLOUDSDK_CORE_PROJECT"] = project;
             start.Environment["CLOUDSDK_AUTH_DISABLE_CREDENTIALS"] = "true";
-            start.Environment["CLOUDSDK_CONFIG"] = config.FullName;
+            start.Environment["CLOUDSDK_CONFIG"] = _config.FullName;
             start.Environment["CLOUDSDK_CORE_DISABLE_PROMPTS"] = "1";
+            // Off a GCE VM the metadata-server probe only costs time.
+            start.Environment["CLOUDSDK_CORE_CHECK_GCE_METADATA"] = "false";
             using var process = Process.Start(start) ?? throw new InvalidOperationException("gcloud did not start; is the Cloud SDK installed (scripts/setup.sh)?");
             var output = process.StandardOutput.ReadToEndAsync();
             var error = process.StandardError.ReadToEndAsync();
@@ -92,10 +96,8 @@ public sealed class PushEndToEndTests(EmulatorFixture emulators)
             var text = await output + await error;
             return process.ExitCode == 0 ? text : throw new InvalidOperationException($"gcloud {string.Join(' ', args)} exited {process.ExitCode}: {text}");
         }
-        finally
-        {
-            config.Delete(recursive: true);
-        }
+
+        public void Dispose() => _config.Delete(recursive: true);
     }
 
     /// <summary>A function host on a free loopback port, as the emulator needs a real socket to push to.</summary>
