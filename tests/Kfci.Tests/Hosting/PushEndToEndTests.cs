@@ -2,9 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using Kfci.Hosting;
 using Kfci.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Kfci.Tests.Hosting;
 
@@ -21,7 +18,7 @@ public sealed class PushEndToEndTests(EmulatorFixture emulators)
     public async Task GcloudPublish_ThroughEmulatorPushSubscription_ReachesTheFunctionWithDataAndAttributes()
     {
         var project = EmulatorFixture.NewProjectId("e2e");
-        await using var host = await LoopbackHost.StartAsync();
+        await using var host = await LoopbackHost.StartAsync(new WaitingFunction());
         var endpoint = $"{host.BaseUrl}/projects/{project}/topics/prow-events";
 
         using var gcloud = new GcloudCli(project, emulators.PubSub.BaseAddress);
@@ -44,7 +41,7 @@ public sealed class PushEndToEndTests(EmulatorFixture emulators)
     public async Task TransientFailure_IsRedeliveredByTheEmulator()
     {
         var project = EmulatorFixture.NewProjectId("e2e");
-        await using var host = await LoopbackHost.StartAsync();
+        await using var host = await LoopbackHost.StartAsync(new WaitingFunction());
         var attempts = 0;
         host.Function.Behaviour = (_, _) => Interlocked.Increment(ref attempts) == 1 ? FunctionOutcome.Transient("first try fails") : FunctionOutcome.Success();
         using var pubSub = new HttpClient { BaseAddress = new Uri(emulators.PubSub.BaseAddress, $"v1/projects/{project}/") };
@@ -100,39 +97,8 @@ public sealed class PushEndToEndTests(EmulatorFixture emulators)
         public void Dispose() => _config.Delete(recursive: true);
     }
 
-    /// <summary>A function host on a free loopback port, as the emulator needs a real socket to push to.</summary>
-    private sealed class LoopbackHost : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        private LoopbackHost(WebApplication app, WaitingFunction function)
-        {
-            _app = app;
-            Function = function;
-            BaseUrl = app.Urls.Single().TrimEnd('/');
-        }
-
-        public WaitingFunction Function { get; }
-
-        public string BaseUrl { get; }
-
-        public static async Task<LoopbackHost> StartAsync()
-        {
-            var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { Port = 0, BindAddress = System.Net.IPAddress.Loopback });
-            builder.Logging.ClearProviders();
-            var function = new WaitingFunction();
-            builder.Services.AddSingleton(function);
-            builder.AddFunction<WaitingFunction>("e2e");
-            var app = builder.Build();
-            await app.StartAsync();
-            return new LoopbackHost(app, function);
-        }
-
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
-    }
-
     /// <summary>Hands each delivery to the test as it arrives.</summary>
-    private sealed class WaitingFunction : IMessagePublishedFunction
+    internal sealed class WaitingFunction : IMessagePublishedFunction
     {
         private readonly System.Threading.Channels.Channel<(CloudEvent Event, MessagePublishedData Data)> _deliveries =
             System.Threading.Channels.Channel.CreateUnbounded<(CloudEvent, MessagePublishedData)>();
