@@ -41,7 +41,19 @@ internal sealed class EventEndpoint(
 
         if (authenticator is not null)
         {
-            var authentication = await authenticator.AuthenticateAsync(request.Headers.Authorization.FirstOrDefault(), context.RequestAborted);
+            PushAuthenticationResult authentication;
+            try
+            {
+                authentication = await authenticator.AuthenticateAsync(request.Headers.Authorization.FirstOrDefault(), context.RequestAborted);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Google's signing keys were unreachable: not the pusher's fault, so let Pub/Sub retry.
+                logger.LogError(e, "Could not verify the push token");
+                await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "could not verify the push token now; retry later");
+                return;
+            }
+
             if (!authentication.IsAllowed)
             {
                 if (authentication.StatusCode == StatusCodes.Status401Unauthorized)

@@ -24,14 +24,15 @@ public static class FunctionHost
     public static FunctionHostBuilder CreateBuilder(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        var terminal = !Console.IsOutputRedirected;
         try
         {
-            return CreateBuilder(FunctionHostOptions.Read(args, Environment.GetEnvironmentVariable, stdoutIsTerminal: !Console.IsOutputRedirected));
+            return CreateBuilder(FunctionHostOptions.Read(args, Environment.GetEnvironmentVariable, terminal));
         }
         catch (FunctionHostConfigurationException e)
         {
             // Reported by Build(), once logging exists, so the message reaches Cloud Logging as a proper entry.
-            return new FunctionHostBuilder(new FunctionHostOptions(), e);
+            return new FunctionHostBuilder(new FunctionHostOptions { LogFormat = terminal ? LogFormat.Text : LogFormat.Json }, e);
         }
     }
 

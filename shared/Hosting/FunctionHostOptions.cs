@@ -84,15 +84,15 @@ public sealed record FunctionHostOptions
             }
 
             var equals = arg.IndexOf('=', StringComparison.Ordinal);
-            var (name, value) = equals > 0
-                ? (arg[2..equals], arg[(equals + 1)..])
-                : (arg[2..], i + 1 < args.Count ? args[++i] : throw new FunctionHostConfigurationException($"flag {arg} needs a value"));
+            var name = equals > 0 ? arg[2..equals] : arg[2..];
             if (name is not ("target" or "port"))
             {
                 throw new FunctionHostConfigurationException($"unknown flag --{name}; the host accepts --target NAME and --port N");
             }
 
-            flags[name] = value;
+            flags[name] = equals > 0 ? arg[(equals + 1)..]
+                : i + 1 < args.Count ? args[++i]
+                : throw new FunctionHostConfigurationException($"flag {arg} needs a value");
         }
 
         // The Functions Framework also takes the target as a lone argument.

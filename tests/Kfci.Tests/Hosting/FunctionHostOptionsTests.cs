@@ -82,9 +82,10 @@ public sealed class FunctionHostOptionsTests
     }
 
     [Theory]
-    [InlineData("--verbose", "x")]
-    [InlineData("--port")]
-    [InlineData("a", "b")]
-    public void Read_BadArguments_Throw(params string[] args) =>
-        Assert.Throws<FunctionHostConfigurationException>(() => Read(args, []));
+    [InlineData("unknown flag --verbose", "--verbose", "x")]
+    [InlineData("unknown flag --verbose", "--verbose")]
+    [InlineData("needs a value", "--port")]
+    [InlineData("unexpected arguments", "a", "b")]
+    public void Read_BadArguments_ThrowSayingWhy(string expected, params string[] args) =>
+        Assert.Contains(expected, Assert.Throws<FunctionHostConfigurationException>(() => Read(args, [])).Message, StringComparison.Ordinal);
 }

@@ -19,6 +19,11 @@ public sealed class PushAuthenticationTests
         public Task<PushIdentity> ValidateAsync(string idToken, string audience, CancellationToken cancellationToken)
         {
             Calls.Add((idToken, audience));
+            if (idToken == "keys-unreachable")
+            {
+                throw new HttpRequestException("connection refused");
+            }
+
             return idToken == "good" && audience == Audience
                 ? Task.FromResult(new PushIdentity("123", email, emailVerified))
                 : throw new InvalidPushTokenException("JWT signature is invalid");
@@ -115,6 +120,19 @@ public sealed class PushAuthenticationTests
         using var response = await host.Client.SendAsync(Push("Bearer good"));
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Empty(host.Function.Received);
+    }
+
+    [Fact]
+    public async Task Post_ValidatorCannotReachGoogle_Answers503SoPubSubRetries()
+    {
+        var (host, _) = await StartAsync();
+        await using var _ = host;
+
+        using var response = await host.Client.SendAsync(Push("Bearer keys-unreachable"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.DoesNotContain("connection refused", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Empty(host.Function.Received);
     }
 
