@@ -56,7 +56,7 @@ public sealed class FunctionHostTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("not a Prow event", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var rejection = Assert.Single(host.Rejections.Recorded);
-        Assert.Equal("scripted", rejection.Function);
+        Assert.Equal("scriptedfunction", rejection.Function);
         Assert.Equal("not a Prow event", rejection.Reason);
         Assert.Equal(Envelope, Encoding.UTF8.GetString(rejection.Request.Body.Span));
         Assert.Equal("/projects/p/topics/t", rejection.Request.Path);
@@ -238,7 +238,7 @@ public sealed class FunctionHostTests
             builder => builder.AddFunction<OtherFunction>("other")));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
-        Assert.Contains("scripted, other", error.Message, StringComparison.Ordinal);
+        Assert.Contains("scriptedfunction, other", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
