@@ -23,6 +23,9 @@ public static partial class CloudEventDecoder
 
     private static readonly string[] s_requiredAttributes = ["id", "source", "type", "specversion"];
 
+    // Context attributes with a property of their own; every other attribute is an extension.
+    private static readonly HashSet<string> s_contextAttributes = ["id", "source", "type", "specversion", "time", "subject", "datacontenttype"];
+
     /// <summary>
     /// Decodes one request. Throws <see cref="EventDecodingException"/> (400 or 415, with a one-line reason)
     /// for anything that is not a well-formed event; never returns null.
@@ -155,7 +158,6 @@ public static partial class CloudEventDecoder
             throw EventDecodingException.BadRequest($"unsupported CloudEvents specversion '{specVersion}'; only {CloudEvent.SpecVersion1} is accepted");
         }
 
-        var known = new HashSet<string>(StringComparer.Ordinal) { "id", "source", "type", "specversion", "time", "subject", "datacontenttype" };
         return new CloudEvent
         {
             Id = attributes["id"],
@@ -166,7 +168,7 @@ public static partial class CloudEventDecoder
             Subject = attributes.GetValueOrDefault("subject"),
             DataContentType = dataContentType,
             Data = data,
-            Extensions = attributes.Where(a => !known.Contains(a.Key)).ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal),
+            Extensions = attributes.Where(a => !s_contextAttributes.Contains(a.Key)).ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal),
         };
     }
 

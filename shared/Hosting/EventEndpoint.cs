@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using Kfci.Hosting.Logging;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
