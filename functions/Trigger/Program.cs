@@ -1,2 +1,6 @@
-// Placeholder until the function host lands (issue 2); replaced by the real host wiring.
-return 0;
+using Kfci.Functions.Trigger;
+using Kfci.Hosting;
+
+var builder = FunctionHost.CreateBuilder(args);
+builder.AddFunction<Function>("trigger");
+return await builder.RunAsync();

@@ -1,2 +1,6 @@
-// Placeholder until the function host lands (issue 2); replaced by the real host wiring.
-return 0;
+using Kfci.Functions.Uploader;
+using Kfci.Hosting;
+
+var builder = FunctionHost.CreateBuilder(args);
+builder.AddFunction<Function>("uploader");
+return await builder.RunAsync();

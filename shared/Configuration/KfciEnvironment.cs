@@ -30,6 +30,17 @@ public static class KfciEnvironment
 
     /// <summary>GitHub token the Trigger reads repositories with (Secret Manager mounts it in the cloud); never logged.</summary>
     public const string GitHubToken = "KFCI_GITHUB_TOKEN";
+    /// <summary>Service account whose push OIDC tokens are accepted (its email); any Google-signed token for the audience when unset.</summary>
+    public const string PushServiceAccount = "KFCI_PUSH_SERVICE_ACCOUNT";
+
+    /// <summary>
+    /// Address the function host binds: <c>0.0.0.0</c> on Cloud Run (where <c>K_SERVICE</c> is set), <c>127.0.0.1</c>
+    /// elsewhere, so a local or test run never listens beyond loopback unless asked to.
+    /// </summary>
+    public const string BindAddress = "KFCI_BIND_ADDRESS";
+
+    /// <summary><c>json</c> (Cloud Logging lines) or <c>text</c> (one readable line); json unless stdout is a terminal.</summary>
+    public const string LogFormat = "KFCI_LOG_FORMAT";
 
     /// <summary>Largest accepted request body in bytes (default 10 MiB, Pub/Sub's own message limit).</summary>
     public const string MaxRequestBytes = "KFCI_MAX_REQUEST_BYTES";
@@ -48,6 +59,12 @@ public static class KfciEnvironment
 
     /// <summary>Port the function host listens on (Functions Framework contract; 8080 when unset).</summary>
     public const string Port = "PORT";
+
+    /// <summary>Set by Cloud Run (and so Cloud Functions gen2) to the service name; its presence means "running in the cloud".</summary>
+    public const string CloudRunService = "K_SERVICE";
+
+    /// <summary>Project id the Google runtimes and client libraries use; the host's fallback for <see cref="Project"/> in trace ids.</summary>
+    public const string GoogleCloudProject = "GOOGLE_CLOUD_PROJECT";
 
     public const string PubSubEmulatorHost = "PUBSUB_EMULATOR_HOST";
 

@@ -1,0 +1,195 @@
+using System.Text;
+using Kfci.Hosting;
+
+namespace Kfci.Tests.Hosting;
+
+public sealed class CloudEventDecoderTests
+{
+    private const string PushEnvelope = """
+        {"message":{"data":"aGVsbG8=","attributes":{"k":"v"},"messageId":"m-1","publishTime":"2026-11-22T05:00:01.123456789Z","orderingKey":"o"},
+         "subscription":"projects/p/subscriptions/s","deliveryAttempt":3}
+        """;
+
+    private static readonly KeyValuePair<string, string>[] s_noHeaders = [];
+
+    [Fact]
+    public void Decode_BinaryMode_ReadsAttributesExtensionsAndTypedData()
+    {
+        var headers = new Dictionary<string, string>
+        {
+            ["Ce-Id"] = "e-1",
+            ["ce-source"] = "//pubsub.googleapis.com/projects/p/topics/t",
+            ["ce-type"] = MessagePublishedData.CloudEventType,
+            ["ce-specversion"] = "1.0",
+            ["ce-time"] = "2020-09-29T11:32:00.000Z",
+            ["ce-subject"] = "sub%20ject",
+            ["ce-traceparent"] = "x",
+            ["Authorization"] = "Bearer secret",
+        };
+        const string data = """{"subscription":"projects/p/subscriptions/s","message":{"data":"dGVzdA==","message_id":"m-9","publish_time":"2020-09-29T11:32:00Z"}}""";
+
+        var decoded = CloudEventDecoder.Decode("application/json", headers, "/", Encoding.UTF8.GetBytes(data));
+
+        Assert.Equal("e-1", decoded.Event.Id);
+        Assert.Equal("//pubsub.googleapis.com/projects/p/topics/t", decoded.Event.Source);
+        Assert.Equal(new DateTimeOffset(2020, 9, 29, 11, 32, 0, TimeSpan.Zero), decoded.Event.Time);
+        Assert.Equal("sub ject", decoded.Event.Subject);
+        Assert.Equal("application/json", decoded.Event.DataContentType);
+        Assert.Equal(new Dictionary<string, string> { ["traceparent"] = "x" }, decoded.Event.Extensions);
+        Assert.Equal(data, Encoding.UTF8.GetString(decoded.Event.Data.Span));
+        Assert.NotNull(decoded.MessagePublished);
+        Assert.Equal("test", decoded.MessagePublished.Message.TextData);
+        Assert.Equal("m-9", decoded.MessagePublished.Message.MessageId);
+        Assert.Equal("projects/p/subscriptions/s", decoded.MessagePublished.Subscription);
+    }
+
+    [Theory]
+    [InlineData("ce-id")]
+    [InlineData("ce-source")]
+    [InlineData("ce-type")]
+    [InlineData("ce-specversion")]
+    public void Decode_BinaryModeMissingRequiredHeader_Throws400NamingIt(string missing)
+    {
+        var headers = new Dictionary<string, string> { ["ce-id"] = "1", ["ce-source"] = "s", ["ce-type"] = "t", ["ce-specversion"] = "1.0" };
+        headers.Remove(missing);
+
+        var error = Assert.Throws<EventDecodingException>(() => CloudEventDecoder.Decode("application/json", headers, "/", "{}"u8.ToArray()));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0.3")]
+    [InlineData("2.0")]
+    public void Decode_UnknownSpecVersion_Throws400(string version)
+    {
+        var headers = new Dictionary<string, string> { ["ce-id"] = "1", ["ce-source"] = "s", ["ce-type"] = "t", ["ce-specversion"] = version };
+
+        var error = Assert.Throws<EventDecodingException>(() => CloudEventDecoder.Decode("application/json", headers, "/", "{}"u8.ToArray()));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Contains("specversion", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decode_StructuredModeWithJsonData_KeepsDataAsJsonAndParsesMessage()
+    {
+        const string body = """
+            {"specversion":"1.0","id":"s-1","source":"//pubsub.googleapis.com/projects/p/topics/t","type":"google.cloud.pubsub.topic.v1.messagePublished",
+             "datacontenttype":"application/json","myext":"yes","data":{"message":{"data":"eA==","messageId":"m-2"}}}
+            """;
+
+        var decoded = CloudEventDecoder.Decode("application/cloudevents+json; charset=utf-8", s_noHeaders, "/", Encoding.UTF8.GetBytes(body));
+
+        Assert.Equal("s-1", decoded.Event.Id);
+        Assert.Equal("yes", decoded.Event.Extensions["myext"]);
+        Assert.Equal("""{"message":{"data":"eA==","messageId":"m-2"}}""", Encoding.UTF8.GetString(decoded.Event.Data.Span));
+        Assert.Equal("x", decoded.MessagePublished!.Message.TextData);
+    }
+
+    [Fact]
+    public void Decode_StructuredModeWithDataBase64_DecodesBytes()
+    {
+        const string body = """{"specversion":"1.0","id":"s-2","source":"src","type":"com.example.bytes","datacontenttype":"application/octet-stream","data_base64":"AAEC/w=="}""";
+
+        var decoded = CloudEventDecoder.Decode("application/cloudevents+json", s_noHeaders, "/", Encoding.UTF8.GetBytes(body));
+
+        Assert.Equal(new byte[] { 0, 1, 2, 255 }, decoded.Event.Data.ToArray());
+        Assert.Null(decoded.MessagePublished);
+    }
+
+    [Theory]
+    [InlineData("""{"specversion":"1.0","id":"x","source":"s","type":"t","data_base64":"not base64!"}""", "data_base64")]
+    [InlineData("""{"specversion":"1.0","source":"s","type":"t"}""", "id")]
+    [InlineData("""{"specversion":"1.0","id":"x","source":"s","type":"t","data":1,"data_base64":"AA=="}""", "both")]
+    [InlineData("""[1,2]""", "object")]
+    [InlineData("""{"specversion":""", "not valid JSON")]
+    public void Decode_MalformedStructuredEvent_Throws400(string body, string expectedInReason)
+    {
+        var error = Assert.Throws<EventDecodingException>(() => CloudEventDecoder.Decode("application/cloudevents+json", s_noHeaders, "/", Encoding.UTF8.GetBytes(body)));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Contains(expectedInReason, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Decode_PushEnvelopeCamelCase_BecomesMessagePublishedEventForTheTopicInThePath()
+    {
+        var decoded = CloudEventDecoder.Decode("application/json", s_noHeaders, "/projects/p1/topics/prow-events", Encoding.UTF8.GetBytes(PushEnvelope));
+
+        Assert.Equal("m-1", decoded.Event.Id);
+        Assert.Equal(MessagePublishedData.CloudEventType, decoded.Event.Type);
+        Assert.Equal("//pubsub.googleapis.com/projects/p1/topics/prow-events", decoded.Event.Source);
+        Assert.Equal(new DateTimeOffset(2026, 11, 22, 5, 0, 1, TimeSpan.Zero).AddTicks(1234567), decoded.Event.Time);
+        var message = decoded.MessagePublished!.Message;
+        Assert.Equal("hello", message.TextData);
+        Assert.Equal("v", message.Attributes["k"]);
+        Assert.Equal("o", message.OrderingKey);
+        Assert.Equal(3, message.DeliveryAttempt);
+        Assert.Equal("projects/p/subscriptions/s", decoded.MessagePublished.Subscription);
+    }
+
+    [Fact]
+    public void Decode_PushEnvelopeSnakeCaseWithoutData_HasEmptyDataAndUnknownTopic()
+    {
+        const string body = """{"message":{"message_id":"m-3","publish_time":"2026-11-22T05:00:00Z"},"subscription":"projects/p/subscriptions/s"}""";
+
+        var decoded = CloudEventDecoder.Decode("application/json", s_noHeaders, "/", Encoding.UTF8.GetBytes(body));
+
+        Assert.Equal("m-3", decoded.Event.Id);
+        Assert.Equal(new DateTimeOffset(2026, 11, 22, 5, 0, 0, TimeSpan.Zero), decoded.MessagePublished!.Message.PublishTime);
+        Assert.True(decoded.MessagePublished.Message.Data.IsEmpty);
+        Assert.Empty(decoded.MessagePublished.Message.Attributes);
+        Assert.Null(decoded.MessagePublished.Message.DeliveryAttempt);
+        Assert.Equal("//pubsub.googleapis.com/projects/unknown-project!/topics/unknown-topic!", decoded.Event.Source);
+    }
+
+    [Theory]
+    [InlineData("""{"message":{"data":"%%%","messageId":"m"}}""", "base64")]
+    [InlineData("""{"message":{"data":"AA=="}}""", "messageId")]
+    [InlineData("""{"message":{"messageId":"m","attributes":{"a":1}}}""", "attribute 'a'")]
+    [InlineData("""{"message":{"messageId":"m","publishTime":"yesterday"}}""", "RFC 3339")]
+    [InlineData("""{"subscription":"s"}""", "push envelope")]
+    [InlineData("""{"message":"text"}""", "'message' object")]
+    public void Decode_BadPushEnvelope_Throws400(string body, string expectedInReason)
+    {
+        var error = Assert.Throws<EventDecodingException>(() => CloudEventDecoder.Decode("application/json", s_noHeaders, "/", Encoding.UTF8.GetBytes(body)));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Contains(expectedInReason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData(null)]
+    [InlineData("application/cloudevents-batch+json")]
+    public void Decode_UnsupportedContentTypeWithoutCeHeaders_Throws415(string? contentType)
+    {
+        var error = Assert.Throws<EventDecodingException>(() => CloudEventDecoder.Decode(contentType, s_noHeaders, "/", Encoding.UTF8.GetBytes(PushEnvelope)));
+
+        Assert.Equal(415, error.StatusCode);
+    }
+
+    [Fact]
+    public void Decode_MessagePublishedWithNonJsonData_Throws415()
+    {
+        var headers = new Dictionary<string, string> { ["ce-id"] = "1", ["ce-source"] = "s", ["ce-type"] = MessagePublishedData.CloudEventType, ["ce-specversion"] = "1.0" };
+
+        var error = Assert.Throws<EventDecodingException>(() => CloudEventDecoder.Decode("text/plain", headers, "/", "hi"u8.ToArray()));
+
+        Assert.Equal(415, error.StatusCode);
+    }
+
+    [Fact]
+    public void Decode_BinaryModeOtherTypeWithAnyBody_KeepsBytesAndNoTypedData()
+    {
+        var headers = new Dictionary<string, string> { ["ce-id"] = "1", ["ce-source"] = "s", ["ce-type"] = "com.example.other", ["ce-specversion"] = "1.0" };
+
+        var decoded = CloudEventDecoder.Decode("text/plain", headers, "/", "hi"u8.ToArray());
+
+        Assert.Equal("hi", Encoding.UTF8.GetString(decoded.Event.Data.Span));
+        Assert.Null(decoded.MessagePublished);
+    }
+}

@@ -1,0 +1,52 @@
+using System.Net;
+using Kfci.Hosting;
+using Kfci.Testing.Hosting;
+
+namespace Kfci.Tests.Hosting;
+
+/// <summary>The placeholder functions through the real host: the shape later function tests take.</summary>
+public sealed class FunctionTestHostTests
+{
+    [Fact]
+    public async Task TriggerPlaceholder_JsonData_IsAcknowledged()
+    {
+        await using var host = await FunctionTestHost.StartAsync<Kfci.Functions.Trigger.Function>();
+
+        using var response = await host.PushAsync("""{"job":"kubeflow-presubmit"}""", new Dictionary<string, string> { ["a"] = "b" });
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Empty(host.Rejections.Recorded);
+    }
+
+    [Fact]
+    public async Task TriggerPlaceholder_NonJsonData_IsRejectedAndRecorded()
+    {
+        await using var host = await FunctionTestHost.StartAsync<Kfci.Functions.Trigger.Function>();
+
+        using var response = await host.PushAsync("not json", messageId: "m-42");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var rejection = Assert.Single(host.Rejections.Recorded);
+        Assert.Equal("m-42", rejection.Event.Id);
+        Assert.Contains("not JSON", rejection.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public Task WatcherPlaceholder_AnyMessage_IsAcknowledged() => AssertAcknowledgesAsync<Kfci.Functions.Watcher.Function>();
+
+    [Fact]
+    public Task UploaderPlaceholder_AnyMessage_IsAcknowledged() => AssertAcknowledgesAsync<Kfci.Functions.Uploader.Function>();
+
+    [Fact]
+    public Task JanitorPlaceholder_AnyMessage_IsAcknowledged() => AssertAcknowledgesAsync<Kfci.Functions.Janitor.Function>();
+
+    private static async Task AssertAcknowledgesAsync<TFunction>()
+        where TFunction : class, IMessagePublishedFunction
+    {
+        await using var host = await FunctionTestHost.StartAsync<TFunction>();
+
+        using var response = await host.PushAsync("anything");
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+    }
+}
