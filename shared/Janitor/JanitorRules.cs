@@ -36,15 +36,16 @@ internal sealed class JanitorRules(JanitorConfig config)
             return Workflow(resource, now);
         }
 
-        var testKind = E2eMatch(resource) ?? (IsAutoDeployType(resource) ? "auto-deployed Kubeflow instance" : null);
+        var e2e = E2eMatch(resource);
+        var testKind = e2e is not null ? $"e2e test resource ({e2e})"
+            : IsAutoDeployType(resource) ? "auto-deployed Kubeflow instance"
+            : null;
         if (testKind is not null && ErrorOf(resource) is { } error)
         {
-            return ByAge(resource, RuleIds.Errored, $"{testKind}, {error}", ResourceAge.Of(resource, now), config.MaxAge.Errored);
+            return ByAge(resource, RuleIds.Errored, $"{testKind} whose {error}", ResourceAge.Of(resource, now), config.MaxAge.Errored);
         }
 
-        return E2eMatch(resource) is { } e2e
-            ? ByAge(resource, RuleIds.E2eAge, $"e2e test resource ({e2e})", ResourceAge.Of(resource, now), config.MaxAge.E2e)
-            : null;
+        return e2e is not null ? ByAge(resource, RuleIds.E2eAge, testKind!, ResourceAge.Of(resource, now), config.MaxAge.E2e) : null;
     }
 
     /// <summary>True when rule 5 applies to a resource <see cref="ClassifyIndependent"/> left undecided.</summary>
@@ -129,7 +130,7 @@ internal sealed class JanitorRules(JanitorConfig config)
     private static string? ErrorOf(CloudResource resource) => resource switch
     {
         { Type: ResourceType.DmDeployment, Error: true } => "deployment operation failed",
-        { Type: ResourceType.GkeCluster, Status: "ERROR" or "DEGRADED" } => $"cluster is {resource.Status}",
+        { Type: ResourceType.GkeCluster, Status: "ERROR" or "DEGRADED" } => $"cluster is in {resource.Status}",
         _ => null,
     };
 
