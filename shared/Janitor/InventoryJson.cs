@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Kfci.Janitor;
@@ -48,21 +46,7 @@ public static class InventoryJson
     public static string Write(IEnumerable<CloudResource> resources)
     {
         ArgumentNullException.ThrowIfNull(resources);
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray("resources");
-            foreach (var resource in resources)
-            {
-                WriteResource(writer, resource);
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return JsonText.WriteArrayDocument("resources", resources, WriteResource);
     }
 
     private static CloudResource ParseResource(JsonElement element, int index)

@@ -17,6 +17,9 @@ public sealed class JanitorPlanner
         _rules = new JanitorRules(config);
     }
 
+    /// <summary>The configuration this planner decides with.</summary>
+    public JanitorConfig Config => _config;
+
     /// <summary>
     /// One decision per resource, in sweep order (<see cref="SweepOrder"/>). Duplicates are decided (and returned) as
     /// often as they are given.
@@ -37,9 +40,6 @@ public sealed class JanitorPlanner
         ArgumentNullException.ThrowIfNull(clock);
         return Plan(resources, clock.GetUtcNow());
     }
-
-    /// <summary>The configuration this planner decides with.</summary>
-    public JanitorConfig Config => _config;
 
     /// <summary>
     /// Sweep order: by type (<see cref="ResourceType"/>'s order), then location, namespace and name (ordinal), so plans

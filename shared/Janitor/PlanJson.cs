@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Kfci.Janitor;
@@ -11,28 +9,19 @@ public static class PlanJson
     public static string Write(IEnumerable<JanitorDecision> decisions)
     {
         ArgumentNullException.ThrowIfNull(decisions);
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray("decisions");
-            foreach (var decision in decisions)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("type", decision.Resource.Type.WireName());
-                writer.WriteString("name", decision.Resource.Name);
-                writer.WriteString("location", decision.Resource.Location);
-                writer.WriteString("action", ActionName(decision.Action));
-                writer.WriteString("rule", decision.Rule);
-                writer.WriteString("reason", decision.Reason);
-                writer.WriteEndObject();
-            }
+        return JsonText.WriteArrayDocument("decisions", decisions, WriteDecision);
+    }
 
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
+    private static void WriteDecision(Utf8JsonWriter writer, JanitorDecision decision)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type", decision.Resource.Type.WireName());
+        writer.WriteString("name", decision.Resource.Name);
+        writer.WriteString("location", decision.Resource.Location);
+        writer.WriteString("action", ActionName(decision.Action));
+        writer.WriteString("rule", decision.Rule);
+        writer.WriteString("reason", decision.Reason);
+        writer.WriteEndObject();
     }
 
     /// <summary>The wire spelling of an action.</summary>
