@@ -3,4 +3,5 @@ using Kfci.Cli.Local;
 
 var root = new RootCommand("kfci: Prow-triggered Argo end-to-end tests on Google Cloud, and the tools on-call people drive them with.");
 root.Subcommands.Add(LocalCommands.Create());
+root.Subcommands.Add(Kfci.Cli.Commands.PlanCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -32,12 +32,12 @@ public static class CliAction
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                await Console.Error.WriteLineAsync("kfci: cancelled");
+                await parse.InvocationConfiguration.Error.WriteLineAsync("kfci: cancelled");
                 return ExitCodes.Error;
             }
             catch (Exception e) when (e is CliException or IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException or HttpRequestException or Kfci.Http.ApiException)
             {
-                await Console.Error.WriteLineAsync($"kfci: {OneLine(e.Message)}");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"kfci: {OneLine(e.Message)}");
                 return ExitCodes.Error;
             }
         });
