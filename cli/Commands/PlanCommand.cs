@@ -22,6 +22,9 @@ public static class PlanCommand
     private static readonly JsonSerializerOptions s_json = new()
     {
         WriteIndented = true,
+
+        // The output is read by people and scripts, never embedded in HTML: keep '<' and quotes readable.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
     };

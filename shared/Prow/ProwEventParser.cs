@@ -29,7 +29,6 @@ public static class ProwEventParser
     {
         MaxDepth = 16,
         RespectNullableAnnotations = true,
-        RespectRequiredConstructorParameters = true,
     };
 
     /// <summary>Parses and validates one message.</summary>

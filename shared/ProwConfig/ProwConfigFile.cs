@@ -46,6 +46,8 @@ public sealed record WorkflowEntry
     /// <summary>Every other key of the entry (<c>tekton_params</c>, future additions...), as plain values.</summary>
     public IReadOnlyDictionary<string, object?> Other { get; init; } = new Dictionary<string, object?>();
 
+    private const string Remedy = "kfci renders only workflow: <path of an Argo Workflow YAML>";
+
     /// <summary>Only entries naming an Argo Workflow file can be rendered by kfci.</summary>
     public bool IsSupported => Workflow is not null;
 
@@ -53,9 +55,9 @@ public sealed record WorkflowEntry
     public string? UnsupportedReason => this switch
     {
         { Workflow: not null } => null,
-        { TektonRun: not null } => "tekton_run entries are not supported: kfci runs Argo workflows; add workflow: <path of an Argo Workflow YAML>",
-        { PyFunc: not null } => "py_func entries are not supported: kfci does not run Python to build workflows; add workflow: <path of an Argo Workflow YAML>",
-        { AppDir: not null } or { Component: not null } => "ksonnet app_dir/component entries are not supported: ksonnet is gone; add workflow: <path of an Argo Workflow YAML>",
-        _ => "the entry names no workflow: add workflow: <path of an Argo Workflow YAML>",
+        { TektonRun: not null } => $"unsupported: tekton_run; {Remedy}",
+        { PyFunc: not null } => $"unsupported: py_func; {Remedy}",
+        { AppDir: not null } or { Component: not null } => $"unsupported: ksonnet app_dir/component; {Remedy}",
+        _ => $"unsupported: no workflow; {Remedy}",
     };
 }
