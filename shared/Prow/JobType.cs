@@ -23,20 +23,7 @@ public static class JobTypes
     };
 
     /// <summary>Parses Prow's exact lowercase spelling; anything else (including other casing) is rejected.</summary>
-    public static bool TryParse(string? text, out JobType type)
-    {
-        foreach (var candidate in Enum.GetValues<JobType>())
-        {
-            if (string.Equals(text, candidate.ToProwString(), StringComparison.Ordinal))
-            {
-                type = candidate;
-                return true;
-            }
-        }
-
-        type = default;
-        return false;
-    }
+    public static bool TryParse(string? text, out JobType type) => ExactSpelling.TryParse(text, ToProwString, out type);
 
     /// <summary>True for the types that test a repository change and so carry refs with a base branch.</summary>
     public static bool HasRepository(this JobType type) => type is not JobType.Periodic;
@@ -60,22 +47,29 @@ public static class ProwJobStates
     public static string ToProwString(this ProwJobState state) => state.ToString().ToLowerInvariant();
 
     /// <summary>Parses Prow's exact lowercase spelling.</summary>
-    public static bool TryParse(string? text, out ProwJobState state)
-    {
-        foreach (var candidate in Enum.GetValues<ProwJobState>())
-        {
-            if (string.Equals(text, candidate.ToProwString(), StringComparison.Ordinal))
-            {
-                state = candidate;
-                return true;
-            }
-        }
-
-        state = default;
-        return false;
-    }
+    public static bool TryParse(string? text, out ProwJobState state) => ExactSpelling.TryParse(text, ToProwString, out state);
 
     /// <summary>States that mean "the build is starting"; the first of them for a build starts a kfci run.</summary>
     public static bool IsStart(this ProwJobState state) =>
         state is ProwJobState.Scheduling or ProwJobState.Triggered or ProwJobState.Pending;
+}
+
+/// <summary>Parses an enum by Prow's exact spelling of its values: Prow's JSON is case-sensitive, and so is kfci.</summary>
+internal static class ExactSpelling
+{
+    public static bool TryParse<T>(string? text, Func<T, string> spell, out T value)
+        where T : struct, Enum
+    {
+        foreach (var candidate in Enum.GetValues<T>())
+        {
+            if (string.Equals(text, spell(candidate), StringComparison.Ordinal))
+            {
+                value = candidate;
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
 }

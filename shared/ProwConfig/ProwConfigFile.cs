@@ -9,6 +9,8 @@ public sealed record ProwConfigFile(IReadOnlyList<WorkflowEntry> Workflows, IRea
 /// </summary>
 public sealed record WorkflowEntry
 {
+    private const string Remedy = "kfci renders only workflow: <path of an Argo Workflow YAML>";
+
     /// <summary>Position in <c>workflows:</c>, from 0.</summary>
     public required int Index { get; init; }
 
@@ -45,8 +47,6 @@ public sealed record WorkflowEntry
 
     /// <summary>Every other key of the entry (<c>tekton_params</c>, future additions...), as plain values.</summary>
     public IReadOnlyDictionary<string, object?> Other { get; init; } = new Dictionary<string, object?>();
-
-    private const string Remedy = "kfci renders only workflow: <path of an Argo Workflow YAML>";
 
     /// <summary>Only entries naming an Argo Workflow file can be rendered by kfci.</summary>
     public bool IsSupported => Workflow is not null;
