@@ -1,0 +1,215 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Kfci.Prow;
+
+/// <summary>
+/// Turns a Pub/Sub message on the <c>prow-events</c> topic into a validated <see cref="ProwEvent"/>. Two kinds arrive:
+/// crier's <c>ReportMessage</c> (no attributes) and <c>sub</c>-style trigger requests (attribute
+/// <see cref="EventTypeAttribute"/>). Anything that could not be handled on any redelivery throws
+/// <see cref="InvalidEventException"/>.
+/// </summary>
+public static class ProwEventParser
+{
+    public const string EventTypeAttribute = "prow.k8s.io/pubsub.EventType";
+    public const string PeriodicEvent = "prow.k8s.io/pubsub.PeriodicProwJobEvent";
+    public const string PostsubmitEvent = "prow.k8s.io/pubsub.PostsubmitProwJobEvent";
+    public const string PresubmitEvent = "prow.k8s.io/pubsub.PresubmitProwJobEvent";
+
+    /// <summary>Prow's messages are a few kilobytes; anything near Pub/Sub's 10 MB limit is not one.</summary>
+    public const int MaxEventBytes = 256 * 1024;
+
+    private const int MaxMessageLength = 1024;
+
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        MaxDepth = 16,
+        RespectNullableAnnotations = true,
+    };
+
+    /// <summary>Parses and validates one message.</summary>
+    /// <param name="data">The message data (the JSON, already base64-decoded).</param>
+    /// <param name="attributes">The message attributes; null or empty for crier reports.</param>
+    /// <param name="messageId">Pub/Sub's message id; identical on redelivery.</param>
+    /// <param name="publishTime">Pub/Sub's publish time; identical on redelivery.</param>
+    /// <exception cref="InvalidEventException">The message is malformed, incomplete, oversized or names something unsafe.</exception>
+    public static ProwEvent Parse(ReadOnlySpan<byte> data, IReadOnlyDictionary<string, string>? attributes, string messageId, DateTimeOffset publishTime)
+    {
+        if (data.Length > MaxEventBytes)
+        {
+            throw new InvalidEventException($"event data is {data.Length} bytes, more than the {MaxEventBytes} a Prow event can be");
+        }
+
+        if (attributes is not null && attributes.TryGetValue(EventTypeAttribute, out var eventType))
+        {
+            var type = eventType switch
+            {
+                PeriodicEvent => JobType.Periodic,
+                PostsubmitEvent => JobType.Postsubmit,
+                PresubmitEvent => JobType.Presubmit,
+                _ => throw new InvalidEventException($"unsupported event type '{Shorten(eventType)}' in attribute {EventTypeAttribute}"),
+            };
+            return ParseTriggerRequest(data, type, BuildIdFor(messageId, publishTime));
+        }
+
+        return ParseCrierReport(data);
+    }
+
+    /// <summary>
+    /// The build id kfci gives a trigger request: publish time in Unix milliseconds followed by six digits of a hash of
+    /// the message id (19 digits, like Prow's own ids). Redelivery keeps message id and publish time, so the id is the
+    /// same; ids of messages published in different milliseconds order by publish time, which is all GCS listings and
+    /// Testgrid need; two messages in the same millisecond differ unless their hashes collide (one in a million).
+    /// </summary>
+    /// <exception cref="InvalidEventException">The message id is empty or the publish time is outside 2000–2200.</exception>
+    public static string BuildIdFor(string messageId, DateTimeOffset publishTime)
+    {
+        if (string.IsNullOrEmpty(messageId) || messageId.Length > 256)
+        {
+            throw new InvalidEventException("Pub/Sub message id is missing or longer than 256 characters");
+        }
+
+        if (publishTime.Year is < 2000 or >= 2200)
+        {
+            throw new InvalidEventException($"publish time {publishTime:O} is not a plausible time");
+        }
+
+        var hash = BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(messageId)));
+        var id = (publishTime.ToUnixTimeMilliseconds() * 1_000_000) + (long)(hash % 1_000_000);
+        return id.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static ProwEvent ParseCrierReport(ReadOnlySpan<byte> data)
+    {
+        var report = Deserialize<CrierReport>(data);
+        var jobName = EventValidation.JobName(Required(report.JobName, "job_name"));
+        var type = JobTypeFrom(Required(report.JobType, "job_type"));
+        if (!ProwJobStates.TryParse(Required(report.Status, "status"), out var state))
+        {
+            throw new InvalidEventException($"unknown job state '{Shorten(report.Status!)}'");
+        }
+
+        var refs = report.Refs ?? [];
+        if (refs.Count > EventValidation.MaxRefs)
+        {
+            throw new InvalidEventException($"event has {refs.Count} refs, more than {EventValidation.MaxRefs}");
+        }
+
+        var url = EventValidation.Text(report.Url, "url", EventValidation.MaxUrlLength);
+        var gcsPath = EventValidation.Text(report.GcsPath, "gcs_path", EventValidation.MaxUrlLength);
+        var buildId = CrierBuildId(gcsPath, url, EventValidation.Text(report.RunId, "runid", EventValidation.MaxUrlLength));
+        return new ProwEvent
+        {
+            Kind = ProwEventKind.CrierReport,
+            Job = Spec(type, jobName, buildId, refs),
+            State = state,
+            Message = report.Message is { } message ? Shorten(message, MaxMessageLength) : null,
+            Url = NullIfEmpty(url),
+            GcsPath = NullIfEmpty(gcsPath),
+        };
+    }
+
+    private static ProwEvent ParseTriggerRequest(ReadOnlySpan<byte> data, JobType type, string buildId)
+    {
+        var request = Deserialize<TriggerRequest>(data);
+        var jobName = EventValidation.JobName(Required(request.Name?.Trim(), "name"));
+        IReadOnlyList<Refs> refs = request.Refs is null ? [] : [request.Refs];
+        return new ProwEvent
+        {
+            Kind = ProwEventKind.TriggerRequest,
+            Job = Spec(type, jobName, buildId, refs),
+            Envs = EventValidation.Envs(request.Envs),
+            Labels = EventValidation.Map(request.Labels, "labels"),
+            Annotations = EventValidation.Map(request.Annotations, "annotations"),
+        };
+    }
+
+    private static ProwJobSpec Spec(JobType type, string jobName, string buildId, IReadOnlyList<Refs> refs)
+    {
+        foreach (var (r, i) in refs.Select((r, i) => (r, i)))
+        {
+            EventValidation.Refs(r, $"refs[{i}]");
+        }
+
+        // Periodics have no refs of their own: whatever repositories they name are extra refs (as in Prow's JobSpec).
+        if (type == JobType.Periodic)
+        {
+            return new ProwJobSpec(type, jobName, buildId, null, refs);
+        }
+
+        if (refs.Count == 0)
+        {
+            throw new InvalidEventException($"a {type.ToProwString()} event needs refs naming the repository under test");
+        }
+
+        EventValidation.RequireFor(type, refs[0]);
+        return new ProwJobSpec(type, jobName, buildId, refs[0], refs.Skip(1).ToList());
+    }
+
+    /// <summary>Prow's build id is the last segment of the job's URL and GCS path; runid is the fallback when both are empty.</summary>
+    private static string CrierBuildId(string? gcsPath, string? url, string? runId)
+    {
+        foreach (var candidate in new[] { gcsPath, url })
+        {
+            if (!string.IsNullOrEmpty(candidate))
+            {
+                var segment = candidate.TrimEnd('/').Split('/')[^1];
+                return EventValidation.BuildId(segment, candidate == gcsPath ? "gcs_path" : "url");
+            }
+        }
+
+        if (string.IsNullOrEmpty(runId))
+        {
+            throw new InvalidEventException("event has no build id: gcs_path, url and runid are all empty");
+        }
+
+        return EventValidation.BuildId(runId, "runid");
+    }
+
+    private static JobType JobTypeFrom(string text) =>
+        JobTypes.TryParse(text, out var type) ? type : throw new InvalidEventException($"unknown job type '{Shorten(text)}'");
+
+    private static T Deserialize<T>(ReadOnlySpan<byte> data)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(data, s_json) ?? throw new InvalidEventException("event data is JSON null, not an object");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidEventException($"event data is not a valid {typeof(T).Name} JSON object: {Shorten(e.Message)}", e);
+        }
+    }
+
+    private static string Required(string? value, string field) =>
+        string.IsNullOrEmpty(value) ? throw new InvalidEventException($"event is missing field '{field}'") : value;
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    internal static string Shorten(string text, int max = 100) =>
+        text.Length <= max ? text.ReplaceLineEndings(" ") : string.Concat(text.AsSpan(0, max).ToString().ReplaceLineEndings(" "), "…");
+
+    private sealed record CrierReport(
+        [property: JsonPropertyName("project")] string? Project,
+        [property: JsonPropertyName("topic")] string? Topic,
+        [property: JsonPropertyName("runid")] string? RunId,
+        [property: JsonPropertyName("status")] string? Status,
+        [property: JsonPropertyName("url")] string? Url,
+        [property: JsonPropertyName("gcs_path")] string? GcsPath,
+        [property: JsonPropertyName("refs")] IReadOnlyList<Refs>? Refs,
+        [property: JsonPropertyName("job_type")] string? JobType,
+        [property: JsonPropertyName("job_name")] string? JobName,
+        [property: JsonPropertyName("message")] string? Message);
+
+    private sealed record TriggerRequest(
+        [property: JsonPropertyName("name")] string? Name,
+        [property: JsonPropertyName("refs")] Refs? Refs,
+        [property: JsonPropertyName("envs")] Dictionary<string, string>? Envs,
+        [property: JsonPropertyName("labels")] Dictionary<string, string>? Labels,
+        [property: JsonPropertyName("annotations")] Dictionary<string, string>? Annotations);
+}
