@@ -6,5 +6,5 @@ var root = new RootCommand("kfci: Prow-triggered Argo end-to-end tests on Google
 root.Subcommands.Add(LocalCommands.Create());
 root.Subcommands.Add(JanitorCommands.Create());
 root.Subcommands.Add(PoolCommand.Create());
-root.Subcommands.Add(Kfci.Cli.Commands.PlanCommand.Create());
+root.Subcommands.Add(PlanCommand.Create());
 return await root.Parse(args).InvokeAsync();
