@@ -22,6 +22,14 @@ awk '
     }
     seen = 1
   }
-  END { if (seen) printf "tests: %d passed, %d failed, %d skipped\n", p, f, s; else print "tests: 0 passed, 1 failed (no test ran)" }
+  /^ *Total tests:/ { block = 1 }
+  block && /^ *Passed: *[0-9]+/ { bp += $2; bseen = 1 }
+  block && /^ *Failed: *[0-9]+/ { bf += $2 }
+  block && /^ *Skipped: *[0-9]+/ { bs += $2 }
+  END {
+    if (seen) printf "tests: %d passed, %d failed, %d skipped\n", p, f, s
+    else if (bseen) printf "tests: %d passed, %d failed, %d skipped\n", bp, bf, bs
+    else print "tests: 0 passed, 1 failed (no test ran)"
+  }
 ' "$log"
 exit "$status"
