@@ -16,6 +16,9 @@ public static class KfciEnvironment
     /// <summary>Results bucket (GCS) that Spyglass/TestGrid read, e.g. <c>kubernetes-jenkins</c>.</summary>
     public const string ResultsBucket = "KFCI_RESULTS_BUCKET";
 
+    /// <summary>A directory to use as the results bucket instead of GCS (the local stack); wins over <see cref="ResultsBucket"/>.</summary>
+    public const string ResultsDirectory = "KFCI_RESULTS_DIR";
+
     /// <summary>Namespace of the test workflows in the test cluster; <c>kubeflow-test-infra</c> when unset.</summary>
     public const string WorkflowNamespace = "KFCI_WORKFLOW_NAMESPACE";
 

@@ -1,0 +1,106 @@
+using Kfci.Firestore;
+
+namespace Kfci.Runs;
+
+/// <summary>A filter for <see cref="IRunStore.ListAsync"/>; null fields do not filter.</summary>
+public sealed record RunQuery(string? JobName = null, RunState? State = null, int Limit = 50);
+
+/// <summary>
+/// Where runs live (Firestore <c>runs/</c>). Every change is a transaction on the one document, so concurrent
+/// handlers (redelivered events, the Watcher's tick beside its event path) cannot lose each other's updates.
+/// </summary>
+public interface IRunStore
+{
+    /// <summary>The run, or null when there is none with this id.</summary>
+    Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores <paramref name="run"/> unless a run with its id exists. Returns the stored run and whether this call
+    /// created it; exactly one of any number of concurrent callers gets <c>Created = true</c>.
+    /// </summary>
+    Task<(RunRecord Run, bool Created)> CreateAsync(RunRecord run, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads the run, applies <paramref name="change"/> and writes the result atomically; retried from the read on
+    /// contention, so <paramref name="change"/> must be a pure function of its input. Returning null (or the same
+    /// instance) writes nothing. Returns the run as stored afterwards; null when there is no such run.
+    /// </summary>
+    Task<RunRecord?> UpdateAsync(string runId, Func<RunRecord, RunRecord?> change, CancellationToken cancellationToken);
+
+    /// <summary>Runs matching <paramref name="query"/>, newest first (by <c>createdAt</c>).</summary>
+    Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken);
+}
+
+/// <summary><see cref="IRunStore"/> on Firestore (or its emulator) through <see cref="FirestoreClient"/>.</summary>
+public sealed class FirestoreRunStore(FirestoreClient firestore) : IRunStore
+{
+    public async Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken)
+    {
+        var document = await firestore.GetAsync(RunDocument.PathOf(runId), cancellationToken);
+        return document is null ? null : RunDocument.FromFields(document.Fields);
+    }
+
+    public async Task<(RunRecord Run, bool Created)> CreateAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var path = RunDocument.PathOf(run.RunId);
+        if (await firestore.CreateIfAbsentAsync(path, RunDocument.ToFields(run), cancellationToken))
+        {
+            return (run, true);
+        }
+
+        var existing = await GetAsync(run.RunId, cancellationToken)
+            ?? throw new InvalidOperationException($"run {run.RunId} existed a moment ago and is gone");
+        return (existing, false);
+    }
+
+    public Task<RunRecord?> UpdateAsync(string runId, Func<RunRecord, RunRecord?> change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var path = RunDocument.PathOf(runId);
+        return firestore.RunTransactionAsync<RunRecord?>(
+            async (transaction, token) =>
+            {
+                var document = await transaction.GetAsync(path, token);
+                if (document is null)
+                {
+                    return null;
+                }
+
+                var current = RunDocument.FromFields(document.Fields);
+                var next = change(current);
+                if (next is null || ReferenceEquals(next, current))
+                {
+                    return current;
+                }
+
+                if (next.RunId != runId)
+                {
+                    throw new InvalidOperationException($"an update of run {runId} may not change its id to {next.RunId}");
+                }
+
+                transaction.Set(path, RunDocument.ToFields(next));
+                return next;
+            },
+            cancellationToken: cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var firestoreQuery = new FirestoreQuery(RunDocument.Collection);
+        if (query.JobName is not null)
+        {
+            firestoreQuery = firestoreQuery.Where("jobName", FilterOperator.Equal, query.JobName);
+        }
+
+        if (query.State is { } state)
+        {
+            firestoreQuery = firestoreQuery.Where("state", FilterOperator.Equal, state.ToWire());
+        }
+
+        firestoreQuery = firestoreQuery.OrderByDescending("createdAt").Limit(query.Limit);
+        var documents = await firestore.QueryAsync(firestoreQuery, cancellationToken);
+        return documents.Select(d => RunDocument.FromFields(d.Fields)).ToList();
+    }
+}
