@@ -17,6 +17,9 @@ locals {
     KFCI_MAX_REQUEST_BYTES  = "10485760"
   }
 
+  # Workflow links in runs and in started.json/finished.json metadata; none when the UI is not exposed.
+  argo_ui_url = var.argo_ui_host == "" ? "" : "https://${var.argo_ui_host}"
+
   # The test cluster's API server, for the functions that talk to Kubernetes.
   cluster_env = {
     KFCI_WORKFLOW_NAMESPACE     = var.workflow_namespace
@@ -40,6 +43,7 @@ locals {
         FUNCTION_TARGET          = "Trigger"
         KFCI_RESULTS_BUCKET      = google_storage_bucket.results.name
         KFCI_TOPIC_RUN_SUBMITTED = google_pubsub_topic.run_submitted.name
+        KFCI_ARGO_UI_URL         = local.argo_ui_url
       }
       secret_env = {
         KFCI_GITHUB_TOKEN = google_secret_manager_secret.github_token.secret_id
@@ -55,8 +59,9 @@ locals {
       }
       publishes = [google_pubsub_topic.run_completed]
       env = {
-        FUNCTION_TARGET          = "Watcher"
-        KFCI_TOPIC_RUN_COMPLETED = google_pubsub_topic.run_completed.name
+        FUNCTION_TARGET           = "Watcher"
+        KFCI_TOPIC_RUN_COMPLETED  = google_pubsub_topic.run_completed.name
+        KFCI_RUN_DEADLINE_MINUTES = tostring(var.run_deadline_minutes)
       }
       secret_env = {}
     }
@@ -73,6 +78,10 @@ locals {
         FUNCTION_TARGET         = "Uploader"
         KFCI_RESULTS_BUCKET     = google_storage_bucket.results.name
         KFCI_TOPIC_RUN_FINISHED = google_pubsub_topic.run_finished.name
+        KFCI_ARGO_UI_URL        = local.argo_ui_url
+        KFCI_PATH_STRATEGY      = var.results_path_strategy
+        KFCI_DEFAULT_ORG        = var.results_default_org
+        KFCI_DEFAULT_REPO       = var.results_default_repo
       }
       secret_env = {}
     }
@@ -85,7 +94,8 @@ locals {
       }
       publishes = []
       env = {
-        FUNCTION_TARGET = "Janitor"
+        FUNCTION_TARGET     = "Janitor"
+        KFCI_JANITOR_CONFIG = var.janitor_config_path
       }
       secret_env = {}
     }

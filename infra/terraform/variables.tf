@@ -330,3 +330,43 @@ variable "function_error_ratio_threshold" {
     error_message = "function_error_ratio_threshold must be between 0 and 1."
   }
 }
+
+variable "run_deadline_minutes" {
+  type        = number
+  description = "Minutes a run may take before the Watcher stops its workflows and records them as timed out (KFCI_RUN_DEADLINE_MINUTES)."
+  default     = 180
+
+  validation {
+    condition     = var.run_deadline_minutes >= 5 && var.run_deadline_minutes <= 1440
+    error_message = "run_deadline_minutes must be between 5 and 1440."
+  }
+}
+
+variable "results_path_strategy" {
+  type        = string
+  description = "Prow's GCS path strategy for results: explicit, legacy or single (KFCI_PATH_STRATEGY)."
+  default     = "explicit"
+
+  validation {
+    condition     = contains(["explicit", "legacy", "single"], var.results_path_strategy)
+    error_message = "results_path_strategy must be explicit, legacy or single."
+  }
+}
+
+variable "results_default_org" {
+  type        = string
+  description = "Prow's default_org for the legacy and single path strategies (KFCI_DEFAULT_ORG)."
+  default     = ""
+}
+
+variable "results_default_repo" {
+  type        = string
+  description = "Prow's default_repo for the legacy and single path strategies (KFCI_DEFAULT_REPO)."
+  default     = ""
+}
+
+variable "janitor_config_path" {
+  type        = string
+  description = "Path, inside the Janitor's container, of its rules file (KFCI_JANITOR_CONFIG); the built-in rules when empty."
+  default     = ""
+}

@@ -19,6 +19,38 @@ public static class KfciEnvironment
     /// <summary>A directory to use as the results bucket instead of GCS (the local stack); wins over <see cref="ResultsBucket"/>.</summary>
     public const string ResultsDirectory = "KFCI_RESULTS_DIR";
 
+    /// <summary>
+    /// Local stack only: a directory holding <c>&lt;org&gt;/&lt;repo&gt;</c> git repositories (or links to them). When set,
+    /// the Trigger reads sources with real <c>git</c> from there instead of the GitHub API.
+    /// </summary>
+    public const string GitRoot = "KFCI_GIT_ROOT";
+
+    /// <summary>GitHub REST API base (default <c>https://api.github.com/</c>); tests point it at a fake.</summary>
+    public const string GitHubApiUrl = "KFCI_GITHUB_API_URL";
+
+    /// <summary>
+    /// Local stack only: the host directory that backs the shared NFS claim (<c>/mnt/test-data-volume</c> in the
+    /// workflows). The Uploader collects each workflow's artifacts from <c>&lt;root&gt;/&lt;workflow&gt;/output/artifacts</c>.
+    /// </summary>
+    public const string NfsRoot = "KFCI_NFS_ROOT";
+
+    /// <summary>Minutes a run may take before the Watcher stops its workflows (default 180).</summary>
+    public const string RunDeadlineMinutes = "KFCI_RUN_DEADLINE_MINUTES";
+
+    /// <summary>Base URL of the Argo UI, for workflow links (e.g. <c>https://argo.example.com</c>); no links when unset.</summary>
+    public const string ArgoUiUrl = "KFCI_ARGO_UI_URL";
+
+    /// <summary>Prow's GCS path strategy for results: <c>explicit</c> (default), <c>legacy</c> or <c>single</c>.</summary>
+    public const string PathStrategy = "KFCI_PATH_STRATEGY";
+
+    /// <summary>Default org and repo for the <c>legacy</c>/<c>single</c> path strategies (Prow's default_org/default_repo).</summary>
+    public const string DefaultOrg = "KFCI_DEFAULT_ORG";
+
+    public const string DefaultRepo = "KFCI_DEFAULT_REPO";
+
+    /// <summary>Janitor rules and scope (YAML); the built-in defaults when unset.</summary>
+    public const string JanitorConfig = "KFCI_JANITOR_CONFIG";
+
     /// <summary>Namespace of the test workflows in the test cluster; <c>kubeflow-test-infra</c> when unset.</summary>
     public const string WorkflowNamespace = "KFCI_WORKFLOW_NAMESPACE";
 

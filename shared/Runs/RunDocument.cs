@@ -44,6 +44,7 @@ public static class RunDocument
         AddOptional(fields, "eventId", run.EventId);
         AddOptional(fields, "startedAt", run.StartedAt);
         AddOptional(fields, "deadline", run.Deadline);
+        AddOptional(fields, "abortedAt", run.AbortedAt);
         AddOptional(fields, "completedAt", run.CompletedAt);
         AddOptional(fields, "finishedAt", run.FinishedAt);
         AddOptional(fields, "result", run.Result);
@@ -77,6 +78,7 @@ public static class RunDocument
                 UpdatedAt = Time(f, "updatedAt") ?? throw Missing("updatedAt"),
                 StartedAt = Time(f, "startedAt"),
                 Deadline = Time(f, "deadline"),
+                AbortedAt = Time(f, "abortedAt"),
                 CompletedAt = Time(f, "completedAt"),
                 FinishedAt = Time(f, "finishedAt"),
                 Plan = Maps(f, "plan").Select(ReadPlan).ToList(),

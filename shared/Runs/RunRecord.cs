@@ -53,6 +53,9 @@ public sealed record RunRecord
     /// <summary>After this the Watcher stops the run's workflows and records them as timed out.</summary>
     public DateTimeOffset? Deadline { get; init; }
 
+    /// <summary>When Prow reported the build aborted; the Trigger then terminated its workflows and the result is <c>ABORTED</c>.</summary>
+    public DateTimeOffset? AbortedAt { get; init; }
+
     public DateTimeOffset? CompletedAt { get; init; }
 
     public DateTimeOffset? FinishedAt { get; init; }

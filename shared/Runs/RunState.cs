@@ -21,7 +21,10 @@ public enum RunState
     /// <summary>kfci could not run the job at all (invalid <c>prow_config.yaml</c>, missing file, ...); see <see cref="RunRecord.Errors"/>.</summary>
     Error,
 
-    /// <summary>Prow aborted the build; its workflows were terminated.</summary>
+    /// <summary>
+    /// Prow aborted the build before any workflow was submitted: nothing to upload. A build aborted while its workflows
+    /// ran is terminated, sets <see cref="RunRecord.AbortedAt"/>, and goes on to Finished with result ABORTED.
+    /// </summary>
     Aborted,
 }
 

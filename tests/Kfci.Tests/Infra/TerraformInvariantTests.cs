@@ -211,7 +211,7 @@ public sealed class TerraformInvariantTests(TerraformFixture terraform)
     [Fact]
     public void EnvironmentMatchesCode_UnknownVariableSet_ReportsIt()
     {
-        var broken = terraform.ParseBroken("functions.tf", "FUNCTION_TARGET = \"Janitor\"", "FUNCTION_TARGET = \"Janitor\"\n        KFCI_JANITOR_MODE = \"aggressive\"");
+        var broken = terraform.ParseBroken("functions.tf", "FUNCTION_TARGET     = \"Janitor\"", "FUNCTION_TARGET     = \"Janitor\"\n        KFCI_JANITOR_MODE = \"aggressive\"");
 
         Assert.Contains(
             "Terraform sets KFCI_JANITOR_MODE for janitor, which the code does not know (not in KfciEnvironment.cs nor read anywhere)",
