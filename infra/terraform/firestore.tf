@@ -13,6 +13,8 @@ resource "google_firestore_database" "kfci" {
 # Composite indexes for kfci's queries (single-field indexes are automatic):
 # - runs by state, oldest update first: the Watcher's reconcile tick finds submitted runs that have
 #   not moved for too long (state == "submitted" order by updatedAt).
+# - runs in one state, newest first: RunQuery by state (the Watcher's tick pages through submitted and
+#   completed runs: state == X order by createdAt desc, __name__ desc).
 # - runs of one job, newest first: `kfci runs --job NAME` and latest-build bookkeeping
 #   (jobName == X order by createdAt desc).
 # - real (not dry-run) sweeps, newest first: the janitor alert and `kfci sweeps`
@@ -30,6 +32,22 @@ resource "google_firestore_index" "runs_by_state" {
   fields {
     field_path = "updatedAt"
     order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "runs_by_state_created" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "runs"
+
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
   }
 }
 

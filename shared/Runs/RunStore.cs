@@ -3,7 +3,52 @@ using Kfci.Firestore;
 namespace Kfci.Runs;
 
 /// <summary>A filter for <see cref="IRunStore.ListAsync"/>; null fields do not filter.</summary>
-public sealed record RunQuery(string? JobName = null, RunState? State = null, int Limit = 50);
+public sealed record RunQuery(string? JobName = null, RunState? State = null, int Limit = 50)
+{
+    /// <summary>Start after this run in the order of the list (the next page); null starts at the newest.</summary>
+    public RunCursor? After { get; init; }
+}
+
+/// <summary>A position in a list of runs (newest first): the last run of a page.</summary>
+public sealed record RunCursor(DateTimeOffset CreatedAt, string RunId)
+{
+    public static RunCursor Of(RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return new RunCursor(run.CreatedAt, run.RunId);
+    }
+}
+
+/// <summary>Paging over <see cref="IRunStore.ListAsync"/>.</summary>
+public static class RunStoreExtensions
+{
+    /// <summary>
+    /// Every run matching <paramref name="query"/> (its <see cref="RunQuery.Limit"/> is the page size), newest first,
+    /// fetched page by page, so a caller holds one page at a time however many runs there are.
+    /// </summary>
+    public static async IAsyncEnumerable<RunRecord> ListAllAsync(
+        this IRunStore store, RunQuery query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        while (true)
+        {
+            var page = await store.ListAsync(query, cancellationToken);
+            foreach (var run in page)
+            {
+                yield return run;
+            }
+
+            if (page.Count < query.Limit)
+            {
+                yield break;
+            }
+
+            query = query with { After = RunCursor.Of(page[^1]) };
+        }
+    }
+}
 
 /// <summary>
 /// Where runs live (Firestore <c>runs/</c>). Every change is a transaction on the one document, so concurrent
@@ -27,13 +72,18 @@ public interface IRunStore
     /// </summary>
     Task<RunRecord?> UpdateAsync(string runId, Func<RunRecord, RunRecord?> change, CancellationToken cancellationToken);
 
-    /// <summary>Runs matching <paramref name="query"/>, newest first (by <c>createdAt</c>).</summary>
+    /// <summary>
+    /// Runs matching <paramref name="query"/>, newest first (by <c>createdAt</c>, then id), at most <see cref="RunQuery.Limit"/>,
+    /// starting after <see cref="RunQuery.After"/>; <see cref="RunStoreExtensions.ListAllAsync"/> pages through all of them.
+    /// </summary>
     Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken);
 }
 
 /// <summary><see cref="IRunStore"/> on Firestore (or its emulator) through <see cref="FirestoreClient"/>.</summary>
 public sealed class FirestoreRunStore(FirestoreClient firestore) : IRunStore
 {
+    private const string DocumentNameField = "__name__";
+
     public async Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken)
     {
         var document = await firestore.GetAsync(RunDocument.PathOf(runId), cancellationToken);
@@ -99,7 +149,14 @@ public sealed class FirestoreRunStore(FirestoreClient firestore) : IRunStore
             firestoreQuery = firestoreQuery.Where("state", FilterOperator.Equal, state.ToWire());
         }
 
-        firestoreQuery = firestoreQuery.OrderByDescending("createdAt").Limit(query.Limit);
+        // The id breaks ties between runs created in the same microsecond, so a page boundary never skips or repeats one.
+        // Firestore orders by the document name after the last ordering anyway: the indexes stay the same.
+        firestoreQuery = firestoreQuery.OrderByDescending("createdAt").OrderByDescending(DocumentNameField).Limit(query.Limit);
+        if (query.After is { } after)
+        {
+            firestoreQuery = firestoreQuery.StartAfter(after.CreatedAt, firestore.Reference(RunDocument.PathOf(after.RunId)));
+        }
+
         var documents = await firestore.QueryAsync(firestoreQuery, cancellationToken);
         return documents.Select(d => RunDocument.FromFields(d.Fields)).ToList();
     }
