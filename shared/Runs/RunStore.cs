@@ -80,8 +80,17 @@ public interface IRunStore
 }
 
 /// <summary><see cref="IRunStore"/> on Firestore (or its emulator) through <see cref="FirestoreClient"/>.</summary>
-public sealed class FirestoreRunStore(FirestoreClient firestore) : IRunStore
+/// <param name="firestore">The database.</param>
+/// <param name="updateOptions">Transaction retries of <see cref="UpdateAsync"/>; <see cref="DefaultUpdateOptions"/> when null.</param>
+public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransactionOptions? updateOptions = null) : IRunStore
 {
+    /// <summary>
+    /// Ten attempts, not the client's five: every workflow of a run reports on the same document, and when several
+    /// finish together (plus a redelivery, plus the Watcher's tick) five contending updaters exhausted five attempts
+    /// against the emulator's lock timeouts (FirestoreRunStoreTests). Each retry backs off with jitter, so they spread out.
+    /// </summary>
+    public static FirestoreTransactionOptions DefaultUpdateOptions { get; } = new() { MaxAttempts = 10 };
+
     private const string DocumentNameField = "__name__";
 
     public async Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken)
@@ -132,7 +141,8 @@ public sealed class FirestoreRunStore(FirestoreClient firestore) : IRunStore
                 transaction.Set(path, RunDocument.ToFields(next));
                 return next;
             },
-            cancellationToken: cancellationToken);
+            updateOptions ?? DefaultUpdateOptions,
+            cancellationToken);
     }
 
     public async Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken)

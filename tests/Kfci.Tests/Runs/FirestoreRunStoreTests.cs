@@ -1,0 +1,157 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kfci.Firestore;
+using Kfci.Runs;
+using Kfci.Testing;
+using Kfci.Tests.Firestore;
+
+namespace Kfci.Tests.Runs;
+
+/// <summary>The run store against the real Firestore emulator: the guarantees the Trigger, Watcher and Uploader build on.</summary>
+[Collection(EmulatorCollection.Name)]
+public sealed class FirestoreRunStoreTests(EmulatorFixture emulators)
+{
+    private readonly FirestoreClient _firestore = EmulatorFirestore.NewClient(emulators, "runs");
+
+    private FirestoreRunStore Store => new(_firestore);
+
+    [Fact]
+    public async Task CreateAsync_ConcurrentDuplicates_ExactlyOneCreatedAndAllSeeTheSameRun()
+    {
+        var runs = Enumerable.Range(0, 8).Select(i => SampleRuns.Submitted("dup-run", "ns") with { EventId = $"message-{i}" }).ToList();
+
+        var results = await Task.WhenAll(runs.Select(r => Store.CreateAsync(r, CancellationToken.None)));
+
+        var created = Assert.Single(results, r => r.Created);
+        Assert.All(results, r => Assert.Equal(created.Run.EventId, r.Run.EventId));
+        Assert.Equal(created.Run.EventId, (await Store.GetAsync("dup-run", CancellationToken.None))!.EventId);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_ParallelUpdaters_NoUpdateIsLost()
+    {
+        await Store.CreateAsync(SampleRuns.Submitted("busy-run", "ns"), CancellationToken.None);
+
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Store.UpdateAsync(
+            "busy-run", run => run with { Errors = [.. run.Errors, $"error {i}"] }, CancellationToken.None)));
+
+        var stored = await Store.GetAsync("busy-run", CancellationToken.None);
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => $"error {i}").Order(), stored!.Errors.Order());
+    }
+
+    [Fact]
+    public async Task UpdateAsync_NullOrSameInstance_WritesNothing_AndUnknownRunGivesNull()
+    {
+        var (run, _) = await Store.CreateAsync(SampleRuns.Submitted("quiet-run", "ns"), CancellationToken.None);
+        var before = await _firestore.GetAsync(RunDocument.PathOf("quiet-run"));
+
+        Assert.Equal(run.RunId, (await Store.UpdateAsync("quiet-run", _ => null, CancellationToken.None))!.RunId);
+        await Store.UpdateAsync("quiet-run", r => r, CancellationToken.None);
+
+        Assert.Equal(before!.UpdateTime, (await _firestore.GetAsync(RunDocument.PathOf("quiet-run")))!.UpdateTime);
+        Assert.Null(await Store.UpdateAsync("no-such-run", r => r with { Errors = ["x"] }, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ListAsync_ByJobAndState_NewestFirst_AndPagesWithoutGapsOrRepeats()
+    {
+        var t = SampleRuns.Epoch;
+        RunRecord[] runs =
+        [
+            SampleRuns.Submitted("r1", "ns", t),
+            SampleRuns.Submitted("r2", "ns", t.AddMinutes(1)),
+            SampleRuns.Submitted("r3", "ns", t.AddMinutes(1)), // same createdAt as r2: the id breaks the tie
+            SampleRuns.Submitted("r4", "ns", t.AddMinutes(2)) with { State = RunState.Completed },
+            SampleRuns.Submitted("r5", "ns", t.AddMinutes(3)) with { JobName = "other-job" },
+            SampleRuns.Submitted("r6", "ns", t.AddMinutes(4)),
+        ];
+        foreach (var run in runs)
+        {
+            await Store.CreateAsync(run, CancellationToken.None);
+        }
+
+        var submitted = await Store.ListAllAsync(new RunQuery(State: RunState.Submitted, Limit: 2), CancellationToken.None).ToListAsync();
+        var ofJob = await Store.ListAsync(new RunQuery(JobName: "kubeflow-presubmit", State: RunState.Submitted), CancellationToken.None);
+        var completed = await Store.ListAsync(new RunQuery(State: RunState.Completed), CancellationToken.None);
+
+        Assert.Equal(["r6", "r5", "r3", "r2", "r1"], submitted.Select(r => r.RunId));
+        Assert.Equal(["r6", "r3", "r2", "r1"], ofJob.Select(r => r.RunId));
+        Assert.Equal("r4", Assert.Single(completed).RunId);
+    }
+
+    [Fact]
+    public async Task GetAsync_RoundTripsEveryField()
+    {
+        var t = SampleRuns.Epoch;
+        var run = new RunRecord
+        {
+            RunId = "full-run",
+            JobName = "kubeflow-presubmit",
+            BuildId = "1234",
+            JobType = "presubmit",
+            JobSpec = """{"type":"presubmit"}""",
+            Repo = "kubeflow/kubeflow",
+            BaseRef = "master",
+            BaseSha = "abc",
+            PullNumber = 42,
+            PullSha = "def",
+            Envs = new Dictionary<string, string> { ["A"] = "1", ["weird.key-1"] = "two" },
+            Source = "crier",
+            EventId = "m-1",
+            State = RunState.Finished,
+            CreatedAt = t,
+            UpdatedAt = t.AddTicks(10), // one microsecond
+            StartedAt = t.AddSeconds(1),
+            Deadline = t.AddHours(3),
+            AbortedAt = t.AddMinutes(5),
+            CompletedAt = t.AddMinutes(6),
+            FinishedAt = t.AddMinutes(7),
+            Plan = [new PlannedEntry(0, "e2e", true, true, "matched", "full-run-e2e"), new PlannedEntry(1, "lint", false, true, "no changed file matched", null)],
+            Workflows =
+            [
+                new WorkflowRecord
+                {
+                    Name = "full-run-e2e",
+                    Namespace = "kubeflow-test-infra",
+                    EntryName = "e2e",
+                    EntryIndex = 0,
+                    Submitted = true,
+                    Phase = WorkflowPhases.Failed,
+                    Message = "child failed",
+                    StartedAt = t.AddSeconds(2),
+                    FinishedAt = t.AddMinutes(4),
+                    FailedNodes = [new FailedNode("full-run-e2e-1", "full-run-e2e.test", "test", "Failed", "exit 1"), new FailedNode("n2", "full-run-e2e.x", "x", "Error", null)],
+                    UiLink = "https://argo/workflows/full-run-e2e",
+                },
+                new WorkflowRecord { Name = "w2", Namespace = "ns", EntryName = "w", EntryIndex = 1 },
+            ],
+            Errors = ["one", "two"],
+            History = [new RunHistoryEntry(RunState.Planning, t, null), new RunHistoryEntry(RunState.Submitted, t.AddSeconds(1), "2 workflows")],
+            Result = RunResults.Failure,
+            ResultsPath = "gs://b/pr-logs/pull/kubeflow_kubeflow/42/kubeflow-presubmit/1234",
+            Links = new Dictionary<string, string> { ["spyglass"] = "https://prow/view" },
+        };
+
+        await Store.CreateAsync(run, CancellationToken.None);
+        var stored = await Store.GetAsync("full-run", CancellationToken.None);
+
+        Assert.True(JsonNode.DeepEquals(Json(run), Json(stored!)), $"expected {Json(run)}\nactual   {Json(stored!)}");
+    }
+
+    [Theory]
+    [InlineData("state", "running")]
+    [InlineData("jobName", 42L)]
+    [InlineData("createdAt", "not a time")]
+    [InlineData("workflows", "element without a name")]
+    public async Task GetAsync_HandCorruptedDocument_ThrowsFormatException(string field, object value)
+    {
+        await Store.CreateAsync(SampleRuns.Submitted("bad-run", "ns"), CancellationToken.None);
+        object? corrupt = field == "workflows" ? new List<object?> { new Dictionary<string, object?> { ["namespace"] = "ns" } } : value;
+        await _firestore.UpdateAsync(RunDocument.PathOf("bad-run"), new Dictionary<string, object?> { [field] = corrupt });
+
+        await Assert.ThrowsAsync<FormatException>(() => Store.GetAsync("bad-run", CancellationToken.None));
+        await Assert.ThrowsAsync<FormatException>(() => Store.UpdateAsync("bad-run", r => r, CancellationToken.None));
+    }
+
+    private static JsonNode Json(RunRecord run) => JsonSerializer.SerializeToNode(run)!;
+}
