@@ -86,7 +86,7 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
 {
     /// <summary>
     /// Ten attempts, not the client's five: every workflow of a run reports on the same document, and when several
-    /// finish together (plus a redelivery, plus the Watcher's tick) five contending updaters exhausted five attempts
+    /// finish together (plus a redelivery, plus the Watcher's tick) six contending updaters exhausted five attempts
     /// against the emulator's lock timeouts (FirestoreRunStoreTests). Each retry backs off with jitter, so they spread out.
     /// </summary>
     public static FirestoreTransactionOptions DefaultUpdateOptions { get; } = new() { MaxAttempts = 10 };

@@ -1,15 +1,18 @@
 // kfci benchmarks, run by hand (never part of the test suite: timings depend on the machine and its load).
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- startup [--runs 5] [--requests 20] [--functions Trigger,Janitor] [--no-publish]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- watcher [--samples 50] [--runs 500] [--ticks 5]
 using Kfci.Benchmarks;
 
 return args.FirstOrDefault() switch
 {
     "startup" => await StartupBenchmark.RunAsync(StartupBenchmark.Settings.Parse(args[1..])),
+    "watcher" => await WatcherBenchmark.RunAsync(WatcherBenchmark.Settings.Parse(args[1..])),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]");
+    Console.Error.WriteLine("       Kfci.Benchmarks watcher [--samples N] [--runs N] [--ticks N]");
     return 2;
 }

@@ -31,6 +31,7 @@ internal sealed class WatcherHarness : IAsyncDisposable
         Kube = kube;
         Firestore = firestore;
         Runs = new FirestoreRunStore(firestore);
+        FlakyRuns = new FlakyRunStore(Runs);
         PubSub = pubSub;
         PublishFailures = failures;
         Publisher = publisher;
@@ -42,6 +43,9 @@ internal sealed class WatcherHarness : IAsyncDisposable
     public FirestoreClient Firestore { get; }
 
     public FirestoreRunStore Runs { get; }
+
+    /// <summary>What the function uses: <see cref="Runs"/>, with failures on demand.</summary>
+    public FlakyRunStore FlakyRuns { get; }
 
     public PubSubClient PubSub { get; }
 
@@ -69,7 +73,7 @@ internal sealed class WatcherHarness : IAsyncDisposable
         harness.Host = await FunctionTestHost.StartAsync<Function>(configure: builder =>
         {
             builder.Logging.SetMinimumLevel(LogLevel.Debug); // the ignored-event lines are debug lines
-            builder.Services.AddSingleton<IRunStore>(harness.Runs);
+            builder.Services.AddSingleton<IRunStore>(harness.FlakyRuns);
             builder.Services.AddSingleton<IWorkflowCluster>(kube.CreateCluster(FastRetry));
             builder.Services.AddSingleton<IEventPublisher>(harness.Publisher);
             builder.Services.AddSingleton(harness.Settings);
@@ -191,4 +195,23 @@ internal sealed class FailingPublishes : DelegatingHandler
         request.RequestUri?.AbsolutePath.EndsWith(":publish", StringComparison.Ordinal) == true && Interlocked.Decrement(ref _remaining) >= 0
             ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { Content = new StringContent("""{"error":{"code":503,"status":"UNAVAILABLE","message":"injected"}}""") })
             : base.SendAsync(request, cancellationToken);
+}
+
+/// <summary>The real store, except that the next <see cref="FailNextUpdates"/> updates fail as a Firestore outage (503 after retries) would.</summary>
+internal sealed class FlakyRunStore(IRunStore inner) : IRunStore
+{
+    private int _failures;
+
+    public void FailNextUpdates(int count) => Volatile.Write(ref _failures, count);
+
+    public Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken) => inner.GetAsync(runId, cancellationToken);
+
+    public Task<(RunRecord Run, bool Created)> CreateAsync(RunRecord run, CancellationToken cancellationToken) => inner.CreateAsync(run, cancellationToken);
+
+    public Task<RunRecord?> UpdateAsync(string runId, Func<RunRecord, RunRecord?> change, CancellationToken cancellationToken) =>
+        Interlocked.Decrement(ref _failures) >= 0
+            ? Task.FromException<RunRecord?>(new ApiException(HttpStatusCode.ServiceUnavailable, "UNAVAILABLE", "injected: Firestore unavailable"))
+            : inner.UpdateAsync(runId, change, cancellationToken);
+
+    public Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken) => inner.ListAsync(query, cancellationToken);
 }

@@ -199,6 +199,22 @@ public sealed class WatcherTests(EmulatorFixture emulators)
     }
 
     [Fact]
+    public async Task Event_FirestoreFault_IsTransient_AndTheRedeliveryCompletesOnce()
+    {
+        await using var h = await WatcherHarness.StartAsync(emulators);
+        await h.AddRunAsync(SampleRuns.Submitted("run-store", WatcherHarness.Namespace, DateTimeOffset.UtcNow));
+        h.Finish("run-store-e2e", WorkflowPhases.Failed);
+        h.FlakyRuns.FailNextUpdates(1);
+
+        WatcherHarness.AssertStatus(HttpStatusCode.ServiceUnavailable, await h.DeliverEventAsync("run-store-e2e", WorkflowEventEntry.Failed));
+        Assert.Equal(RunState.Submitted, (await h.RunAsync("run-store")).State);
+        WatcherHarness.AssertStatus(HttpStatusCode.NoContent, await h.DeliverEventAsync("run-store-e2e", WorkflowEventEntry.Failed));
+
+        Assert.Equal(RunState.Completed, (await h.RunAsync("run-store")).State);
+        Assert.Single(await h.CompletedEventsAsync(atLeast: 1));
+    }
+
+    [Fact]
     public async Task Tick_ClusterListFault_IsTransient_AndTheNextTickHeals()
     {
         await using var h = await WatcherHarness.StartAsync(emulators);
