@@ -32,9 +32,6 @@ public sealed class FunctionTestHostTests
     }
 
     [Fact]
-    public Task WatcherPlaceholder_AnyMessage_IsAcknowledged() => AssertAcknowledgesAsync<Kfci.Functions.Watcher.Function>();
-
-    [Fact]
     public Task UploaderPlaceholder_AnyMessage_IsAcknowledged() => AssertAcknowledgesAsync<Kfci.Functions.Uploader.Function>();
 
     [Fact]
