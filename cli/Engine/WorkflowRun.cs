@@ -259,13 +259,16 @@ internal sealed class WorkflowRun : IDisposable
 
     private async Task<NodeResult> RetryAsync(JsonObject template, JsonObject retry, Dictionary<string, string> variables, string nodeName, string displayName, string? parentId, Scope scope)
     {
-        var limit = Seconds(retry["limit"]) ?? 0;
+        // Without a limit Argo retries until the step succeeds.
+        var limit = retry["limit"] is null ? int.MaxValue : Seconds(retry["limit"]) ?? 0;
         var policy = retry["retryPolicy"]?.ToString() ?? "OnFailure";
         var id = StartNode(nodeName, displayName, parentId, template["name"]?.ToString(), "Retry");
         NodeResult attempt;
         for (var i = 0; ; i++)
         {
-            attempt = await BodyAsync(template, variables, $"{nodeName}({i})", $"{displayName}({i})", id, scope);
+            var attemptVariables = new Dictionary<string, string>(variables, StringComparer.Ordinal) { ["retries"] = i.ToString(CultureInfo.InvariantCulture) };
+            var attemptTemplate = (JsonObject)Expressions.Substitute(template, attemptVariables)!;
+            attempt = await BodyAsync(attemptTemplate, attemptVariables, $"{nodeName}({i})", $"{displayName}({i})", id, scope);
             var retryable = policy switch
             {
                 "Always" => attempt.Phase is "Failed" or "Error",
@@ -335,6 +338,11 @@ internal sealed class WorkflowRun : IDisposable
                 {
                     Remember(scopeVariables, "steps", running[i].Step, results[i]);
                 }
+            }
+
+            foreach (var looped in running.Select((r, i) => (r, i)).Where(p => p.r.Looped).GroupBy(p => p.r.Step))
+            {
+                scopeVariables[$"steps.{looped.Key}.outputs.result"] = Aggregate(looped.Select(p => results[p.i].Result));
             }
 
             var failed = results.FirstOrDefault(r => r.Phase is "Failed" or "Error");
@@ -539,6 +547,11 @@ internal sealed class WorkflowRun : IDisposable
             var file = Path.Combine(_host.Options.StateDirectory, "scripts", _ns, podName);
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             File.WriteAllText(file, script["source"]?.ToString() ?? "");
+            // Argo's script file is executable: `command: [sh, -c]` runs it by path.
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
             argv = [.. (container["command"] as JsonArray ?? []).Select(Text), file, .. (container["args"] as JsonArray ?? []).Select(Text)];
         }
 
@@ -621,6 +634,20 @@ internal sealed class WorkflowRun : IDisposable
             yield return ($"({i}:{Text(item)})", itemVariables);
         }
     }
+
+    // Argo aggregates a loop's results as a JSON list, each result parsed as JSON when it is JSON.
+    private static string Aggregate(IEnumerable<string?> results) =>
+        new JsonArray([.. results.Select(r =>
+        {
+            try
+            {
+                return JsonNode.Parse(r ?? "") is { } parsed ? parsed : JsonValue.Create(r);
+            }
+            catch (JsonException)
+            {
+                return JsonValue.Create(r);
+            }
+        })]).ToJsonString();
 
     private static string Depends(JsonObject task) =>
         task["depends"]?.ToString() is { Length: > 0 } depends
