@@ -1,10 +1,12 @@
 // kfci benchmarks, run by hand (never part of the test suite: timings depend on the machine and its load).
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- startup [--runs 5] [--requests 20] [--functions Trigger,Janitor] [--no-publish]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- engine [steps]
 using Kfci.Benchmarks;
 
 return args.FirstOrDefault() switch
 {
     "startup" => await StartupBenchmark.RunAsync(StartupBenchmark.Settings.Parse(args[1..])),
+    "engine" => await EngineBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
