@@ -12,6 +12,7 @@ public static class LocalCommands
         local.Subcommands.Add(Up());
         local.Subcommands.Add(Down());
         local.Subcommands.Add(Status());
+        local.Subcommands.Add(Kfci.Cli.Engine.EngineCommand.Create());
         return local;
     }
 

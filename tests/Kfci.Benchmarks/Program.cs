@@ -1,12 +1,14 @@
 // kfci benchmarks, run by hand (never part of the test suite: timings depend on the machine and its load).
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- startup [--runs 5] [--requests 20] [--functions Trigger,Janitor] [--no-publish]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- watcher [--samples 50] [--runs 500] [--ticks 5]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- engine [steps]
 using Kfci.Benchmarks;
 
 return args.FirstOrDefault() switch
 {
     "startup" => await StartupBenchmark.RunAsync(StartupBenchmark.Settings.Parse(args[1..])),
     "watcher" => await WatcherBenchmark.RunAsync(WatcherBenchmark.Settings.Parse(args[1..])),
+    "engine" => await EngineBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 

@@ -1,0 +1,45 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Kfci.PubSub;
+
+namespace Kfci.Cli.Engine;
+
+/// <summary>
+/// Publishes workflow events to <c>argo-events</c> as the cloud's Cloud Logging sink does for GKE: each message's data
+/// is the <c>LogEntry</c> of the Kubernetes Event (the Event itself as <c>jsonPayload</c>, <c>logName</c>
+/// <c>projects/P/logs/events</c>, a <c>k8s_cluster</c> resource), so the Watcher reads the local and the cloud form alike.
+/// </summary>
+public sealed class LoggingSinkEvents(IEventPublisher publisher, string project, string clusterName = "kfci-local", string location = "local") : IArgoEventSink
+{
+    public async Task PublishAsync(JsonObject kubernetesEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(kubernetesEvent);
+        var entry = LogEntry(kubernetesEvent, project, clusterName, location, DateTimeOffset.UtcNow);
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["logging.googleapis.com/timestamp"] = entry["timestamp"]!.ToString(),
+        };
+        await publisher.PublishAsync(KfciTopics.ArgoEvents, new OutgoingMessage(Encoding.UTF8.GetBytes(entry.ToJsonString()), attributes), cancellationToken);
+    }
+
+    /// <summary>The LogEntry a GKE cluster's event exporter writes for <paramref name="kubernetesEvent"/>.</summary>
+    public static JsonObject LogEntry(JsonObject kubernetesEvent, string project, string clusterName, string location, DateTimeOffset received)
+    {
+        ArgumentNullException.ThrowIfNull(kubernetesEvent);
+        var timestamp = kubernetesEvent["lastTimestamp"]?.ToString() ?? ArgoNames.Timestamp(received);
+        return new JsonObject
+        {
+            ["insertId"] = kubernetesEvent["metadata"]?["uid"]?.ToString() ?? Guid.NewGuid().ToString("N"),
+            ["jsonPayload"] = kubernetesEvent.DeepClone(),
+            ["resource"] = new JsonObject
+            {
+                ["type"] = "k8s_cluster",
+                ["labels"] = new JsonObject { ["project_id"] = project, ["location"] = location, ["cluster_name"] = clusterName },
+            },
+            ["timestamp"] = timestamp,
+            ["severity"] = kubernetesEvent["type"]?.ToString() == "Warning" ? "WARNING" : "INFO",
+            ["logName"] = $"projects/{project}/logs/events",
+            ["receiveTimestamp"] = received.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+}

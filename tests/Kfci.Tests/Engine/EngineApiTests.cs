@@ -1,0 +1,149 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Kfci.Cli.Engine;
+using Kfci.Configuration;
+using Kfci.Http;
+using Kfci.Kubernetes;
+using Microsoft.AspNetCore.Builder;
+using static Kfci.Tests.Engine.EngineHarness;
+
+namespace Kfci.Tests.Engine;
+
+/// <summary>The REST facade through the real Kubernetes adapter: what the Watcher and Uploader see of the local engine.</summary>
+public sealed class EngineApiTests : IAsyncLifetime
+{
+    private EngineHarness _harness = null!;
+    private WebApplication _app = null!;
+    private Uri _address = null!;
+    private KubernetesWorkflowCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _harness = Start();
+        (_app, _address) = await EngineApi.StartAsync(_harness.Engine, 0);
+        // The same path the functions take: KFCI_CLUSTER_ENDPOINT on loopback, no credentials.
+        _cluster = KubernetesWorkflowCluster.Create(KfciServices.ClusterConnection(name => name == KfciEnvironment.ClusterEndpoint ? _address.ToString() : null));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _harness.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Healthz_Answers200()
+    {
+        using var http = new HttpClient { BaseAddress = _address };
+        using var response = await http.GetAsync(new Uri("healthz", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("127.0.0.1", _address.Host);
+    }
+
+    [Fact]
+    public async Task Workflow_CreateWatchPodLogEvents_ThroughTheKubernetesAdapter()
+    {
+        var workflow = Workflow("""
+            metadata: {generateName: e2e-, labels: {kfci.dev/managed: "true", kfci.dev/run-id: r1}}
+            spec:
+              entrypoint: main
+              templates:
+              - {name: main, container: {image: alpine, command: [sh, -c, "echo out; echo err >&2; exit 1"]}}
+            """);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var created = await _cluster.CreateWorkflowAsync(Namespace, workflow, cancel.Token);
+        Assert.StartsWith("e2e-", created.Name, StringComparison.Ordinal);
+        Assert.Equal("argoproj.io/v1alpha1", created["apiVersion"]?.ToString());
+
+        JsonObject? finished = null;
+        await foreach (var change in _cluster.WatchWorkflowsAsync(Namespace, new WatchOptions { LabelSelector = "kfci.dev/run-id=r1", RequestTimeout = TimeSpan.FromSeconds(5) }, cancel.Token))
+        {
+            if (change.Resource.Labels.GetValueOrDefault("workflows.argoproj.io/completed") == "true")
+            {
+                finished = change.Resource;
+                break;
+            }
+        }
+
+        Assert.Equal("Failed", finished?.Phase);
+        var node = Node(finished!, created.Name!);
+        var pod = await _cluster.GetPodAsync(Namespace, node["id"]!.ToString(), cancel.Token) ?? throw new InvalidOperationException("the step has no pod");
+        Assert.Equal("Failed", pod.Phase);
+        Assert.Equal(created.Name, pod.Labels["workflows.argoproj.io/workflow"]);
+
+        await using (var log = await _cluster.OpenPodLogAsync(Namespace, pod.Name!, new PodLogOptions { Container = "main" }, cancel.Token))
+        {
+            var text = await new StreamReader(log).ReadToEndAsync(cancel.Token);
+            Assert.Contains("out\n", text, StringComparison.Ordinal);
+            Assert.Contains("err\n", text, StringComparison.Ordinal);
+        }
+
+        await using (var tail = await _cluster.OpenPodLogAsync(Namespace, pod.Name!, new PodLogOptions { TailLines = 1 }, cancel.Token))
+        {
+            Assert.Single((await new StreamReader(tail).ReadToEndAsync(cancel.Token)).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        var events = await _cluster.ListEventsAsync(Namespace, created.Name!, cancel.Token).ToListAsync(cancel.Token);
+        Assert.Contains(events, e => e["reason"]?.ToString() == "WorkflowFailed");
+        var podEvents = await _cluster.ListEventsAsync(Namespace, pod.Name!, cancel.Token).ToListAsync(cancel.Token);
+        Assert.Contains(podEvents, e => e["involvedObject"]?["kind"]?.ToString() == "Pod");
+    }
+
+    [Fact]
+    public async Task Errors_AreKubernetesStatusFailures()
+    {
+        var workflow = Workflow("metadata: {name: dup}\nspec: {entrypoint: a, templates: [{name: a, container: {image: x, command: ['true']}}]}");
+        await _cluster.CreateWorkflowAsync(Namespace, workflow, CancellationToken.None);
+
+        var taken = await Assert.ThrowsAsync<ApiException>(() => _cluster.CreateWorkflowAsync(Namespace, workflow, CancellationToken.None));
+        Assert.True(taken.IsAlreadyExists);
+        Assert.Null(await _cluster.GetWorkflowAsync(Namespace, "missing", CancellationToken.None));
+        Assert.Null(await _cluster.GetPodAsync(Namespace, "missing", CancellationToken.None));
+        var patch = await Assert.ThrowsAsync<ApiException>(() => _cluster.PatchWorkflowAsync(Namespace, "missing", new JsonObject(), CancellationToken.None));
+        Assert.True(patch.IsNotFound);
+        var log = await Assert.ThrowsAsync<ApiException>(() => _cluster.OpenPodLogAsync(Namespace, "missing", PodLogOptions.Whole, CancellationToken.None));
+        Assert.True(log.IsNotFound);
+        await _harness.WaitCompletedAsync("dup");
+        Assert.True(await _cluster.DeleteWorkflowAsync(Namespace, "dup", CancellationToken.None));
+        Assert.False(await _cluster.DeleteWorkflowAsync(Namespace, "dup", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task List_PagesWithContinueTokensAndFiltersByLabel()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await _cluster.CreateWorkflowAsync(Namespace, Workflow($"metadata: {{name: w{i}, labels: {{kfci.dev/managed: '{(i % 2 == 0 ? "true" : "false")}'}}}}\nspec: {{entrypoint: a, templates: [{{name: a, container: {{image: x, command: ['true']}}}}]}}"), CancellationToken.None);
+        }
+
+        var all = await _cluster.ListWorkflowsAsync(Namespace, new ListOptions { PageSize = 2 }, CancellationToken.None).ToListAsync();
+        Assert.Equal(["w0", "w1", "w2", "w3", "w4"], all.Select(w => w.Name));
+        var managed = await _cluster.ListWorkflowsAsync(Namespace, new ListOptions { LabelSelector = "kfci.dev/managed=true", PageSize = 1 }, CancellationToken.None).ToListAsync();
+        Assert.Equal(["w0", "w2", "w4"], managed.Select(w => w.Name));
+        await _harness.Engine.IdleAsync();
+    }
+
+    [Fact]
+    public async Task Patch_ShutdownTerminate_StopsTheWorkflow()
+    {
+        await _cluster.CreateWorkflowAsync(Namespace, Workflow("metadata: {name: long}\nspec: {entrypoint: a, templates: [{name: a, container: {image: x, command: [sleep, '60']}}]}"), CancellationToken.None);
+        await _harness.WaitAsync("long", w => Nodes(w).Any(n => n["phase"]?.ToString() == "Running" && n["type"]?.ToString() == "Pod"));
+
+        var patched = await _cluster.PatchWorkflowAsync(Namespace, "long", JsonNode.Parse("""{"spec":{"shutdown":"Terminate"}}""")!.AsObject(), CancellationToken.None);
+        Assert.Equal("Terminate", patched["spec"]?["shutdown"]?.ToString());
+
+        var workflow = await _harness.WaitCompletedAsync("long", TimeSpan.FromSeconds(10));
+        Assert.Equal("Stopped with strategy 'Terminate'", workflow["status"]?["message"]?.ToString());
+    }
+
+    [Fact]
+    public async Task Namespaces_ListAndDelete()
+    {
+        _harness.Engine.AddNamespace("kfci-e2e-1");
+        var names = await _cluster.ListNamespacesAsync(ListOptions.All, CancellationToken.None).Select(n => n.Name).ToListAsync();
+        Assert.Contains("kfci-e2e-1", names);
+        Assert.True(await _cluster.DeleteNamespaceAsync("kfci-e2e-1", CancellationToken.None));
+        Assert.False(await _cluster.DeleteNamespaceAsync("kfci-e2e-1", CancellationToken.None));
+    }
+}
