@@ -51,7 +51,7 @@ public sealed class RunLogs(CliContext context, RunRecord run)
 
         if (found == 0)
         {
-            var what = step is null ? $"step logs of {workflow}" : $"a log of step {step}";
+            var what = step is null ? $"step logs of {workflow}" : $"log of step {step}";
             throw new CliException($"no {what} under {context.Results.Describe(Prefix)}/artifacts/logs/ (run state {run.State.ToWire()}: the Uploader writes them when the run completes)");
         }
     }
