@@ -60,11 +60,12 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
             var firestore = Emulator.StartAsync(EmulatorKind.Firestore, paths.LogDirectory, cancellationToken: cancellationToken);
             started.Add(Describe(PubSubEmulator, await pubSub));
             started.Add(Describe(FirestoreEmulator, await firestore));
-            var engine = StartKfci(Engine, ["local", "engine", "--port", "{port}"], EngineEnvironment());
+
+            // The engine publishes Argo's completion events to argo-events itself, so it gets the emulators too.
+            var engine = StartKfci(Engine, ["local", "engine", "--port", "{port}"], Environment(new LocalStackState { Project = Project, Processes = started }, paths));
             started.Add(engine);
             await WaitHealthyAsync(engine, TimeSpan.FromSeconds(30), cancellationToken);
-            var partial = new LocalStackState { Project = Project, Processes = started };
-            var environment = Environment(partial, paths);
+            var environment = Environment(new LocalStackState { Project = Project, Processes = started }, paths);
             var functions = Functions.Select(f => StartFunction(f, environment)).ToList();
             started.AddRange(functions);
             foreach (var function in functions)
@@ -173,12 +174,6 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
     };
 
     private static LocalProcess Describe(string name, Emulator emulator) => new(name, emulator.ProcessId, emulator.Port, emulator.LogFile);
-
-    private Dictionary<string, string> EngineEnvironment() => new(StringComparer.Ordinal)
-    {
-        [KfciEnvironment.NfsRoot] = paths.NfsRoot,
-        [KfciPaths.HomeVariable] = paths.Home,
-    };
 
     private static Dictionary<string, string> HostEnvironment(Dictionary<string, string> environment, int port) =>
         new(environment, StringComparer.Ordinal)
