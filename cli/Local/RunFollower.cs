@@ -18,9 +18,9 @@ public sealed record WorkflowView(string Name, string Phase, IReadOnlyList<StepV
 /// for logs and pipes), or as a live table of each workflow's steps with phase and duration (a terminal). Steps come
 /// from the cluster (the local engine); when it cannot be asked, workflows are shown without steps.
 /// </summary>
-public sealed class RunFollower(IRunStore runs, IWorkflowCluster? cluster, TextWriter output)
+public sealed class RunFollower(IRunStore runs, IWorkflowCluster? cluster, TextWriter output, TimeSpan? poll = null)
 {
-    private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(500);
+    private readonly TimeSpan _poll = poll ?? TimeSpan.FromMilliseconds(500);
 
     private readonly Dictionary<string, string> _printed = new(StringComparer.Ordinal);
 
@@ -58,7 +58,7 @@ public sealed class RunFollower(IRunStore runs, IWorkflowCluster? cluster, TextW
                 return run;
             }
 
-            await Task.Delay(s_poll, cancellationToken);
+            await Task.Delay(_poll, cancellationToken);
         }
 
         return null;
