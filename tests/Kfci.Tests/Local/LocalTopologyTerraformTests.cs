@@ -91,6 +91,18 @@ public sealed class LocalTopologyTerraformTests(TerraformFixture terraform)
         Assert.Empty(Hcl.Blocks(deadLetter.Body, "push_config"));
     }
 
+    [Fact]
+    public void SchedulerStandIn_PublishesWhatTerraformsWatcherTickPublishes()
+    {
+        var target = Assert.Single(Hcl.Blocks(terraform.Tree.Resource("google_cloud_scheduler_job", "watcher_tick")!.Body, "pubsub_target"));
+        var topic = Assert.Single(Hcl.References(Hcl.Attribute(target, "topic_name"), "google_pubsub_topic"));
+
+        Assert.Equal(KfciTopics.WatcherTicks, Hcl.Attribute(terraform.Tree.Resource("google_pubsub_topic", topic)!.Body, "name"));
+        Assert.Equal("${base64encode(jsonencode({ reconcile = true }))}", Hcl.Attribute(target, "data"));
+        using var tick = JsonDocument.Parse(LocalScheduler.WatcherTick.Data);
+        Assert.Equal("{\"reconcile\":true}", JsonSerializer.Serialize(tick.RootElement));
+    }
+
     private TerraformBlock Push() =>
         terraform.Tree.ResourcesOfType(PushResource).Single(r => Hcl.Blocks(r.Body, "push_config").Any());
 
