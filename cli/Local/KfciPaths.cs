@@ -7,13 +7,23 @@ public sealed record KfciPaths(string RepositoryRoot, string Home)
 
     public string LogDirectory => Path.Combine(Home, "logs");
 
-    public static KfciPaths Discover()
+    /// <summary>The local results bucket (<c>KFCI_RESULTS_DIR</c>).</summary>
+    public string ResultsDirectory => Path.Combine(Home, "results");
+
+    /// <summary>Where <c>local run</c> links repositories as <c>&lt;org&gt;/&lt;repo&gt;</c> (<c>KFCI_GIT_ROOT</c>).</summary>
+    public string GitRoot => Path.Combine(Home, "repos");
+
+    /// <summary>The host directory behind the workflows' NFS claim (<c>KFCI_NFS_ROOT</c>).</summary>
+    public string NfsRoot => Path.Combine(Home, "nfs");
+
+    public static KfciPaths Discover(Func<string, string?>? getEnv = null)
     {
-        var root = Environment.GetEnvironmentVariable("KFCI_REPO_ROOT") is { Length: > 0 } fromScript
+        getEnv ??= Environment.GetEnvironmentVariable;
+        var root = getEnv("KFCI_REPO_ROOT") is { Length: > 0 } fromScript
             ? fromScript
             : FindRepositoryRoot(AppContext.BaseDirectory)
               ?? throw new InvalidOperationException("cannot find the kfci repository (no kfci.slnx above the program); run it through ./kfci");
-        var home = Environment.GetEnvironmentVariable(HomeVariable) is { Length: > 0 } configured
+        var home = getEnv(HomeVariable) is { Length: > 0 } configured
             ? Path.GetFullPath(configured)
             : Path.Combine(root, ".kfci");
         return new KfciPaths(root, home);

@@ -1,19 +1,27 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using Kfci.Configuration;
 using Kfci.Local;
+using Kfci.PubSub;
 
 namespace Kfci.Cli.Local;
 
 /// <summary>
-/// The whole chain on one machine: the real Pub/Sub and Firestore emulators and the four function hosts
-/// as separate processes, all on loopback. Started processes outlive the command; their pids and ports
-/// are kept in KFCI_HOME so <c>down</c> and <c>status</c> find them.
+/// The whole chain on one machine: the real Pub/Sub and Firestore emulators, the local workflow engine, the four
+/// function hosts and a Cloud Scheduler stand-in, each its own process, all on loopback. Started processes outlive
+/// the command; their pids and ports are kept in KFCI_HOME so <c>down</c>, <c>status</c> and the on-call commands find them.
 /// </summary>
 public sealed class LocalChain(KfciPaths paths, TextWriter output)
 {
     public const string Project = "kfci-local";
 
+    public const string PubSubEmulator = "pubsub-emulator";
+    public const string FirestoreEmulator = "firestore-emulator";
+    public const string Engine = "engine";
+    public const string Scheduler = "scheduler";
+
+    /// <summary>The function projects under functions/, in start order; their process names are the lowercase forms (Terraform's keys).</summary>
     public static readonly IReadOnlyList<string> Functions = ["Trigger", "Watcher", "Uploader", "Janitor"];
 
     private static readonly HttpClient s_probe = new() { Timeout = TimeSpan.FromSeconds(2) };
@@ -30,6 +38,18 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
 
             await output.WriteLineAsync("Found a stale local stack; stopping what is left of it.");
             Down(existing);
+            LocalStackState.Delete(paths.Home);
+        }
+
+        // Fail before starting anything when this build has no engine, rather than leave half a stack behind.
+        if (!LocalCommands.HasEngine)
+        {
+            throw new InvalidOperationException("this kfci build has no local workflow engine ('kfci local engine' is missing); it comes with the engine branch (h/engine)");
+        }
+
+        foreach (var directory in new[] { paths.ResultsDirectory, paths.GitRoot, paths.NfsRoot, paths.LogDirectory })
+        {
+            Directory.CreateDirectory(directory);
         }
 
         await BuildFunctionsAsync(cancellationToken);
@@ -38,18 +58,24 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
         {
             var pubSub = Emulator.StartAsync(EmulatorKind.PubSub, paths.LogDirectory, cancellationToken: cancellationToken);
             var firestore = Emulator.StartAsync(EmulatorKind.Firestore, paths.LogDirectory, cancellationToken: cancellationToken);
-            started.Add(Describe("pubsub-emulator", await pubSub));
-            started.Add(Describe("firestore-emulator", await firestore));
-            var environment = FunctionEnvironment(started[0], started[1]);
-            foreach (var function in Functions)
-            {
-                started.Add(StartFunction(function, environment));
-            }
+            started.Add(Describe(PubSubEmulator, await pubSub));
+            started.Add(Describe(FirestoreEmulator, await firestore));
 
-            foreach (var function in started.Skip(2))
+            // The engine publishes Argo's completion events to argo-events itself, so it gets the emulators too.
+            var engine = StartKfci(Engine, ["local", "engine", "--port", "{port}"], Environment(new LocalStackState { Project = Project, Processes = started }, paths));
+            started.Add(engine);
+            await WaitHealthyAsync(engine, TimeSpan.FromSeconds(30), cancellationToken);
+            var environment = Environment(new LocalStackState { Project = Project, Processes = started }, paths);
+            var functions = Functions.Select(f => StartFunction(f, environment)).ToList();
+            started.AddRange(functions);
+            foreach (var function in functions)
             {
                 await WaitHealthyAsync(function, TimeSpan.FromSeconds(30), cancellationToken);
             }
+
+            var pubSubClient = PubSubClient.Create(Project, getEnv: name => environment.GetValueOrDefault(name));
+            await LocalTopology.CreateAsync(pubSubClient, functions.ToDictionary(f => f.Name, f => f.Url, StringComparer.Ordinal), cancellationToken);
+            started.Add(StartKfci(Scheduler, ["local", "scheduler"], environment));
         }
         catch
         {
@@ -60,6 +86,43 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
         var state = new LocalStackState { Project = Project, Processes = started, StartedAt = DateTimeOffset.UtcNow };
         state.Save(paths.Home);
         return state;
+    }
+
+    /// <summary>
+    /// What the functions, the scheduler and the on-call commands need to reach the local stack: the project, the
+    /// emulators, the engine as the cluster, KFCI_HOME's directories as bucket, git host and NFS, and the chain's topics.
+    /// </summary>
+    public static Dictionary<string, string> Environment(LocalStackState state, KfciPaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(paths);
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [KfciEnvironment.Project] = state.Project,
+            [KfciEnvironment.ResultsDirectory] = paths.ResultsDirectory,
+            [KfciEnvironment.GitRoot] = paths.GitRoot,
+            [KfciEnvironment.NfsRoot] = paths.NfsRoot,
+            [KfciEnvironment.RunSubmittedTopic] = KfciTopics.RunSubmitted,
+            [KfciEnvironment.RunCompletedTopic] = KfciTopics.RunCompleted,
+            [KfciEnvironment.RunFinishedTopic] = KfciTopics.RunFinished,
+            [KfciPaths.HomeVariable] = paths.Home,
+        };
+        if (state.Find(PubSubEmulator) is { } pubSub)
+        {
+            environment[KfciEnvironment.PubSubEmulatorHost] = pubSub.HostPort;
+        }
+
+        if (state.Find(FirestoreEmulator) is { } firestore)
+        {
+            environment[KfciEnvironment.FirestoreEmulatorHost] = firestore.HostPort;
+        }
+
+        if (state.Find(Engine) is { } engine)
+        {
+            environment[KfciEnvironment.ClusterEndpoint] = $"http://{engine.HostPort}";
+        }
+
+        return environment;
     }
 
     public static void Down(LocalStackState state)
@@ -86,6 +149,12 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
             return false;
         }
 
+        // The scheduler serves nothing: alive is healthy.
+        if (process.Port == 0)
+        {
+            return true;
+        }
+
         try
         {
             using var response = await s_probe.GetAsync(new Uri(process.Url, HealthPath(process.Name)), cancellationToken);
@@ -99,32 +168,47 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
 
     private static string HealthPath(string name) => name switch
     {
-        "pubsub-emulator" => "v1/projects/health/topics",
-        "firestore-emulator" => string.Empty,
+        PubSubEmulator => "v1/projects/health/topics",
+        FirestoreEmulator => string.Empty,
         _ => "healthz",
     };
 
     private static LocalProcess Describe(string name, Emulator emulator) => new(name, emulator.ProcessId, emulator.Port, emulator.LogFile);
 
-    private static Dictionary<string, string> FunctionEnvironment(LocalProcess pubSub, LocalProcess firestore) => new()
-    {
-        [KfciEnvironment.Project] = Project,
-        [KfciEnvironment.PubSubEmulatorHost] = pubSub.HostPort,
-        [KfciEnvironment.FirestoreEmulatorHost] = firestore.HostPort,
-        ["KFCI_BIND_ADDRESS"] = "127.0.0.1",
-        ["KFCI_LOG_FORMAT"] = "text",
-        ["DOTNET_ENVIRONMENT"] = "Production",
-    };
+    private static Dictionary<string, string> HostEnvironment(Dictionary<string, string> environment, int port) =>
+        new(environment, StringComparer.Ordinal)
+        {
+            [KfciEnvironment.Port] = port.ToString(CultureInfo.InvariantCulture),
+            [KfciEnvironment.BindAddress] = "127.0.0.1",
+            [KfciEnvironment.LogFormat] = "text",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+        };
 
     private LocalProcess StartFunction(string function, Dictionary<string, string> environment)
     {
+        var name = function.ToLowerInvariant();
         var port = Emulator.FreeLoopbackPort();
-        var logFile = Path.Combine(paths.LogDirectory, $"{function.ToLowerInvariant()}.log");
-        var dll = FunctionAssembly(function);
-        var processEnvironment = new Dictionary<string, string>(environment) { [KfciEnvironment.Port] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        var processId = DetachedProcess.Start("dotnet", [dll], logFile, processEnvironment, paths.Home);
-        return new LocalProcess(function.ToLowerInvariant(), processId, port, logFile);
+        var logFile = Path.Combine(paths.LogDirectory, $"{name}.log");
+        var processId = DetachedProcess.Start("dotnet", [FunctionAssembly(function)], logFile, HostEnvironment(environment, port), paths.Home);
+        return new LocalProcess(name, processId, port, logFile);
     }
+
+    /// <summary>Starts this same kfci program with <paramref name="arguments"/> ("{port}" replaced by a free port for servers).</summary>
+    private LocalProcess StartKfci(string name, string[] arguments, Dictionary<string, string> environment)
+    {
+        var port = arguments.Contains("{port}") ? Emulator.FreeLoopbackPort() : 0;
+        var portText = port.ToString(CultureInfo.InvariantCulture);
+        var logFile = Path.Combine(paths.LogDirectory, $"{name}.log");
+        var processId = DetachedProcess.Start(
+            "dotnet",
+            [KfciAssembly, .. arguments.Select(a => a == "{port}" ? portText : a)],
+            logFile,
+            HostEnvironment(environment, port),
+            paths.Home);
+        return new LocalProcess(name, processId, port, logFile);
+    }
+
+    private static string KfciAssembly => typeof(LocalChain).Assembly.Location;
 
     private string FunctionAssembly(string function) =>
         Path.Combine(paths.RepositoryRoot, "functions", function, "bin", "Release", "net10.0", $"Kfci.Functions.{function}.dll");
@@ -153,25 +237,10 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
     private async Task BuildFunctionsAsync(CancellationToken cancellationToken)
     {
         await output.WriteLineAsync("Building the four functions (Release)...");
-        var start = new ProcessStartInfo("dotnet")
+        var (exitCode, text) = await ChildProcess.RunAsync("dotnet", ["build", "kfci.functions.slnf", "-c", "Release", "--nologo", "-v", "q"], paths.RepositoryRoot, cancellationToken);
+        if (exitCode != 0)
         {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = paths.RepositoryRoot,
-        };
-        foreach (var argument in new[] { "build", "kfci.functions.slnf", "-c", "Release", "--nologo", "-v", "q" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not run dotnet build");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            var errors = (await stdout + await stderr).Split('\n').Where(l => l.Contains("error", StringComparison.Ordinal)).Take(3);
+            var errors = text.Split('\n').Where(l => l.Contains("error", StringComparison.Ordinal)).Take(3);
             throw new InvalidOperationException("the functions did not build: " + string.Join(" | ", errors));
         }
     }

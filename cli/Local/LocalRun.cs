@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Kfci.Cli.CommandLine;
+using Kfci.Cli.OnCall;
+using Kfci.Runs;
+using Kfci.Storage;
+
+namespace Kfci.Cli.Local;
+
+/// <summary>
+/// <c>kfci local run</c>: the main job on this machine. Brings the stack up if needed, links the repository where the
+/// Trigger reads sources, publishes the Prow event Prow would send for the job, follows the run to its end and says
+/// where the results are. Exit 0 on SUCCESS, 1 on FAILURE (or ABORTED), 2 when kfci could not run the job.
+/// </summary>
+public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter error)
+{
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public async Task<int> RunAsync(LocalRunOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var repository = await LocalRepository.InspectAsync(options.RepoDirectory, cancellationToken);
+
+        // Progress goes to stderr when stdout carries the JSON answer.
+        var progress = options.Json ? error : output;
+        var state = await new LocalChain(paths, progress).UpAsync(cancellationToken);
+        var link = repository.LinkInto(paths.GitRoot);
+        var refs = await options.RefsAsync(repository, link, cancellationToken);
+        var request = new TriggerRequest(options.JobType, options.JobNameFor(repository), refs, new Dictionary<string, string>());
+
+        var environment = LocalChain.Environment(state, paths);
+        using var context = CliContext.Resolve(state.Project, name => environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name));
+        var messageId = await RunStarter.PublishAsync(context.PubSub, request, cancellationToken);
+        await progress.WriteLineAsync($"Published a {options.JobType.ToString().ToLowerInvariant()} event for {repository.Name} ({request.JobName}) as message {messageId}.");
+        var run = await RunStarter.WaitForRunAsync(context.Runs, request.JobName, messageId, TimeSpan.FromSeconds(60), cancellationToken)
+            ?? throw new CliException($"the Trigger recorded no run for message {messageId} within 60s; see {Path.Combine(paths.LogDirectory, "trigger.log")}");
+
+        var live = !options.Json && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+        var follower = new RunFollower(context.Runs, TryCluster(context), progress);
+        var final = await follower.FollowAsync(run.RunId, options.Timeout, live, cancellationToken);
+        if (final is null)
+        {
+            return await FinishAsync(options, run, null, $"run {run.RunId} did not finish within {options.Timeout.TotalMinutes:0} minutes (kfci runs show {run.RunId})", context, cancellationToken);
+        }
+
+        var reason = final.State switch
+        {
+            RunState.Error => $"kfci could not run {final.JobName}: {(final.Errors.Count > 0 ? string.Join("; ", final.Errors) : "no reason recorded")}",
+            RunState.Aborted => $"run {final.RunId} was aborted before any workflow ran",
+            _ => null,
+        };
+        return await FinishAsync(options, final, reason, null, context, cancellationToken);
+    }
+
+    private async Task<int> FinishAsync(LocalRunOptions options, RunRecord run, string? reason, string? timeout, CliContext context, CancellationToken cancellationToken)
+    {
+        var resultsPath = run.ResultsPath;
+        if (options.ResultsDirectory is { } target && run.State == RunState.Finished)
+        {
+            await CopyResultsAsync(context.Results, RunLogs.PrefixOf(run, context.GetEnv), target, cancellationToken);
+            resultsPath = Path.GetFullPath(target);
+        }
+
+        var exitCode = (reason ?? timeout) is not null ? ExitCodes.Error
+            : run.Result == RunResults.Success ? ExitCodes.Success
+            : ExitCodes.Failure;
+        if (options.Json)
+        {
+            var answer = new
+            {
+                runId = run.RunId,
+                state = run.State.ToWire(),
+                result = run.Result,
+                resultsPath,
+                reason = reason ?? timeout,
+                workflows = run.Workflows.Select(w => new { name = w.Name, phase = w.Phase }),
+            };
+            await output.WriteLineAsync(JsonSerializer.Serialize(answer, s_json));
+        }
+        else
+        {
+            if ((reason ?? timeout) is { } problem)
+            {
+                await error.WriteLineAsync($"kfci: {problem.ReplaceLineEndings(" ")}");
+            }
+            else
+            {
+                await output.WriteLineAsync($"{run.Result}: {run.JobName} build {run.BuildId} (run {run.RunId})");
+            }
+
+            if (resultsPath is not null)
+            {
+                await output.WriteLineAsync($"Results: {resultsPath}");
+            }
+        }
+
+        return exitCode;
+    }
+
+    /// <summary>Copies a run's results directory out of the store, so they outlive the stack's KFCI_HOME.</summary>
+    public static async Task CopyResultsAsync(IResultsStore store, string prefix, string target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var directory = prefix.TrimEnd('/') + "/";
+        await foreach (var entry in store.ListAsync(directory, null, cancellationToken))
+        {
+            if (entry.IsPrefix)
+            {
+                continue;
+            }
+
+            var file = Path.Combine(target, entry.Name[directory.Length..].Replace('/', Path.DirectorySeparatorChar));
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            await using var source = await store.OpenReadAsync(entry.Name, cancellationToken);
+            if (source is null)
+            {
+                continue;
+            }
+
+            await using var destination = File.Create(file);
+            await source.CopyToAsync(destination, cancellationToken);
+        }
+    }
+
+    private static Kfci.Kubernetes.IWorkflowCluster? TryCluster(CliContext context)
+    {
+        try
+        {
+            return context.Cluster;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+}
