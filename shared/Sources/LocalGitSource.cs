@@ -76,6 +76,21 @@ public sealed partial class LocalGitSource : IRepositorySource
         return blob.Succeeded ? blob.Stdout : throw Failed(["cat-file", "blob"], blob);
     }
 
+    /// <summary>The full sha of <paramref name="revision"/>: <c>HEAD</c>, a branch name or a (short) sha.</summary>
+    /// <exception cref="SourceNotFoundException">The repository has no such commit.</exception>
+    public async Task<string> ResolveCommitAsync(RepositoryName repository, string revision, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        if (revision != "HEAD" && !BranchName().IsMatch(revision ?? "") || revision!.Contains("..", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{revision}' is not HEAD, a branch name or a sha");
+        }
+
+        var directory = Locate(repository);
+        var resolved = await RunAsync(directory, ["rev-parse", "--verify", "--quiet", $"{revision}^{{commit}}"], Timeout, 4096, cancellationToken);
+        return resolved.Succeeded ? resolved.Text : throw new SourceNotFoundException($"{revision} is not a commit of {repository} ({directory})");
+    }
+
     /// <inheritdoc/>
     public async Task<IReadOnlyList<string>> ChangedFilesAsync(ProwJobSpec job, CancellationToken cancellationToken)
     {
