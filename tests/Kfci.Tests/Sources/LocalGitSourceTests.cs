@@ -239,6 +239,7 @@ public sealed class LocalGitSourceTests : IDisposable
         var files = await LocalGitSource.OverRepository(clone.Directory).ChangedFilesAsync(Postsubmit(head), CancellationToken.None);
 
         Assert.Equal(["b.txt"], files);
+        Assert.Equal("false", clone.Git("rev-parse", "--is-shallow-repository").Trim());
     }
 
     [Fact]
@@ -250,7 +251,7 @@ public sealed class LocalGitSourceTests : IDisposable
         _origin.Write("pr.txt", "p");
         var head = _origin.Commit();
         _origin.Git("checkout", "--quiet", "master");
-        for (var i = 0; i < 60; i++)
+        for (var i = 0; i < 3; i++)
         {
             _origin.Write("master.txt", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
             _origin.Commit();
@@ -258,10 +259,12 @@ public sealed class LocalGitSourceTests : IDisposable
 
         var baseSha = _origin.Head();
         var clone = Clone("--depth", "1", "--branch", "master");
+        Assert.Equal("true", clone.Git("rev-parse", "--is-shallow-repository").Trim());
 
         var files = await LocalGitSource.OverRepository(clone.Directory).ChangedFilesAsync(Presubmit(baseSha, (7, head)), CancellationToken.None);
 
         Assert.Equal(["pr.txt"], files);
+        Assert.Equal("false", clone.Git("rev-parse", "--is-shallow-repository").Trim());
     }
 
     [Fact]
