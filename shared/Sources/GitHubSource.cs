@@ -372,12 +372,19 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
 
     private sealed record CachedAnswer(string ETag, Answer Answer);
 
-    /// <summary>Conditional-request memory: ETag and body per URL, least recently used dropped first.</summary>
+    /// <summary>
+    /// Conditional-request memory: ETag and body per URL, least recently used dropped first, bounded in entries and
+    /// in bytes (a big body is simply not remembered).
+    /// </summary>
     private sealed class EtagCache(int capacity)
     {
+        private const long MaxBytes = 64L << 20;
+        private const long MaxEntryBytes = 4L << 20;
+
         private readonly Lock _gate = new();
         private readonly Dictionary<string, LinkedListNode<(string Key, CachedAnswer Value)>> _entries = new(StringComparer.Ordinal);
         private readonly LinkedList<(string Key, CachedAnswer Value)> _order = new();
+        private long _bytes;
 
         public CachedAnswer? Get(string key)
         {
@@ -396,7 +403,7 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
 
         public void Put(string key, CachedAnswer value)
         {
-            if (capacity <= 0)
+            if (capacity <= 0 || value.Answer.Body.Length > MaxEntryBytes)
             {
                 return;
             }
@@ -406,13 +413,17 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
                 if (_entries.Remove(key, out var old))
                 {
                     _order.Remove(old);
+                    _bytes -= old.Value.Value.Answer.Body.Length;
                 }
 
                 _entries[key] = _order.AddFirst((key, value));
-                while (_entries.Count > capacity)
+                _bytes += value.Answer.Body.Length;
+                while (_entries.Count > capacity || _bytes > MaxBytes)
                 {
-                    _entries.Remove(_order.Last!.Value.Key);
+                    var last = _order.Last!.Value;
+                    _entries.Remove(last.Key);
                     _order.RemoveLast();
+                    _bytes -= last.Value.Answer.Body.Length;
                 }
             }
         }

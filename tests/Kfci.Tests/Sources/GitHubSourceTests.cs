@@ -122,6 +122,19 @@ public sealed class GitHubSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadFile_CacheFull_LeastRecentlyUsedForgotten()
+    {
+        using var small = new GitHubSource(_http, _server.BaseAddress, Token, cacheEntries: 1);
+
+        await small.ReadFileAsync(s_repo, Sha, "prow_config.yaml", 1000, CancellationToken.None);
+        await small.ReadFileAsync(s_repo, Sha, "test/dir with space/é.yaml", 1000, CancellationToken.None);
+        await small.ReadFileAsync(s_repo, Sha, "prow_config.yaml", 1000, CancellationToken.None);
+        await small.ReadFileAsync(s_repo, Sha, "prow_config.yaml", 1000, CancellationToken.None);
+
+        Assert.Equal([null, null, null, 304], _server.Requests.Select(r => r.IfNoneMatch is null ? (int?)null : r.Status));
+    }
+
+    [Fact]
     public async Task ChangedFiles_PullWith350Files_FollowsLinkPagesAndKeepsRenamedFromPaths()
     {
         var files = Files(349);
