@@ -65,6 +65,9 @@ public sealed class FakeGitHubServer : IAsyncDisposable
 
     public FaultQueue Faults { get; } = new();
 
+    /// <summary>The scheme and host written into <c>Link</c> URLs (GitHub writes absolute ones); the fake's own when null.</summary>
+    public Uri? LinkOrigin { get; set; }
+
     /// <summary>The rate limit per window (<c>X-RateLimit-Limit</c>).</summary>
     public int RateLimit { get; }
 
@@ -244,6 +247,7 @@ public sealed class FakeGitHubServer : IAsyncDisposable
         var query = split < 0 ? [] : QueryHelpers.ParseQuery(raw[split..]);
         var segments = (split < 0 ? raw : raw[..split]).Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
         var accept = context.Request.Headers.Accept.ToString();
+        var origin = (LinkOrigin ?? BaseAddress).GetLeftPart(UriPartial.Authority);
         if (context.Request.Method != "GET" || segments is not ["repos", var org, var name, ..] || !_repositories.TryGetValue($"{org}/{name}", out var repository))
         {
             return NotFound();
@@ -256,11 +260,11 @@ public sealed class FakeGitHubServer : IAsyncDisposable
             case ["commits", var sha] when repository.Commits.TryGetValue(sha, out var commit):
                 return accept.Contains("application/vnd.github.sha", StringComparison.Ordinal)
                     ? (200, Encoding.UTF8.GetBytes(sha), "application/vnd.github.sha; charset=utf-8", null)
-                    : Page(raw, query, commit.Changes, files => new JsonObject { ["sha"] = sha, ["files"] = files });
+                    : Page(origin + raw, query, commit.Changes, files => new JsonObject { ["sha"] = sha, ["files"] = files });
             case ["commits", var sha]:
                 return Error(422, $"No commit found for SHA: {sha}");
             case ["pulls", var number, "files"] when int.TryParse(number, CultureInfo.InvariantCulture, out var n) && repository.Pulls.TryGetValue(n, out var files):
-                return Page(raw, query, files.Take(3000).ToList(), array => array);
+                return Page(origin + raw, query, files.Take(3000).ToList(), array => array);
             default:
                 return NotFound();
         }
@@ -288,7 +292,7 @@ public sealed class FakeGitHubServer : IAsyncDisposable
     }
 
     private static (int, byte[], string, string?) Page(
-        string raw, Dictionary<string, Microsoft.Extensions.Primitives.StringValues> query, IReadOnlyList<FakeFileChange> all, Func<JsonArray, JsonNode> wrap)
+        string url, Dictionary<string, Microsoft.Extensions.Primitives.StringValues> query, IReadOnlyList<FakeFileChange> all, Func<JsonArray, JsonNode> wrap)
     {
         var perPage = Math.Clamp(Int(query, "per_page", 30), 1, 100);
         var page = Math.Max(1, Int(query, "page", 1));
@@ -309,7 +313,7 @@ public sealed class FakeGitHubServer : IAsyncDisposable
             return answer;
         }
 
-        var path = raw.Split('?')[0];
+        var path = url.Split('?')[0];
         string Url(int p) => $"<{path}?per_page={perPage}&page={p}>";
         return answer with { Item4 = $"{Url(page + 1)}; rel=\"next\", {Url(pages)}; rel=\"last\"" };
     }

@@ -152,6 +152,16 @@ public sealed class GitHubSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ChangedFiles_LinkToAnotherHost_NotFollowed()
+    {
+        _repository.AddPull(9, Files(150));
+        _server.LinkOrigin = new Uri("http://127.0.0.2:1/");
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => _source.ChangedFilesAsync(Presubmit(9), CancellationToken.None));
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
     public async Task ChangedFiles_PullOverGitHubsCap_TruncatedAndReported()
     {
         _repository.AddPull(8, Files(3100));
