@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Kfci.Cli.CommandLine;
 using Kfci.Prow;
 using Kfci.ProwConfig;
+using Kfci.Sources;
 
 namespace Kfci.Cli.Commands;
 
@@ -34,7 +35,7 @@ public static class PlanCommand
         var o = new PlanOptions();
         var command = new Command("plan", "Print which prow_config.yaml workflows a Prow job would run, with a reason for each, without submitting anything.")
         {
-            o.ProwConfig, o.JobType, o.ChangedFiles, o.JobName, o.BuildId, o.RepoOwner, o.RepoName, o.PullNumber, o.PullSha, o.BaseSha, o.BaseRef, o.Format,
+            o.ProwConfig, o.Event, o.EventType, o.Repo, o.JobType, o.ChangedFiles, o.JobName, o.BuildId, o.RepoOwner, o.RepoName, o.PullNumber, o.PullSha, o.BaseSha, o.BaseRef, o.Format,
         };
 
         // Unknown arguments are reported by the action, so that they too exit 2 with one line like every other bad input.
@@ -52,10 +53,11 @@ public static class PlanCommand
                 throw new CliException($"--format must be table or json, not '{format}'");
             }
 
-            var config = await ReadConfigAsync(parse.GetValue(o.ProwConfig), cancellationToken);
-            var job = JobFrom(parse, o);
-            var changedFiles = await ReadChangedFilesAsync(parse.GetValue(o.ChangedFiles), cancellationToken);
-            var plan = Planner.Plan(config, job, changedFiles);
+            var inputs = await ResolveInputsAsync(parse, o, cancellationToken);
+            var plan = Planner.Plan(inputs.Config, inputs.Job, inputs.ChangedFiles);
+
+            // Rendering (--render) belongs here: the selected entries of `plan`, their workflow files read through
+            // inputs.Source at inputs.Commit when --repo was given.
             var output = parse.InvocationConfiguration.Output;
             await output.WriteAsync(format == "json" ? Json(plan) : Table(plan));
             return ExitCodes.Success;
@@ -63,13 +65,8 @@ public static class PlanCommand
         return command;
     }
 
-    private static async Task<ProwConfigFile> ReadConfigAsync(FileInfo? file, CancellationToken cancellationToken)
+    private static async Task<ProwConfigFile> ReadConfigAsync(FileInfo file, CancellationToken cancellationToken)
     {
-        if (file is null)
-        {
-            throw new CliException("--prow-config FILE is required");
-        }
-
         if (file.Exists && file.Length > ProwConfigParser.MaxBytes)
         {
             throw new CliException($"{file.FullName}: {file.Length} bytes is more than the {ProwConfigParser.MaxBytes} a prow_config.yaml may have");
@@ -97,35 +94,83 @@ public static class PlanCommand
         return lines.Select(line => line.TrimEnd('\r')).Where(line => line.Length > 0).ToList();
     }
 
-    private static ProwJobSpec JobFrom(ParseResult parse, PlanOptions o)
+    /// <summary>
+    /// The config, job and changed files to plan: from the explicit flags, an <c>--event</c> file, or a <c>--repo</c>
+    /// read at the commit under test, explicit flags winning over both.
+    /// </summary>
+    private static async Task<PlanInputs> ResolveInputsAsync(ParseResult parse, PlanOptions o, CancellationToken cancellationToken)
     {
-        var typeText = parse.GetValue(o.JobType) ?? throw new CliException("--job-type presubmit|postsubmit|periodic|batch is required");
-        if (!JobTypes.TryParse(typeText, out var type))
+        var eventType = parse.GetValue(o.EventType);
+        var eventJob = parse.GetValue(o.Event) is { } eventFile
+            ? await EventFile.ReadAsync(eventFile, eventType, TimeProvider.System, cancellationToken)
+            : eventType is null ? null : throw new CliException("--event-type needs --event FILE");
+        var job = JobFrom(parse, o, eventJob);
+        var configFile = parse.GetValue(o.ProwConfig);
+        var changedFilesFile = parse.GetValue(o.ChangedFiles);
+        if (parse.GetValue(o.Repo) is not { } repoDirectory)
+        {
+            var config = configFile is null
+                ? throw new CliException("--prow-config FILE is required (or --repo DIR to read it at the commit under test)")
+                : await ReadConfigAsync(configFile, cancellationToken);
+            return new PlanInputs(config, job, await ReadChangedFilesAsync(changedFilesFile, cancellationToken), null, null);
+        }
+
+        try
+        {
+            var repository = await RepositoryInputs.ResolveAsync(repoDirectory, job, cancellationToken);
+            var config = configFile is not null ? await ReadConfigAsync(configFile, cancellationToken) : await repository.ReadConfigAsync(cancellationToken);
+            var changedFiles = changedFilesFile is not null
+                ? await ReadChangedFilesAsync(changedFilesFile, cancellationToken)
+                : await repository.Source.ChangedFilesAsync(repository.Job, cancellationToken);
+            return new PlanInputs(config, repository.Job, changedFiles, repository.Source, repository.Commit);
+        }
+        catch (Exception e) when (e is SourceNotFoundException or SourceLimitException or GitCommandException or TimeoutException)
+        {
+            throw new CliException($"--repo {repoDirectory.FullName}: {e.Message}");
+        }
+    }
+
+    /// <summary>The job from the flags, each flag overriding what <paramref name="eventJob"/> said.</summary>
+    private static ProwJobSpec JobFrom(ParseResult parse, PlanOptions o, ProwJobSpec? eventJob)
+    {
+        var typeText = parse.GetValue(o.JobType);
+        JobType type;
+        if (typeText is null)
+        {
+            type = eventJob?.Type ?? throw new CliException("--job-type presubmit|postsubmit|periodic|batch is required (or --event FILE)");
+        }
+        else if (!JobTypes.TryParse(typeText, out type))
         {
             throw new CliException($"--job-type must be presubmit, postsubmit, periodic or batch, not '{typeText}'");
         }
 
-        var jobName = parse.GetValue(o.JobName) ?? DefaultJobName;
-        var buildId = parse.GetValue(o.BuildId) ?? DefaultBuildId;
+        var jobName = parse.GetValue(o.JobName) ?? eventJob?.JobName ?? DefaultJobName;
+        var buildId = parse.GetValue(o.BuildId) ?? eventJob?.BuildId ?? DefaultBuildId;
         if (jobName.Length == 0 || buildId.Length == 0)
         {
             throw new CliException("--job-name and --build-id must not be empty");
         }
 
+        var fromEvent = eventJob?.PrimaryRefs;
+        var pullSha = parse.GetValue(o.PullSha);
         IReadOnlyList<Pull>? pulls = parse.GetValue(o.PullNumber) is { } number
-            ? [new Pull { Number = PullNumber(number), Sha = parse.GetValue(o.PullSha) ?? "" }]
-            : null;
-        var refs = new Refs
+            ? [new Pull { Number = PullNumber(number), Sha = pullSha ?? fromEvent?.FirstPull?.Sha ?? "" }]
+            : fromEvent?.Pulls is { Count: > 0 } eventPulls && pullSha is not null ? [eventPulls[0] with { Sha = pullSha }, .. eventPulls.Skip(1)]
+            : fromEvent?.Pulls;
+        var refs = (fromEvent ?? new Refs { Org = "", Repo = "" }) with
         {
-            Org = parse.GetValue(o.RepoOwner) ?? "",
-            Repo = parse.GetValue(o.RepoName) ?? "",
-            BaseRef = parse.GetValue(o.BaseRef),
-            BaseSha = parse.GetValue(o.BaseSha),
+            Org = parse.GetValue(o.RepoOwner) ?? fromEvent?.Org ?? "",
+            Repo = parse.GetValue(o.RepoName) ?? fromEvent?.Repo ?? "",
+            BaseRef = parse.GetValue(o.BaseRef) ?? fromEvent?.BaseRef,
+            BaseSha = parse.GetValue(o.BaseSha) ?? fromEvent?.BaseSha,
             Pulls = pulls,
         };
+
+        // Further repositories of the event stay as they were; only the primary one is overridden.
+        var extraRefs = eventJob is null ? [] : (eventJob.Refs is null ? eventJob.ExtraRefs.Skip(1) : eventJob.ExtraRefs).ToList();
         return type == JobType.Periodic
-            ? new ProwJobSpec(type, jobName, buildId, null, refs.Org.Length > 0 ? [refs] : [])
-            : new ProwJobSpec(type, jobName, buildId, refs, []);
+            ? new ProwJobSpec(type, jobName, buildId, null, refs.Org.Length > 0 ? [refs, .. extraRefs] : extraRefs)
+            : new ProwJobSpec(type, jobName, buildId, refs, extraRefs);
     }
 
     private static int PullNumber(string text) =>
@@ -157,7 +202,10 @@ public static class PlanCommand
     /// <summary>The options, made per command so that commands built concurrently (tests) share nothing.</summary>
     private sealed class PlanOptions
     {
-        public Option<FileInfo> ProwConfig { get; } = new("--prow-config") { Description = "The prow_config.yaml to plan (required)." };
+        public Option<FileInfo> ProwConfig { get; } = new("--prow-config") { Description = "The prow_config.yaml to plan (required unless --repo)." };
+        public Option<FileInfo> Event { get; } = new("--event") { Description = "A Prow event as published (Pub/Sub message JSON, crier report or sub-style data) to take the job from; explicit flags override it." };
+        public Option<string> EventType { get; } = new("--event-type") { Description = "periodic, postsubmit or presubmit: the type of a sub-style --event given as bare data (default: inferred from its refs)." };
+        public Option<DirectoryInfo> Repo { get; } = new("--repo") { Description = "A local git repository: read prow_config.yaml at the commit under test and compute the changed files with git." };
         public Option<string> JobType { get; } = new("--job-type") { Description = "presubmit, postsubmit, periodic or batch (required)." };
         public Option<FileInfo> ChangedFiles { get; } = new("--changed-files") { Description = "File with the changed paths, one per line (default: none changed)." };
         public Option<string> JobName { get; } = new("--job-name") { Description = $"Prow job name (default {DefaultJobName})." };
@@ -170,6 +218,9 @@ public static class PlanCommand
         public Option<string> BaseRef { get; } = new("--base-ref") { Description = "Base branch (PULL_BASE_REF)." };
         public Option<string> Format { get; } = new("--format") { Description = "table (default) or json: {\"workflows\":[{index,name,selected,supported,reason,workflowName}]}, workflowName only when selected." };
     }
+
+    /// <summary>What a plan is made from; <see cref="Source"/> and <see cref="Commit"/> are set with <c>--repo</c>.</summary>
+    private sealed record PlanInputs(ProwConfigFile Config, ProwJobSpec Job, IReadOnlyList<string> ChangedFiles, IRepositorySource? Source, string? Commit);
 
     private sealed record PlanJson(IReadOnlyList<PlanEntryJson> Workflows);
 

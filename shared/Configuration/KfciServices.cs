@@ -5,6 +5,7 @@ using Kfci.Http;
 using Kfci.Kubernetes;
 using Kfci.PubSub;
 using Kfci.Runs;
+using Kfci.Sources;
 using Kfci.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,6 +34,7 @@ public static class KfciServices
         services.TryAddSingleton<IResultsStore>(sp => CreateResultsStore(sp, getEnv));
         services.TryAddSingleton<IWorkflowCluster>(sp => KubernetesWorkflowCluster.Create(
             ClusterConnection(getEnv), logger: sp.GetService<ILogger<KubernetesWorkflowCluster>>()));
+        services.TryAddSingleton(sp => RepositorySources.Create(getEnv, sp.GetService<ILoggerFactory>()));
         return services;
     }
 

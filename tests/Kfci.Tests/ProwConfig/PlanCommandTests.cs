@@ -11,7 +11,7 @@ public sealed class PlanCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    internal static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
     {
         var root = new RootCommand { PlanCommand.Create() };
         using var output = new StringWriter();
