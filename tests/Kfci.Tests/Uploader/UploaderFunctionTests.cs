@@ -2,10 +2,12 @@ using System.Net;
 using System.Text.Json;
 using System.Xml;
 using Kfci.Prow;
+using Kfci.PubSub;
 using Kfci.Runs;
 using Kfci.Testing;
 using Kfci.Testing.Gcs;
 using Kfci.Testing.Kubernetes;
+using Kfci.Tests.PubSub;
 using Kfci.Tests.Storage;
 
 namespace Kfci.Tests.Uploader;
@@ -92,6 +94,26 @@ public sealed class UploaderFunctionTests(EmulatorFixture emulators, FakeGcsFixt
         Assert.Equal(RunResults.Failure, message.RootElement.GetProperty("result").GetString());
         Assert.Equal(gsPath, message.RootElement.GetProperty("resultsPath").GetString());
         Assert.Equal(RunEventTypes.Finished, published.Message.Attributes[RunEvent.EventAttribute]);
+    }
+
+    [Fact]
+    public async Task Completed_PublishesRunFinishedThroughPubSub()
+    {
+        var pubSub = PubSubClient.Create(EmulatorFixture.NewProjectId("up"), getEnv: name => name == emulators.PubSub.HostVariable ? emulators.PubSub.HostPort : null);
+        await pubSub.CreateTopicAsync(KfciTopics.RunFinished);
+        await pubSub.CreateSubscriptionAsync(new SubscriptionConfig { Id = "status-reporter", TopicId = KfciTopics.RunFinished });
+        await using var publisher = new BatchingEventPublisher(pubSub);
+        await using var h = await UploaderHarness.StartAsync(emulators, publisher: publisher);
+        var spec = UploaderHarness.Spec(JobType.Periodic);
+        var run = await h.AddCompletedRunAsync(spec, [("wf", "Succeeded", [new TestStep("only")])]);
+
+        await h.DeliverOkAsync(RunEventTypes.Completed, run);
+
+        var received = Assert.Single(await PubSubTestKit.PullAsync(pubSub, "status-reporter", 1));
+        Assert.Equal(RunEventTypes.Finished, received.Attributes[RunEvent.EventAttribute]);
+        Assert.Equal(run.RunId, received.Attributes[RunEvent.RunIdAttribute]);
+        var finished = RunEvent.Parse(received.Data, RunEventTypes.Finished);
+        Assert.Equal((RunResults.Success, h.Store.Describe($"logs/kubeflow-e2e/{spec.BuildId}")), (finished.Result, finished.ResultsPath));
     }
 
     [Theory]

@@ -65,7 +65,9 @@ internal sealed class UploaderHarness : IAsyncDisposable
     };
 
     /// <summary>A harness on a fake GCS bucket (<paramref name="gcs"/>) or, when null, a temporary local directory.</summary>
-    public static async Task<UploaderHarness> StartAsync(EmulatorFixture emulators, FakeGcsServer? gcs = null, string? nfsRoot = null, Func<UploaderSettings, UploaderSettings>? tweak = null)
+    /// <param name="publisher">The publisher the function uses; <see cref="Publisher"/> (in memory) when null.</param>
+    public static async Task<UploaderHarness> StartAsync(
+        EmulatorFixture emulators, FakeGcsServer? gcs = null, string? nfsRoot = null, Func<UploaderSettings, UploaderSettings>? tweak = null, IEventPublisher? publisher = null)
     {
         var cluster = await FakeKubernetesServer.StartAsync();
         cluster.CreateNamespace(Namespace);
@@ -99,7 +101,7 @@ internal sealed class UploaderHarness : IAsyncDisposable
             builder.Services.AddSingleton(runs as IRunStore);
             builder.Services.AddSingleton(store);
             builder.Services.AddSingleton<IWorkflowCluster>(cluster.CreateCluster(FastRetry));
-            builder.Services.AddSingleton<IEventPublisher>(harness.Publisher);
+            builder.Services.AddSingleton(publisher ?? harness.Publisher);
             builder.Services.AddSingleton(settings);
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton<ResultsUploader>();
