@@ -1,15 +1,19 @@
 // kfci benchmarks, run by hand (never part of the test suite: timings depend on the machine and its load).
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- startup [--runs 5] [--requests 20] [--functions Trigger,Janitor] [--no-publish]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- uploader [--runs 3] [--latencies 60] [--log-mb 200] [--junit 1000]
 using Kfci.Benchmarks;
 
 return args.FirstOrDefault() switch
 {
     "startup" => await StartupBenchmark.RunAsync(StartupBenchmark.Settings.Parse(args[1..])),
+    "uploader" => await UploaderBenchmark.RunAsync(UploaderBenchmark.Settings.Parse(args[1..])),
+    "uploader-child" => await UploaderBenchmark.ChildAsync(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]");
+    Console.Error.WriteLine("       Kfci.Benchmarks uploader [--runs N] [--latencies N] [--log-mb N] [--junit N]");
     return 2;
 }
