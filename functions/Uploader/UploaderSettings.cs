@@ -38,7 +38,7 @@ public sealed record UploaderSettings
             Layout = ResultsLayout.FromEnvironment(getEnv),
             FinishedTopic = NonEmpty(getEnv(KfciEnvironment.RunFinishedTopic)) ?? KfciTopics.RunFinished,
             NfsRoot = NonEmpty(getEnv(KfciEnvironment.NfsRoot)),
-            LogsProject = NonEmpty(getEnv(KfciEnvironment.Project)) ?? NonEmpty(getEnv(KfciEnvironment.GoogleCloudProject)),
+            LogsProject = NonEmpty(getEnv(KfciEnvironment.Project)),
         };
     }
 

@@ -302,6 +302,26 @@ public sealed class UploaderFunctionTests(EmulatorFixture emulators, FakeGcsFixt
         Assert.NotNull(await h.Store.GetAsync($"logs/kubeflow-e2e/{spec.BuildId}/artifacts/junit_wf__junit_e2e.xml", default));
     }
 
+    [Fact]
+    public async Task InTheCloud_JunitReportsTheExitHandlerCopied_AreRenamedAndCounted()
+    {
+        await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server);
+        var spec = UploaderHarness.Spec(JobType.Postsubmit);
+        var dir = $"logs/kubeflow-e2e/{spec.BuildId}";
+        using (var report = new MemoryStream("""<testsuite tests="1" failures="1"><testcase name="a"><failure>no</failure></testcase></testsuite>"""u8.ToArray()))
+        {
+            await h.Store.WriteAsync($"{dir}/artifacts/wf/reports/junit_e2e.xml", report, null, default);
+        }
+
+        var run = await h.AddCompletedRunAsync(spec, [("wf", "Succeeded", [new TestStep("only")]), ("other", "Succeeded", [new TestStep("only")])]);
+
+        await h.DeliverOkAsync(RunEventTypes.Completed, run);
+
+        Assert.Equal(RunResults.Failure, (await h.Runs.GetAsync(run.RunId, default))!.Result);
+        Assert.Contains("<failure>no</failure>", (await h.ReadTextAsync($"{dir}/artifacts/junit_wf__reports_junit_e2e.xml"))!, StringComparison.Ordinal);
+        Assert.DoesNotContain(await h.ListAsync(), n => n.Contains("junit_other__", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(false, "SUCCESS")]
     [InlineData(true, "FAILURE")]
