@@ -35,9 +35,6 @@ public sealed class FunctionTestHostTests
     public Task WatcherPlaceholder_AnyMessage_IsAcknowledged() => AssertAcknowledgesAsync<Kfci.Functions.Watcher.Function>();
 
     [Fact]
-    public Task UploaderPlaceholder_AnyMessage_IsAcknowledged() => AssertAcknowledgesAsync<Kfci.Functions.Uploader.Function>();
-
-    [Fact]
     public Task JanitorPlaceholder_AnyMessage_IsAcknowledged() => AssertAcknowledgesAsync<Kfci.Functions.Janitor.Function>();
 
     private static async Task AssertAcknowledgesAsync<TFunction>()
