@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- startup [--runs 5] [--requests 20] [--functions Trigger,Janitor] [--no-publish]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- watcher [--samples 50] [--runs 500] [--ticks 5]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- engine [steps]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- uploader [--runs 3] [--latencies 60] [--log-mb 200] [--junit 1000]
 using Kfci.Benchmarks;
 
 return args.FirstOrDefault() switch
@@ -9,6 +10,8 @@ return args.FirstOrDefault() switch
     "startup" => await StartupBenchmark.RunAsync(StartupBenchmark.Settings.Parse(args[1..])),
     "watcher" => await WatcherBenchmark.RunAsync(WatcherBenchmark.Settings.Parse(args[1..])),
     "engine" => await EngineBenchmark.RunAsync(args[1..]),
+    "uploader" => await UploaderBenchmark.RunAsync(UploaderBenchmark.Settings.Parse(args[1..])),
+    "uploader-child" => await UploaderBenchmark.ChildAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -16,5 +19,6 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]");
     Console.Error.WriteLine("       Kfci.Benchmarks watcher [--samples N] [--runs N] [--ticks N]");
+    Console.Error.WriteLine("       Kfci.Benchmarks uploader [--runs N] [--latencies N] [--log-mb N] [--junit N]");
     return 2;
 }

@@ -385,7 +385,8 @@ internal static partial class TerraformInvariants
         {
             var function = functions.FirstOrDefault(f => f.Directory == directory);
             var set = function is null ? new HashSet<string>() : byFunction[function.Key];
-            violations.AddRange(names.Where(n => !set.Contains(n)).Order(StringComparer.Ordinal)
+            // A function may read a local-stack-only variable too (the Uploader's NFS root), as shared code may.
+            violations.AddRange(names.Where(n => !set.Contains(n) && !s_notSetInCloud.Contains(n)).Order(StringComparer.Ordinal)
                 .Select(n => $"{directory} reads {n} but Terraform does not set it for {function?.Key ?? "(no deployment)"}"));
         }
 

@@ -1,0 +1,329 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Xml;
+using Kfci.Http;
+using Kfci.Kubernetes;
+using Kfci.Runs;
+using Kfci.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Kfci.Functions.Uploader;
+
+/// <summary>What a completed run's upload found: junit failures (steps' own reports) and per-step log links for the metadata.</summary>
+public sealed record UploadSummary(int JunitFailures, IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>
+/// Writes a run's results into the results store in Prow's layout: <c>started.json</c>; and, once the run completed, per
+/// workflow its object, every step's log, a synthesized junit report, the failed steps' pod info and the junit reports the
+/// steps wrote, then <c>build-log.txt</c>. Everything is streamed and uploaded in parallel with a bound; each upload is
+/// retried on its own when the cluster or the store fails transiently, so one dropped log stream does not redo the rest.
+/// <c>finished.json</c> is not written here: the caller writes it last.
+/// </summary>
+public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluster, UploaderSettings settings, ILogger<ResultsUploader> logger)
+{
+    private static readonly ObjectWriteOptions s_json = new() { ContentType = "application/json" };
+    private static readonly ObjectWriteOptions s_text = new() { ContentType = "text/plain; charset=utf-8" };
+    private static readonly ObjectWriteOptions s_xml = new() { ContentType = "application/xml" };
+    private static readonly ObjectWriteOptions s_yaml = new() { ContentType = "application/yaml" };
+
+    private readonly RetryPolicy _retry = new(settings.Retry);
+
+    public Task WriteStartedAsync(RunRecord run, BuildResults build, CancellationToken cancellationToken) =>
+        WriteBytesAsync(build.StartedJson, ProwMetadata.Started(run, build.Refs), s_json, cancellationToken);
+
+    /// <summary>Uploads everything but <c>finished.json</c>; the same run gives the same objects on every call.</summary>
+    public async Task<UploadSummary> UploadAsync(RunRecord run, BuildResults build, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(build);
+        var workflows = new List<WorkflowResults>();
+        foreach (var record in run.Workflows)
+        {
+            var obj = await cluster.GetWorkflowAsync(record.Namespace, record.Name, cancellationToken);
+            workflows.Add(new WorkflowResults(record, obj, obj is null ? [] : WorkflowSteps.Read(obj)));
+        }
+
+        var unavailable = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        var failures = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var jobs = new List<Func<CancellationToken, Task>>();
+        foreach (var workflow in workflows)
+        {
+            var name = workflow.Record.Name;
+            if (workflow.Object is { } obj)
+            {
+                jobs.Add(token => WriteYamlAsync(build.WorkflowYaml(name), obj, token));
+            }
+
+            foreach (var step in workflow.Steps)
+            {
+                jobs.Add(token => UploadStepAsync(build, workflow.Record, step, unavailable, token));
+            }
+
+            foreach (var job in await CollectJunitJobsAsync(build, name, failures, cancellationToken))
+            {
+                jobs.Add(job);
+            }
+        }
+
+        await Parallel.ForEachAsync(
+            jobs,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.Parallelism), CancellationToken = cancellationToken },
+            (job, token) => new ValueTask(_retry.ExecuteAsync(async t => await job(t), token).AsTask()));
+
+        // The synthesized reports and the combined log need every step's log outcome, so they come after.
+        foreach (var workflow in workflows.Where(w => w.Object is not null))
+        {
+            var reasons = workflow.Steps.Where(s => unavailable.ContainsKey(Key(workflow.Record.Name, s)))
+                .ToDictionary(s => s.NodeId, s => unavailable[Key(workflow.Record.Name, s)], StringComparer.Ordinal);
+            await _retry.ExecuteAsync(
+                async token =>
+                {
+                    using var buffer = new MemoryStream();
+                    await Junit.WriteAsync(buffer, workflow.Record.Name, workflow.Steps, reasons);
+                    buffer.Position = 0;
+                    await store.WriteAsync(build.SynthesizedJunit(workflow.Record.Name), buffer, s_xml, token);
+                },
+                cancellationToken);
+        }
+
+        await _retry.ExecuteAsync(
+            async token =>
+            {
+                await using var log = new ConcatenatedStream(BuildLogSources(run, build, workflows, unavailable));
+                await store.WriteAsync(build.BuildLog, log, s_text, token);
+            },
+            cancellationToken);
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var workflow in workflows)
+        {
+            foreach (var step in workflow.Steps)
+            {
+                metadata[$"{workflow.Record.Name}.{step.FileName}-logs"] = LogsLink(workflow.Record.Namespace, step);
+            }
+        }
+
+        return new UploadSummary(failures.Values.Sum(), metadata);
+    }
+
+    /// <summary>The Cloud Logging query for a step's container, over the step's time range.</summary>
+    public string LogsLink(string ns, WorkflowStep step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        var query = $"""
+            resource.type="k8s_container"
+            resource.labels.namespace_name="{ns}"
+            resource.labels.pod_name="{step.PodName}"
+            resource.labels.container_name="main"
+            """;
+        var link = "https://console.cloud.google.com/logs/query;query=" + Uri.EscapeDataString(query);
+        if (step.StartedAt is { } start)
+        {
+            var end = step.FinishedAt ?? start.AddHours(3);
+            link += ";timeRange=" + Uri.EscapeDataString($"{Rfc3339(start.AddMinutes(-1))}/{Rfc3339(end.AddMinutes(5))}");
+        }
+
+        return settings.LogsProject is { } project ? $"{link}?project={Uri.EscapeDataString(project)}" : link;
+    }
+
+    internal async Task WriteBytesAsync(string path, byte[] bytes, ObjectWriteOptions options, CancellationToken cancellationToken)
+    {
+        using var content = new MemoryStream(bytes, writable: false);
+        await store.WriteAsync(path, content, options, cancellationToken);
+    }
+
+    private async Task WriteYamlAsync(string path, JsonObject workflow, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await using (var writer = new StreamWriter(buffer, new UTF8Encoding(false), leaveOpen: true))
+        {
+            YamlText.Write(writer, workflow);
+        }
+
+        buffer.Position = 0;
+        await store.WriteAsync(path, buffer, s_yaml, cancellationToken);
+    }
+
+    /// <summary>A step's log into the store (streamed from the API server) and, for a failed step, its pod info.</summary>
+    private async Task UploadStepAsync(BuildResults build, WorkflowRecord workflow, WorkflowStep step, ConcurrentDictionary<string, string> unavailable, CancellationToken cancellationToken)
+    {
+        var pod = await cluster.GetPodAsync(workflow.Namespace, step.PodName, cancellationToken);
+        if (step.IsFailed)
+        {
+            await WritePodInfoAsync(build.PodInfo(workflow.Name, step), workflow.Namespace, step.PodName, pod, cancellationToken);
+        }
+
+        if (pod is null)
+        {
+            unavailable[Key(workflow.Name, step)] = $"pod {step.PodName} no longer exists";
+            return;
+        }
+
+        Stream log;
+        try
+        {
+            log = await cluster.OpenPodLogAsync(workflow.Namespace, step.PodName, new PodLogOptions { Container = MainContainer(pod) }, cancellationToken);
+        }
+        catch (ApiException e) when (e.Status is HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
+        {
+            // 400 is what the API server answers when the container is gone or never started.
+            unavailable[Key(workflow.Name, step)] = $"the log of pod {step.PodName} is gone ({(int)e.Status}: {e.Message})";
+            return;
+        }
+
+        await using (log)
+        {
+            await store.WriteAsync(build.StepLog(workflow.Name, step), log, s_text, cancellationToken);
+        }
+
+        unavailable.TryRemove(Key(workflow.Name, step), out _);
+    }
+
+    /// <summary>Prow's <c>podinfo.json</c> shape: <c>{"pod": …, "events": […]}</c>; the pod is null when it was already deleted.</summary>
+    private async Task WritePodInfoAsync(string path, string ns, string podName, JsonObject? pod, CancellationToken cancellationToken)
+    {
+        var events = new JsonArray();
+        await foreach (var e in cluster.ListEventsAsync(ns, podName, cancellationToken))
+        {
+            events.Add(e.Parent is null ? e : e.DeepClone());
+        }
+
+        var info = new JsonObject { ["pod"] = pod?.DeepClone(), ["events"] = events };
+        await WriteBytesAsync(path, JsonSerializer.SerializeToUtf8Bytes(info), s_json, cancellationToken);
+    }
+
+    /// <summary>
+    /// One job per junit report a workflow's steps wrote, each recording the report's failures (by source, so a retried job
+    /// does not count twice) and keeping it under a name of
+    /// its own; locally also one per other artifact, copied from the NFS directory.
+    /// </summary>
+    private async Task<List<Func<CancellationToken, Task>>> CollectJunitJobsAsync(BuildResults build, string workflow, ConcurrentDictionary<string, int> failures, CancellationToken cancellationToken)
+    {
+        var jobs = new List<Func<CancellationToken, Task>>();
+        if (settings.NfsRoot is { } nfs)
+        {
+            var directory = Path.Combine(nfs, workflow, "output", "artifacts");
+            if (!Directory.Exists(directory))
+            {
+                return jobs;
+            }
+
+            foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                var relative = Path.GetRelativePath(directory, file).Replace(Path.DirectorySeparatorChar, '/');
+                if (Junit.IsReportName(Path.GetFileName(file)))
+                {
+                    jobs.Add(async token =>
+                    {
+                        failures[file] = await CountAsync(File.OpenRead(file), file, token);
+                        await using var content = File.OpenRead(file);
+                        await store.WriteAsync(build.CollectedJunit(workflow, relative), content, s_xml, token);
+                    });
+                }
+                else
+                {
+                    jobs.Add(async token =>
+                    {
+                        await using var content = File.OpenRead(file);
+                        await store.WriteAsync(build.WorkflowArtifact(workflow, relative), content, null, token);
+                    });
+                }
+            }
+
+            return jobs;
+        }
+
+        // In the cloud the exit handler copied the workflow's artifacts to artifacts/<workflow>/ in the build directory.
+        var prefix = build.WorkflowArtifact(workflow, "");
+        await foreach (var entry in store.ListAsync(prefix, null, cancellationToken))
+        {
+            var relative = entry.Name[prefix.Length..];
+            if (entry.IsPrefix || !Junit.IsReportName(relative[(relative.LastIndexOf('/') + 1)..]))
+            {
+                continue;
+            }
+
+            jobs.Add(async token =>
+            {
+                var source = await store.OpenReadAsync(entry.Name, token);
+                if (source is null)
+                {
+                    return;
+                }
+
+                failures[entry.Name] = await CountAsync(source, store.Describe(entry.Name), token);
+                await using var content = await store.OpenReadAsync(entry.Name, token) ?? Stream.Null;
+                await store.WriteAsync(build.CollectedJunit(workflow, relative), content, s_xml, token);
+            });
+        }
+
+        return jobs;
+    }
+
+    /// <summary>A report that is not XML counts as one failure: whatever wrote it broke.</summary>
+    private async Task<int> CountAsync(Stream report, string where, CancellationToken cancellationToken)
+    {
+        await using (report)
+        {
+            try
+            {
+                return await Junit.CountFailuresAsync(report, cancellationToken);
+            }
+            catch (XmlException e)
+            {
+                logger.LogWarning("Junit report {Report} is not well-formed XML ({Error}); counted as a failure", where, e.Message);
+                return 1;
+            }
+        }
+    }
+
+    private IEnumerable<Func<CancellationToken, Task<Stream>>> BuildLogSources(
+        RunRecord run, BuildResults build, List<WorkflowResults> workflows, ConcurrentDictionary<string, string> unavailable)
+    {
+        var intro = new StringBuilder();
+        intro.Append(CultureInfo.InvariantCulture, $"kfci run {run.RunId}: job {run.JobName}, build {run.BuildId}, {workflows.Count} workflow(s)\n");
+        foreach (var error in run.Errors)
+        {
+            intro.Append(CultureInfo.InvariantCulture, $"error: {error}\n");
+        }
+
+        yield return ConcatenatedStream.Text(intro.ToString());
+        foreach (var workflow in workflows)
+        {
+            var record = workflow.Record;
+            yield return ConcatenatedStream.Text(
+                $"\n=== workflow {record.Name}: {record.Phase ?? "Unknown"}, started {Rfc3339(record.StartedAt)}, finished {Rfc3339(record.FinishedAt)}"
+                + (record.Message is { Length: > 0 } m ? $": {m}" : "") + " ===\n"
+                + (workflow.Object is null ? "(the workflow object is no longer in the cluster: no step logs)\n" : ""));
+            foreach (var step in workflow.Steps)
+            {
+                yield return ConcatenatedStream.Text(
+                    $"\n--- {record.Name} / {step.DisplayName} ({step.NodeName}, pod {step.PodName}): {step.Phase}, started {Rfc3339(step.StartedAt)}, finished {Rfc3339(step.FinishedAt)}"
+                    + (step.Message is { Length: > 0 } sm ? $": {sm}" : "") + " ---\n");
+                if (unavailable.TryGetValue(Key(record.Name, step), out var why))
+                {
+                    yield return ConcatenatedStream.Text($"(log unavailable: {why})\n");
+                    continue;
+                }
+
+                var path = build.StepLog(record.Name, step);
+                yield return async token => await store.OpenReadAsync(path, token) ?? new MemoryStream(Encoding.UTF8.GetBytes("(log missing from the results store)\n"));
+            }
+        }
+    }
+
+    private static string MainContainer(JsonObject pod) =>
+        pod["spec"]?["containers"] is JsonArray containers && containers.Count > 0
+            ? containers.Select(c => c?["name"]?.GetValue<string>()).FirstOrDefault(n => n == "main") ?? containers[0]?["name"]?.GetValue<string>() ?? "main"
+            : "main";
+
+    private static string Key(string workflow, WorkflowStep step) => $"{workflow}/{step.NodeId}";
+
+    private static string Rfc3339(DateTimeOffset? time) => time?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "-";
+
+    private sealed record WorkflowResults(WorkflowRecord Record, JsonObject? Object, IReadOnlyList<WorkflowStep> Steps);
+}

@@ -1,0 +1,46 @@
+using Kfci.Configuration;
+using Kfci.Http;
+using Kfci.Prow;
+using Kfci.PubSub;
+
+namespace Kfci.Functions.Uploader;
+
+/// <summary>What the Uploader reads from its environment. Immutable; <see cref="FromEnvironment"/> in production, set directly in tests.</summary>
+public sealed record UploaderSettings
+{
+    /// <summary>Where results go in the bucket (path strategy, default org/repo).</summary>
+    public ResultsLayout Layout { get; init; } = ResultsLayout.Default;
+
+    /// <summary>Topic of <c>run.finished</c>.</summary>
+    public string FinishedTopic { get; init; } = KfciTopics.RunFinished;
+
+    /// <summary>
+    /// The local stack's NFS root: each workflow's artifacts are read from <c>&lt;root&gt;/&lt;workflow&gt;/output/artifacts</c>.
+    /// Null in the cloud, where the workflows' exit handlers copy their artifacts to the build's <c>artifacts/</c> prefix.
+    /// </summary>
+    public string? NfsRoot { get; init; }
+
+    /// <summary>The project whose Cloud Logging holds the test pods' logs, for the per-step query links; no project parameter when null.</summary>
+    public string? LogsProject { get; init; }
+
+    /// <summary>Uploads in flight at once.</summary>
+    public int Parallelism { get; init; } = 8;
+
+    /// <summary>How one upload (a pod log, a junit file) is retried when the cluster or the store fails transiently mid-stream.</summary>
+    public RetryOptions Retry { get; init; } = RetryOptions.Default;
+
+    /// <exception cref="InvalidOperationException">A setting is invalid (e.g. an unknown path strategy).</exception>
+    public static UploaderSettings FromEnvironment(Func<string, string?>? getEnv = null)
+    {
+        getEnv ??= Environment.GetEnvironmentVariable;
+        return new UploaderSettings
+        {
+            Layout = ResultsLayout.FromEnvironment(getEnv),
+            FinishedTopic = NonEmpty(getEnv(KfciEnvironment.RunFinishedTopic)) ?? KfciTopics.RunFinished,
+            NfsRoot = NonEmpty(getEnv(KfciEnvironment.NfsRoot)),
+            LogsProject = NonEmpty(getEnv(KfciEnvironment.Project)),
+        };
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}
