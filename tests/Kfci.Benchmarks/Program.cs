@@ -1,15 +1,17 @@
 // kfci benchmarks, run by hand (never part of the test suite: timings depend on the machine and its load).
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- startup [--runs 5] [--requests 20] [--functions Trigger,Janitor] [--no-publish]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- janitor [--resources 10000] [--latency-ms 20] [--runs 3] [--parallelism 32] [--rate 1000] [--no-baseline]
 using Kfci.Benchmarks;
 
 return args.FirstOrDefault() switch
 {
     "startup" => await StartupBenchmark.RunAsync(StartupBenchmark.Settings.Parse(args[1..])),
+    "janitor" => await JanitorBenchmark.RunAsync(JanitorBenchmark.Settings.Parse(args[1..])),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]");
+    Console.Error.WriteLine("usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]\n       Kfci.Benchmarks janitor [--resources N] [--latency-ms N] [--runs N] [--parallelism N] [--rate N] [--no-baseline]");
     return 2;
 }

@@ -65,7 +65,7 @@ public static class FakeGcpInventory
         var autoVersion = random.Next(2) == 0 ? "vmaster" : "v1-2";
         return pick switch
         {
-            0 => $"kf-vmaster-n{i % 100:00}",
+            0 when i < 1700 => $"kf-vmaster-n{i % 100:00}",
             1 => $"kf-{autoVersion}-{1100 + (i % 30):0000}-{hex[^3..]}",
             2 => $"kf-ci-{hex}",
             3 when type.IsIngressPart() => $"k8s-{Short(type)}-{hex}",

@@ -25,6 +25,9 @@ public sealed class SweepTests(EmulatorFixture emulators)
         var expectedGcp = expected.Where(r => r.Type is not (ResourceType.Workflow or ResourceType.Namespace)).Select(r => (r.Type, r.Name, r.Location)).Order().ToList();
         Assert.True(expectedGcp.Count > 50, $"the inventory should make the plan delete plenty, not {expectedGcp.Count}");
         Assert.Equal(expectedGcp, rig.Gcp.Deleted.Order().ToList());
+        Assert.Equal(expected.Select(r => (r.Type, r.Name, r.Location)).Order().ToList(), await PlanWithCliAsync(rig, ResourceType.DmDeployment));
+        Assert.Equal(2, rig.Gcp.Requests.Count(r => r.Status == 429));
+        Assert.Equal(3, rig.Gcp.Requests.Count(r => r.Status == 500));
         Assert.Equal(rig.Gcp.Deleted.Select(d => d.Type).Order().ToList(), rig.Gcp.Deleted.Select(d => d.Type).ToList());
         foreach (var workflow in rig.Inventory.Where(r => r.Type == ResourceType.Workflow))
         {
@@ -44,6 +47,30 @@ public sealed class SweepTests(EmulatorFixture emulators)
         Assert.Equal("partial", stored.Get<string>("outcome"));
         Assert.Equal((long)report.Deleted, stored.Get<long>("deleted"));
         Assert.Equal((long)dm.ErrorCount, stored.Get<long>("types.dm-deployment.errorCount"));
+    }
+
+    /// <summary>The deletes <c>kfci janitor plan --format json</c> decides on the rig's inventory at the sweep's clock.</summary>
+    private static async Task<List<(ResourceType Type, string Name, string Location)>> PlanWithCliAsync(SweepRig rig, params ResourceType[] unlisted)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"kfci-sweep-inventory-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, InventoryJson.Write(rig.Inventory.Where(r => !unlisted.Contains(r.Type))));
+        try
+        {
+            var root = new System.CommandLine.RootCommand();
+            root.Subcommands.Add(Kfci.Cli.Commands.JanitorCommands.Create());
+            using var output = new StringWriter();
+            var now = Rfc3339.Format(rig.Clock.GetUtcNow());
+            Assert.Equal(0, await root.Parse(["janitor", "plan", "--inventory", file, "--now", now, "--format", "json"]).InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output, Error = output }));
+            using var plan = System.Text.Json.JsonDocument.Parse(output.ToString());
+            return [.. plan.RootElement.GetProperty("decisions").EnumerateArray()
+                .Where(d => d.GetProperty("action").GetString() == "delete")
+                .Select(d => (ResourceTypes.TryParse(d.GetProperty("type").GetString(), out var type) ? type : throw new InvalidDataException("type"), d.GetProperty("name").GetString()!, d.GetProperty("location").GetString()!))
+                .Order()];
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
@@ -94,6 +121,7 @@ public sealed class SweepTests(EmulatorFixture emulators)
         await rig.Store.ReleaseLeaseAsync("other", CancellationToken.None);
         Assert.NotNull(await rig.Runner.RunAsync("mine", SweepRig.Config, CancellationToken.None));
         var deleted = rig.Gcp.Deleted.Count;
+        Assert.Contains(rig.Gcp.Requests, r => r.Method == "DELETE" && r.Path.Contains("/deployments/", StringComparison.Ordinal) && r.Query == "deletePolicy=DELETE");
         Assert.Null(await rig.Runner.RunAsync("mine", SweepRig.Config, CancellationToken.None));
         Assert.Equal(deleted, rig.Gcp.Deleted.Count);
     }
