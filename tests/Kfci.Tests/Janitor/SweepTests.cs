@@ -4,6 +4,7 @@ using Kfci.Testing;
 using Kfci.Testing.Gcs;
 using Kfci.Testing.Hosting;
 using Kfci.Testing.Kubernetes;
+using Kfci.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Kfci.Tests.Janitor;
@@ -141,6 +142,29 @@ public sealed class SweepTests(EmulatorFixture emulators)
         Assert.Contains("already being used", disks.Errors[0], StringComparison.Ordinal);
         Assert.Equal(report.Types.Single(t => t.Type == ResourceType.Instance).Planned, report.Deleted);
         Assert.Equal(SweepOutcomes.Partial, report.Outcome);
+    }
+
+    [Fact]
+    public async Task AddJanitor_FromTheEnvironment_SweepsTheFakesItIsPointedAt()
+    {
+        await using var rig = await SweepRig.StartAsync(emulators, count: 60);
+        var env = new Dictionary<string, string>
+        {
+            [Kfci.Configuration.KfciEnvironment.Project] = rig.Firestore.ProjectId,
+            [emulators.Firestore.HostVariable] = emulators.Firestore.HostPort,
+            [Kfci.Configuration.KfciEnvironment.ClusterEndpoint] = rig.Kubernetes.BaseAddress.ToString(),
+            [Kfci.Configuration.KfciEnvironment.GcpApiEndpoint] = rig.Gcp.BaseAddress.ToString(),
+        };
+        Func<string, string?> getEnv = name => env.GetValueOrDefault(name);
+        await using var services = new ServiceCollection().AddLogging().AddKfciAdapters(getEnv).AddJanitor(getEnv).BuildServiceProvider();
+
+        var report = await services.GetRequiredService<SweepRunner>().RunAsync("wired", services.GetRequiredService<JanitorConfig>() with { DryRun = true }, CancellationToken.None);
+
+        Assert.NotNull(report);
+        Assert.Equal(SweepOutcomes.Succeeded, report.Outcome);
+        Assert.Equal(rig.Inventory.Count(r => r.Type is not (ResourceType.Workflow or ResourceType.Namespace)), report.Types.Where(t => t.Type is not (ResourceType.Workflow or ResourceType.Namespace)).Sum(t => t.Listed));
+        Assert.True(report.Types.Single(t => t.Type == ResourceType.Workflow).Listed > 0);
+        Assert.NotNull(await rig.Firestore.GetAsync("sweeps/wired"));
     }
 
     [Fact]
