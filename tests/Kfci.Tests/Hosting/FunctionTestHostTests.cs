@@ -37,9 +37,6 @@ public sealed class FunctionTestHostTests
     [Fact]
     public Task UploaderPlaceholder_AnyMessage_IsAcknowledged() => AssertAcknowledgesAsync<Kfci.Functions.Uploader.Function>();
 
-    [Fact]
-    public Task JanitorPlaceholder_AnyMessage_IsAcknowledged() => AssertAcknowledgesAsync<Kfci.Functions.Janitor.Function>();
-
     private static async Task AssertAcknowledgesAsync<TFunction>()
         where TFunction : class, IMessagePublishedFunction
     {
