@@ -21,8 +21,8 @@ public static class JanitorServices
         services.TryAddSingleton(OperationPolling.Default);
         services.TryAddSingleton(SweepOptions.Default);
         services.TryAddSingleton(_ => LoadConfig(getEnv));
-        services.TryAddSingleton<ISweepStore>(sp => new FirestoreSweepStore(sp.GetRequiredService<FirestoreClient>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IResourceApi, KubernetesResources>(sp => new KubernetesResources(sp.GetRequiredService<IWorkflowCluster>())));
+        services.TryAddSingleton<ISweepStore>(sp => new FirestoreSweepStore(() => sp.GetRequiredService<FirestoreClient>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IResourceApi, KubernetesResources>(sp => new KubernetesResources(() => sp.GetRequiredService<IWorkflowCluster>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IResourceApi, ComputeApi>(sp => new ComputeApi(Client(sp, e => e.Compute), Polling(sp), Clock(sp))));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IResourceApi, ContainerApi>(sp => new ContainerApi(Client(sp, e => e.Container), Polling(sp), Clock(sp))));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IResourceApi, DeploymentManagerApi>(sp => new DeploymentManagerApi(Client(sp, e => e.DeploymentManager), Polling(sp), Clock(sp))));

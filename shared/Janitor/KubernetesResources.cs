@@ -5,8 +5,22 @@ using Kfci.Kubernetes;
 namespace Kfci.Janitor;
 
 /// <summary>The test cluster's Argo workflows (in the configured namespaces) and its namespaces, through <see cref="IWorkflowCluster"/>.</summary>
-public sealed class KubernetesResources(IWorkflowCluster cluster) : IResourceApi
+public sealed class KubernetesResources : IResourceApi
 {
+    private readonly Lazy<IWorkflowCluster> _cluster;
+
+    public KubernetesResources(IWorkflowCluster cluster)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        _cluster = new Lazy<IWorkflowCluster>(() => cluster);
+    }
+
+    /// <summary>Connects on first use, so a misconfigured cluster fails the sweep's Kubernetes types, not the function's start.</summary>
+    public KubernetesResources(Func<IWorkflowCluster> cluster)
+    {
+        _cluster = new Lazy<IWorkflowCluster>(cluster);
+    }
+
     public string Api => "kubernetes";
 
     public IReadOnlyCollection<ResourceType> Types { get; } = [ResourceType.Workflow, ResourceType.Namespace];
@@ -19,7 +33,7 @@ public sealed class KubernetesResources(IWorkflowCluster cluster) : IResourceApi
         {
             foreach (var ns in config.WorkflowNamespaces)
             {
-                await foreach (var workflow in cluster.ListWorkflowsAsync(ns, ListOptions.All, cancellationToken))
+                await foreach (var workflow in _cluster.Value.ListWorkflowsAsync(ns, ListOptions.All, cancellationToken))
                 {
                     if (From(type, workflow, config) is { } resource)
                     {
@@ -35,7 +49,7 @@ public sealed class KubernetesResources(IWorkflowCluster cluster) : IResourceApi
         }
         else
         {
-            await foreach (var ns in cluster.ListNamespacesAsync(ListOptions.All, cancellationToken))
+            await foreach (var ns in _cluster.Value.ListNamespacesAsync(ListOptions.All, cancellationToken))
             {
                 if (From(type, ns, config) is { } resource)
                 {
@@ -51,8 +65,8 @@ public sealed class KubernetesResources(IWorkflowCluster cluster) : IResourceApi
     {
         ArgumentNullException.ThrowIfNull(resource);
         return resource.Type == ResourceType.Workflow
-            ? cluster.DeleteWorkflowAsync(resource.Namespace ?? throw new ArgumentException("a workflow needs its namespace", nameof(resource)), resource.Name, cancellationToken)
-            : cluster.DeleteNamespaceAsync(resource.Name, cancellationToken);
+            ? _cluster.Value.DeleteWorkflowAsync(resource.Namespace ?? throw new ArgumentException("a workflow needs its namespace", nameof(resource)), resource.Name, cancellationToken)
+            : _cluster.Value.DeleteNamespaceAsync(resource.Name, cancellationToken);
     }
 
     private static CloudResource? From(ResourceType type, JsonObject item, JanitorConfig config)

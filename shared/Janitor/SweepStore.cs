@@ -26,13 +26,27 @@ public interface ISweepStore
 }
 
 /// <summary><see cref="ISweepStore"/> on Firestore.</summary>
-public sealed class FirestoreSweepStore(FirestoreClient firestore) : ISweepStore
+public sealed class FirestoreSweepStore : ISweepStore
 {
     public const string LeaksCollection = "leaks";
     public const string SweepsCollection = "sweeps";
     public const string LeasePath = "locks/janitor-sweep";
 
     private const int Parallelism = 8;
+
+    private readonly Lazy<FirestoreClient> _firestore;
+
+    public FirestoreSweepStore(FirestoreClient firestore)
+    {
+        ArgumentNullException.ThrowIfNull(firestore);
+        _firestore = new Lazy<FirestoreClient>(() => firestore);
+    }
+
+    /// <summary>Creates the client on first use: a tick with a bad body is rejected even where Firestore is not configured.</summary>
+    public FirestoreSweepStore(Func<FirestoreClient> firestore)
+    {
+        _firestore = new Lazy<FirestoreClient>(firestore);
+    }
 
     /// <summary>A resource key holds '/', which a document id may not: the id is a hash, the key a field.</summary>
     public static string LeakPath(CloudResource resource)
@@ -55,14 +69,14 @@ public sealed class FirestoreSweepStore(FirestoreClient firestore) : ISweepStore
     public Task SaveReportAsync(SweepReport report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
-        return firestore.SetAsync($"{SweepsCollection}/{report.Id}", report.ToFields(), cancellationToken);
+        return _firestore.Value.SetAsync($"{SweepsCollection}/{report.Id}", report.ToFields(), cancellationToken);
     }
 
     public async Task<bool> HasReportAsync(string sweepId, CancellationToken cancellationToken) =>
-        await firestore.GetAsync($"{SweepsCollection}/{sweepId}", cancellationToken) is not null;
+        await _firestore.Value.GetAsync($"{SweepsCollection}/{sweepId}", cancellationToken) is not null;
 
     public Task<bool> TryAcquireLeaseAsync(string holder, DateTimeOffset now, TimeSpan ttl, CancellationToken cancellationToken) =>
-        firestore.RunTransactionAsync(
+        _firestore.Value.RunTransactionAsync(
             async (transaction, token) =>
             {
                 if (await transaction.GetAsync(LeasePath, token) is { } lease
@@ -78,7 +92,7 @@ public sealed class FirestoreSweepStore(FirestoreClient firestore) : ISweepStore
             cancellationToken: cancellationToken);
 
     public Task ReleaseLeaseAsync(string holder, CancellationToken cancellationToken) =>
-        firestore.RunTransactionAsync(
+        _firestore.Value.RunTransactionAsync(
             async (transaction, token) =>
             {
                 if (await transaction.GetAsync(LeasePath, token) is { } lease && lease.TryGet<string>("holder", out var current) && current == holder)
@@ -93,7 +107,7 @@ public sealed class FirestoreSweepStore(FirestoreClient firestore) : ISweepStore
     private async Task<DateTimeOffset> FirstSightingAsync(CloudResource resource, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var path = LeakPath(resource);
-        if (await firestore.GetAsync(path, cancellationToken) is { } existing && existing.TryGet<DateTimeOffset>("firstSeen", out var firstSeen))
+        if (await _firestore.Value.GetAsync(path, cancellationToken) is { } existing && existing.TryGet<DateTimeOffset>("firstSeen", out var firstSeen))
         {
             return firstSeen;
         }
@@ -105,13 +119,13 @@ public sealed class FirestoreSweepStore(FirestoreClient firestore) : ISweepStore
             ["name"] = resource.Name,
             ["firstSeen"] = now,
         };
-        if (await firestore.CreateIfAbsentAsync(path, fields, cancellationToken))
+        if (await _firestore.Value.CreateIfAbsentAsync(path, fields, cancellationToken))
         {
             return now;
         }
 
         // Another sweep created it between our read and our create: theirs is the first sighting.
-        var winner = await firestore.GetAsync(path, cancellationToken);
+        var winner = await _firestore.Value.GetAsync(path, cancellationToken);
         return winner is not null && winner.TryGet<DateTimeOffset>("firstSeen", out var theirs) ? theirs : now;
     }
 }
