@@ -65,12 +65,13 @@ resource "google_monitoring_alert_policy" "function_errors" {
   notification_channels = var.alert_notification_channels
 }
 
-# The Janitor logs one structured entry per sweep: jsonPayload.event = "sweep.finished" with
+# The Janitor logs one structured entry per sweep: jsonPayload.fields.event = "sweep.finished" (kfci's JSON log
+# format puts template arguments under "fields") with
 # outcome ("succeeded", "partial", "failed"), deleted (count) and dryRun.
 resource "google_logging_metric" "janitor_failed_sweeps" {
   name    = "kfci_janitor_failed_sweeps"
   project = var.project_id
-  filter  = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name = \"kfci-janitor\" AND jsonPayload.event = \"sweep.finished\" AND jsonPayload.outcome = \"failed\""
+  filter  = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name = \"kfci-janitor\" AND jsonPayload.fields.event = \"sweep.finished\" AND jsonPayload.fields.outcome = \"failed\""
 
   metric_descriptor {
     metric_kind = "DELTA"
@@ -81,7 +82,7 @@ resource "google_logging_metric" "janitor_failed_sweeps" {
 resource "google_logging_metric" "janitor_deleting_sweeps" {
   name    = "kfci_janitor_deleting_sweeps"
   project = var.project_id
-  filter  = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name = \"kfci-janitor\" AND jsonPayload.event = \"sweep.finished\" AND jsonPayload.dryRun = false AND jsonPayload.deleted > 0"
+  filter  = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name = \"kfci-janitor\" AND jsonPayload.fields.event = \"sweep.finished\" AND jsonPayload.fields.dryRun = false AND jsonPayload.fields.deleted > 0"
 
   metric_descriptor {
     metric_kind = "DELTA"

@@ -51,6 +51,9 @@ public static class KfciEnvironment
     /// <summary>Janitor rules and scope (YAML); the built-in defaults when unset.</summary>
     public const string JanitorConfig = "KFCI_JANITOR_CONFIG";
 
+    /// <summary>Local and tests only: one plain-HTTP server (the GCP fake) that serves Compute, Container, Deployment Manager and IAM for the Janitor.</summary>
+    public const string GcpApiEndpoint = "KFCI_GCP_API_ENDPOINT";
+
     /// <summary>Namespace of the test workflows in the test cluster; <c>kubeflow-test-infra</c> when unset.</summary>
     public const string WorkflowNamespace = "KFCI_WORKFLOW_NAMESPACE";
 

@@ -3,6 +3,7 @@
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- watcher [--samples 50] [--runs 500] [--ticks 5]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- engine [steps]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- uploader [--runs 3] [--latencies 60] [--log-mb 200] [--junit 1000]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- janitor [--resources 10000] [--latency-ms 20] [--runs 3] [--parallelism 32] [--rate 1000] [--no-baseline]
 using Kfci.Benchmarks;
 
 return args.FirstOrDefault() switch
@@ -12,6 +13,7 @@ return args.FirstOrDefault() switch
     "engine" => await EngineBenchmark.RunAsync(args[1..]),
     "uploader" => await UploaderBenchmark.RunAsync(UploaderBenchmark.Settings.Parse(args[1..])),
     "uploader-child" => await UploaderBenchmark.ChildAsync(args[1..]),
+    "janitor" => await JanitorBenchmark.RunAsync(JanitorBenchmark.Settings.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -20,5 +22,6 @@ static int Usage()
     Console.Error.WriteLine("usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]");
     Console.Error.WriteLine("       Kfci.Benchmarks watcher [--samples N] [--runs N] [--ticks N]");
     Console.Error.WriteLine("       Kfci.Benchmarks uploader [--runs N] [--latencies N] [--log-mb N] [--junit N]");
+    Console.Error.WriteLine("usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]\n       Kfci.Benchmarks janitor [--resources N] [--latency-ms N] [--runs N] [--parallelism N] [--rate N] [--no-baseline]");
     return 2;
 }

@@ -32,7 +32,19 @@ public sealed class FunctionTestHostTests
     }
 
     [Fact]
-    public Task JanitorPlaceholder_AnyMessage_IsAcknowledged() => AssertAcknowledgesAsync<Kfci.Functions.Janitor.Function>();
+    public async Task Janitor_BadBodyWithNothingConfigured_IsRejectedWithoutTouchingAnyAdapter()
+    {
+        await using var host = await FunctionTestHost.StartAsync<Kfci.Functions.Janitor.Function>(configure: builder =>
+        {
+            Kfci.Configuration.KfciServices.AddKfciAdapters(builder.Services, _ => null);
+            Kfci.Janitor.JanitorServices.AddJanitor(builder.Services, _ => null);
+        });
+
+        using var response = await host.PushAsync("anything");
+
+        Assert.True(response.IsSuccessStatusCode, $"{response.StatusCode}");
+        Assert.Contains("not JSON", Assert.Single(host.Rejections.Recorded).Reason, StringComparison.Ordinal);
+    }
 
     private static async Task AssertAcknowledgesAsync<TFunction>()
         where TFunction : class, IMessagePublishedFunction

@@ -371,7 +371,7 @@ internal static partial class TerraformInvariants
     private static readonly HashSet<string> s_notSetInCloud = new(StringComparer.Ordinal)
     {
         "PUBSUB_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "K_SERVICE", "GOOGLE_CLOUD_PROJECT",
-        "KFCI_BIND_ADDRESS", "KFCI_LOG_FORMAT", "KFCI_PUSH_SERVICE_ACCOUNT", "KFCI_HOME", "KFCI_REPO_ROOT", "KFCI_RESULTS_DIR", "KFCI_GIT_ROOT", "KFCI_NFS_ROOT", "KFCI_GITHUB_API_URL", "PORT",
+        "KFCI_BIND_ADDRESS", "KFCI_LOG_FORMAT", "KFCI_PUSH_SERVICE_ACCOUNT", "KFCI_HOME", "KFCI_REPO_ROOT", "KFCI_RESULTS_DIR", "KFCI_GIT_ROOT", "KFCI_NFS_ROOT", "KFCI_GCP_API_ENDPOINT", "KFCI_GITHUB_API_URL", "PORT",
     };
 
     public static IReadOnlyList<string> EnvironmentMatchesCode(TerraformTree tree, CodeEnvironment code)

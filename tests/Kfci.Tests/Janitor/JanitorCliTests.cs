@@ -40,6 +40,17 @@ public sealed class JanitorCliTests : IDisposable
         return (exit, output.ToString(), error.ToString());
     }
 
+    [Theory]
+    [InlineData("volcano", "--types: unknown resource type 'volcano'")]
+    [InlineData(",", "--types: no resource types given")]
+    public async Task JanitorSweep_BadTypes_ExitTwoWithOneLine(string types, string expected)
+    {
+        var (exit, _, stderr) = await RunAsync("janitor", "sweep", "--dry-run", "--types", types);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task JanitorPlan_Json_ExactContractOneDecisionPerResourceInSweepOrder()
     {

@@ -1,0 +1,117 @@
+using System.Text.Json.Nodes;
+using Kfci.Http;
+
+namespace Kfci.Janitor.Gcp;
+
+/// <summary>
+/// Compute Engine v1, narrowed to listing and deleting what tests leak. Zonal and regional collections are listed with
+/// <c>aggregatedList</c> (one paged call for every zone) and kept to the configured zones and regions; global ones with
+/// <c>list</c>. Forwarding rules and addresses exist in both forms, so both listings are read.
+/// </summary>
+public sealed class ComputeApi(RestClient rest, OperationPolling? polling = null, TimeProvider? clock = null) : IResourceApi
+{
+    private const string Root = "compute/v1/projects/";
+
+    private static readonly Dictionary<ResourceType, (string Collection, Scope Scope)> s_collections = new()
+    {
+        [ResourceType.Instance] = ("instances", Scope.Zonal),
+        [ResourceType.ForwardingRule] = ("forwardingRules", Scope.RegionalAndGlobal),
+        [ResourceType.TargetHttpProxy] = ("targetHttpProxies", Scope.Global),
+        [ResourceType.TargetHttpsProxy] = ("targetHttpsProxies", Scope.Global),
+        [ResourceType.UrlMap] = ("urlMaps", Scope.Global),
+        [ResourceType.BackendService] = ("backendServices", Scope.Global),
+        [ResourceType.HealthCheck] = ("healthChecks", Scope.Global),
+        [ResourceType.InstanceGroup] = ("instanceGroups", Scope.Zonal),
+        [ResourceType.SslCertificate] = ("sslCertificates", Scope.Global),
+        [ResourceType.FirewallRule] = ("firewalls", Scope.Global),
+        [ResourceType.Address] = ("addresses", Scope.RegionalAndGlobal),
+        [ResourceType.Disk] = ("disks", Scope.Zonal),
+    };
+
+    private readonly OperationPolling _polling = polling ?? OperationPolling.Default;
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    private enum Scope
+    {
+        Zonal,
+        RegionalAndGlobal,
+        Global,
+    }
+
+    public string Api => "compute";
+
+    public IReadOnlyCollection<ResourceType> Types => s_collections.Keys;
+
+    public async Task<IReadOnlyList<CloudResource>> ListAsync(ResourceType type, JanitorConfig config, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var (collection, scope) = s_collections[type];
+        var found = new Dictionary<string, CloudResource>(StringComparer.Ordinal);
+        foreach (var project in config.Projects)
+        {
+            if (scope != Scope.Global)
+            {
+                var wanted = new HashSet<string>(scope == Scope.Zonal ? config.Zones : config.Regions, StringComparer.Ordinal);
+                await foreach (var page in GcpRest.PagesAsync(rest, $"{Root}{GcpRest.Escape(project)}/aggregated/{collection}", cancellationToken))
+                {
+                    foreach (var (key, scoped) in page["items"] as JsonObject ?? [])
+                    {
+                        // Keys are "zones/us-east1-b", "regions/us-east1" or "global"; empty scopes carry only a warning.
+                        var location = key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..];
+                        if (location == "global" || wanted.Count == 0 || wanted.Contains(location))
+                        {
+                            AddAll(found, scoped?[collection], type, project, location);
+                        }
+                    }
+                }
+            }
+
+            if (scope != Scope.Zonal)
+            {
+                await foreach (var page in GcpRest.PagesAsync(rest, $"{Root}{GcpRest.Escape(project)}/global/{collection}", cancellationToken))
+                {
+                    AddAll(found, page["items"], type, project, "global");
+                }
+            }
+        }
+
+        return [.. found.Values];
+    }
+
+    public async Task<bool> DeleteAsync(CloudResource resource, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        var (collection, scope) = s_collections[resource.Type];
+        var scopePath = resource.Location == "global" ? "global"
+            : scope == Scope.Zonal ? $"zones/{GcpRest.Escape(resource.Location)}"
+            : $"regions/{GcpRest.Escape(resource.Location)}";
+        var projectPath = Root + GcpRest.Escape(resource.Project ?? throw new ArgumentException("a compute resource needs its project", nameof(resource)));
+        if (await GcpRest.DeleteAsync(rest, $"{projectPath}/{scopePath}/{collection}/{GcpRest.Escape(resource.Name)}", cancellationToken) is not { } operation)
+        {
+            return false;
+        }
+
+        await GcpRest.WaitAsync(
+            rest, operation, name => $"{projectPath}/{scopePath}/operations/{GcpRest.Escape(name)}", GcpRest.ErrorList,
+            $"delete {resource.Type.WireName()} {resource.Name}", _polling, _clock, cancellationToken);
+        return true;
+    }
+
+    private static void AddAll(Dictionary<string, CloudResource> found, JsonNode? items, ResourceType type, string project, string location)
+    {
+        foreach (var item in items as JsonArray ?? [])
+        {
+            if (item is JsonObject json && GcpRest.Str(json, "name") is { Length: > 0 } name)
+            {
+                found[$"{project}/{location}/{name}"] = new CloudResource(type, name)
+                {
+                    Project = project,
+                    Location = location,
+                    Created = GcpRest.Time(json, "creationTimestamp"),
+                    Labels = GcpRest.Labels(json["labels"]),
+                    Status = GcpRest.Str(json, "status"),
+                };
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using Kfci.Http;
+
+namespace Kfci.Janitor.Gcp;
+
+/// <summary>GKE (Container v1): clusters in every location of each project (<c>locations/-</c>), delete and wait.</summary>
+public sealed class ContainerApi(RestClient rest, OperationPolling? polling = null, TimeProvider? clock = null) : IResourceApi
+{
+    private readonly OperationPolling _polling = polling ?? OperationPolling.Default;
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    public string Api => "container";
+
+    public IReadOnlyCollection<ResourceType> Types { get; } = [ResourceType.GkeCluster];
+
+    public async Task<IReadOnlyList<CloudResource>> ListAsync(ResourceType type, JanitorConfig config, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var clusters = new List<CloudResource>();
+        foreach (var project in config.Projects)
+        {
+            var answer = await rest.GetJsonAsync($"v1/projects/{GcpRest.Escape(project)}/locations/-/clusters", cancellationToken) as JsonObject ?? [];
+            if (answer["missingZones"] is JsonArray { Count: > 0 } missing)
+            {
+                // Some zones did not answer: the listing is incomplete, and the auto-deploy ranking must not run on it.
+                throw new GcpOperationException($"list gke-cluster in {project}: zones did not answer: {string.Join(", ", missing)}");
+            }
+
+            foreach (var cluster in answer["clusters"] as JsonArray ?? [])
+            {
+                if (cluster is JsonObject json && GcpRest.Str(json, "name") is { Length: > 0 } name)
+                {
+                    clusters.Add(new CloudResource(ResourceType.GkeCluster, name)
+                    {
+                        Project = project,
+                        Location = GcpRest.Str(json, "location") ?? GcpRest.Str(json, "zone") ?? "",
+                        Created = GcpRest.Time(json, "createTime"),
+                        Labels = GcpRest.Labels(json["resourceLabels"]),
+                        Status = GcpRest.Str(json, "status"),
+                    });
+                }
+            }
+        }
+
+        return clusters;
+    }
+
+    public async Task<bool> DeleteAsync(CloudResource resource, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        var location = $"v1/projects/{GcpRest.Escape(resource.Project ?? "")}/locations/{GcpRest.Escape(resource.Location)}";
+        if (await GcpRest.DeleteAsync(rest, $"{location}/clusters/{GcpRest.Escape(resource.Name)}", cancellationToken) is not { } operation)
+        {
+            return false;
+        }
+
+        await GcpRest.WaitAsync(
+            rest, operation, name => $"{location}/operations/{GcpRest.Escape(name)}", ErrorOf,
+            $"delete gke-cluster {resource.Name}", _polling, _clock, cancellationToken);
+        return true;
+    }
+
+    // v1 reports a failed operation in error.message (newer) or statusMessage (older, "set if an error has occurred").
+    private static string? ErrorOf(JsonObject operation) =>
+        GcpRest.Str(operation["error"] as JsonObject, "message") is { Length: > 0 } message ? message
+        : GcpRest.Str(operation, "statusMessage") is { Length: > 0 } status ? status
+        : null;
+}
