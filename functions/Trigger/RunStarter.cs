@@ -10,25 +10,40 @@ using Microsoft.Extensions.Logging;
 namespace Kfci.Functions.Trigger;
 
 /// <summary>
-/// Starts a run: record it, plan it, submit its workflows, move it to Submitted and tell the Uploader. Every step is
+/// Starts a run: plan it at the commit under test, record it with its plan, submit its workflows, move it to Submitted and tell the Uploader. Every step is
 /// idempotent and keyed by the run document's state, so a redelivered or duplicated event converges on the same run:
 /// the run is created once (Firestore create-if-absent), workflow names are deterministic and a 409 for a workflow
 /// this run owns is success, and the state moves forward only from where it is.
 /// </summary>
 public sealed class RunStarter(
     IRunStore runs,
-    IRepositorySource source,
+    CachingRepositorySource source,
     IWorkflowCluster cluster,
     IEventPublisher publisher,
     TriggerSettings settings,
     TimeProvider time,
     ILogger<RunStarter> logger)
 {
-    /// <summary>Handles the event that starts a run (a trigger request, or crier's first start state of a build).</summary>
+    /// <summary>
+    /// Handles the event that starts a run (a trigger request, or crier's first start state of a build). The plan is
+    /// made first and stored with the run in the one create-if-absent write, so concurrent duplicates agree on it
+    /// (planning is deterministic, and reads of a commit are cached).
+    /// </summary>
     public async Task<Hosting.FunctionOutcome> StartAsync(ProwEvent prowEvent, string eventId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prowEvent);
-        var (run, created) = await runs.CreateAsync(NewRun(prowEvent, eventId), cancellationToken);
+        RunPlan? plan = null;
+        string? planningError = null;
+        try
+        {
+            plan = await RunPlan.BuildAsync(source, prowEvent.Job, prowEvent.Envs, settings.Render, cancellationToken);
+        }
+        catch (RunPlanningException e)
+        {
+            planningError = e.Message;
+        }
+
+        var (run, created) = await runs.CreateAsync(NewRun(prowEvent, eventId, plan, planningError), cancellationToken);
         if (!created && run.EventId != eventId)
         {
             logger.LogInformation("Run {RunId} was started by event {FirstEvent}; {State} report {EventId} changes nothing", run.RunId, run.EventId, prowEvent.State?.ToProwString(), eventId);
@@ -37,7 +52,7 @@ public sealed class RunStarter(
 
         switch (run.State)
         {
-            case RunState.Planning when run.AbortedAt is null:
+            case RunState.Planning when run.AbortedAt is null && plan is not null:
                 break;
             case RunState.Submitted:
                 // A redelivery after the move: the announcement may not have gone out.
@@ -48,32 +63,19 @@ public sealed class RunStarter(
                 await PublishAsync(RunEventTypes.Completed, run, cancellationToken);
                 return Hosting.FunctionOutcome.Success();
             case RunState.Error:
+                if (created)
+                {
+                    logger.LogWarning("Run {RunId} cannot be planned: {Reason}", run.RunId, planningError);
+                }
+
                 return Hosting.FunctionOutcome.Reject(string.Join("; ", run.Errors));
             default:
                 logger.LogInformation("Run {RunId} is {State}; event {EventId} changes nothing", run.RunId, run.State.ToWire(), eventId);
                 return Hosting.FunctionOutcome.Success();
         }
 
-        RunPlan plan;
-        try
-        {
-            plan = await RunPlan.BuildAsync(source, prowEvent.Job, prowEvent.Envs, settings.Render, cancellationToken);
-        }
-        catch (RunPlanningException e)
-        {
-            await runs.UpdateAsync(run.RunId, r => r.State == RunState.Planning ? r.MoveTo(RunState.Error, Now, "cannot plan") with { Errors = [e.Message] } : null, cancellationToken);
-            logger.LogWarning("Run {RunId} cannot be planned: {Reason}", run.RunId, e.Message);
-            return Hosting.FunctionOutcome.Reject(e.Message);
-        }
-
-        run = await RecordPlanAsync(run.RunId, plan, cancellationToken);
-        if (run.State != RunState.Planning || run.AbortedAt is not null)
-        {
-            return Hosting.FunctionOutcome.Success();
-        }
-
         var refused = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var workflow in plan.Workflows)
+        foreach (var workflow in plan!.Workflows)
         {
             if (await SubmitAsync(run.RunId, workflow, cancellationToken) is { } reason)
             {
@@ -86,12 +88,12 @@ public sealed class RunStarter(
 
     private DateTimeOffset Now => time.GetUtcNow();
 
-    private RunRecord NewRun(ProwEvent prowEvent, string eventId)
+    private RunRecord NewRun(ProwEvent prowEvent, string eventId, RunPlan? plan, string? planningError)
     {
         var job = prowEvent.Job;
         var refs = job.PrimaryRefs;
         var now = Now;
-        return new RunRecord
+        var run = new RunRecord
         {
             RunId = job.Run.RunId,
             JobName = job.JobName,
@@ -111,30 +113,25 @@ public sealed class RunStarter(
             History = [new RunHistoryEntry(RunState.Planning, now, $"event {eventId}")],
             Links = prowEvent.Url is { } url ? new Dictionary<string, string>(StringComparer.Ordinal) { ["prow"] = url } : new Dictionary<string, string>(StringComparer.Ordinal),
         };
-    }
+        if (plan is null)
+        {
+            return run.MoveTo(RunState.Error, now, "cannot plan") with { Errors = [planningError ?? "cannot plan"] };
+        }
 
-    /// <summary>Stores the plan, the workflows-to-be and the unsupported entries' errors, once.</summary>
-    private async Task<RunRecord> RecordPlanAsync(string runId, RunPlan plan, CancellationToken cancellationToken)
-    {
         var ns = settings.Render.Namespace;
-        var recorded = await runs.UpdateAsync(
-            runId,
-            r => r.State != RunState.Planning || r.Plan.Count > 0 ? null : r with
+        return run with
+        {
+            Plan = plan.Recorded,
+            Workflows = plan.Workflows.Select(w => new WorkflowRecord
             {
-                Plan = plan.Recorded,
-                Workflows = plan.Workflows.Select(w => new WorkflowRecord
-                {
-                    Name = w.Name,
-                    Namespace = ns,
-                    EntryName = w.Entry.Name,
-                    EntryIndex = w.Entry.Index,
-                    UiLink = settings.UiLink(ns, w.Name),
-                }).ToList(),
-                Errors = plan.Errors,
-                UpdatedAt = Now,
-            },
-            cancellationToken);
-        return recorded ?? throw new InvalidOperationException($"run {runId} vanished while it was being planned");
+                Name = w.Name,
+                Namespace = ns,
+                EntryName = w.Entry.Name,
+                EntryIndex = w.Entry.Index,
+                UiLink = settings.UiLink(ns, w.Name),
+            }).ToList(),
+            Errors = plan.Errors,
+        };
     }
 
     /// <summary>Creates the workflow; null when it exists (created now or before by this run), else why the cluster refused it.</summary>
