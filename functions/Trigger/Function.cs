@@ -1,6 +1,7 @@
 using Kfci.Hosting;
 using Kfci.Http;
 using Kfci.Prow;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Kfci.Functions.Trigger;
@@ -11,7 +12,7 @@ namespace Kfci.Functions.Trigger;
 /// reports are noted. Malformed events are rejected with one line; transient faults ask for redelivery, which every
 /// step survives (see <see cref="RunStarter"/>).
 /// </summary>
-public sealed class Function(RunStarter starter, RunAborter aborter, ILogger<Function> logger) : IMessagePublishedFunction
+public sealed class Function(IServiceProvider services, ILogger<Function> logger) : IMessagePublishedFunction
 {
     public async Task<FunctionOutcome> HandleAsync(CloudEvent cloudEvent, MessagePublishedData data, CancellationToken cancellationToken)
     {
@@ -29,14 +30,15 @@ public sealed class Function(RunStarter starter, RunAborter aborter, ILogger<Fun
             return FunctionOutcome.Reject(e.Message);
         }
 
+        // Resolved only for a valid event: rejecting garbage needs no adapter (and no configuration) at all.
         try
         {
             return prowEvent switch
             {
-                { Kind: ProwEventKind.TriggerRequest } => await starter.StartAsync(prowEvent, message.MessageId, cancellationToken),
-                { State: { } state } when state.IsStart() => await starter.StartAsync(prowEvent, message.MessageId, cancellationToken),
-                { State: ProwJobState.Aborted } => await aborter.AbortAsync(prowEvent, cancellationToken),
-                _ => await aborter.NoteAsync(prowEvent, cancellationToken),
+                { Kind: ProwEventKind.TriggerRequest } => await Starter.StartAsync(prowEvent, message.MessageId, cancellationToken),
+                { State: { } state } when state.IsStart() => await Starter.StartAsync(prowEvent, message.MessageId, cancellationToken),
+                { State: ProwJobState.Aborted } => await Aborter.AbortAsync(prowEvent, cancellationToken),
+                _ => await Aborter.NoteAsync(prowEvent, cancellationToken),
             };
         }
         catch (Exception e) when (Transience.IsTransient(e, cancellationToken))
@@ -45,4 +47,8 @@ public sealed class Function(RunStarter starter, RunAborter aborter, ILogger<Fun
             return FunctionOutcome.Transient($"run {prowEvent.Run.RunId}: {e.Message.ReplaceLineEndings(" ")}");
         }
     }
+
+    private RunStarter Starter => services.GetRequiredService<RunStarter>();
+
+    private RunAborter Aborter => services.GetRequiredService<RunAborter>();
 }
