@@ -1,38 +1,54 @@
-using System.Text.Json;
 using Kfci.Hosting;
+using Kfci.Http;
+using Kfci.Prow;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Kfci.Functions.Trigger;
 
 /// <summary>
-/// PLACEHOLDER until the Trigger issue: logs a summary of each Prow event and rejects a message whose data is
-/// not JSON, so the host's rejection path runs end to end. The real planning and submission replace the body.
+/// The front door (topic <c>prow-events</c>): a Prow event becomes a kfci run with exactly the right Argo workflows.
+/// Trigger requests and crier's first start state of a build start a run; crier's <c>aborted</c> stops it; other
+/// reports are noted. Malformed events are rejected with one line; transient faults ask for redelivery, which every
+/// step survives (see <see cref="RunStarter"/>).
 /// </summary>
-public sealed class Function(ILogger<Function> logger) : IMessagePublishedFunction
+public sealed class Function(IServiceProvider services, ILogger<Function> logger) : IMessagePublishedFunction
 {
-    public Task<FunctionOutcome> HandleAsync(CloudEvent cloudEvent, MessagePublishedData data, CancellationToken cancellationToken)
+    public async Task<FunctionOutcome> HandleAsync(CloudEvent cloudEvent, MessagePublishedData data, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(cloudEvent);
         ArgumentNullException.ThrowIfNull(data);
-        if (!IsJson(data.Message.Data))
-        {
-            return Task.FromResult(FunctionOutcome.Reject("message data is not JSON (a Prow ReportMessage is expected)"));
-        }
-
-        logger.LogInformation("Received Prow event {EventId}: {Bytes} bytes, {Attributes} attributes", cloudEvent.Id, data.Message.Data.Length, data.Message.Attributes.Count);
-        return Task.FromResult(FunctionOutcome.Success());
-    }
-
-    private static bool IsJson(ReadOnlyMemory<byte> bytes)
-    {
+        var message = data.Message;
+        ProwEvent prowEvent;
         try
         {
-            using var document = JsonDocument.Parse(bytes);
-            return true;
+            var published = message.PublishTime ?? cloudEvent.Time ?? DateTimeOffset.MinValue;
+            prowEvent = ProwEventParser.Parse(message.Data.Span, message.Attributes, message.MessageId, published);
         }
-        catch (JsonException)
+        catch (InvalidEventException e)
         {
-            return false;
+            return FunctionOutcome.Reject(e.Message);
+        }
+
+        // Resolved only for a valid event: rejecting garbage needs no adapter (and no configuration) at all.
+        try
+        {
+            return prowEvent switch
+            {
+                { Kind: ProwEventKind.TriggerRequest } => await Starter.StartAsync(prowEvent, message.MessageId, cancellationToken),
+                { State: { } state } when state.IsStart() => await Starter.StartAsync(prowEvent, message.MessageId, cancellationToken),
+                { State: ProwJobState.Aborted } => await Aborter.AbortAsync(prowEvent, cancellationToken),
+                _ => await Aborter.NoteAsync(prowEvent, cancellationToken),
+            };
+        }
+        catch (Exception e) when (Transience.IsTransient(e, cancellationToken))
+        {
+            logger.LogWarning(e, "Event {EventId} for run {RunId} hit a transient fault; it will be redelivered", cloudEvent.Id, prowEvent.Run.RunId);
+            return FunctionOutcome.Transient($"run {prowEvent.Run.RunId}: {e.Message.ReplaceLineEndings(" ")}");
         }
     }
+
+    private RunStarter Starter => services.GetRequiredService<RunStarter>();
+
+    private RunAborter Aborter => services.GetRequiredService<RunAborter>();
 }

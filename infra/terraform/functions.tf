@@ -38,12 +38,15 @@ locals {
       consumes = {
         prow-events = google_pubsub_topic.prow_events
       }
-      publishes = [google_pubsub_topic.run_submitted]
+      # run.completed too: a run with nothing to submit goes straight to Completed, so the Uploader writes its result.
+      publishes = [google_pubsub_topic.run_submitted, google_pubsub_topic.run_completed]
       env = {
-        FUNCTION_TARGET          = "Trigger"
-        KFCI_RESULTS_BUCKET      = google_storage_bucket.results.name
-        KFCI_TOPIC_RUN_SUBMITTED = google_pubsub_topic.run_submitted.name
-        KFCI_ARGO_UI_URL         = local.argo_ui_url
+        FUNCTION_TARGET           = "Trigger"
+        KFCI_RESULTS_BUCKET       = google_storage_bucket.results.name
+        KFCI_TOPIC_RUN_SUBMITTED  = google_pubsub_topic.run_submitted.name
+        KFCI_TOPIC_RUN_COMPLETED  = google_pubsub_topic.run_completed.name
+        KFCI_ARGO_UI_URL          = local.argo_ui_url
+        KFCI_RUN_DEADLINE_MINUTES = tostring(var.run_deadline_minutes)
       }
       secret_env = {
         KFCI_GITHUB_TOKEN = google_secret_manager_secret.github_token.secret_id

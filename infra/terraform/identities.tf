@@ -66,7 +66,7 @@ resource "google_service_account_iam_member" "test_workflow_workload_identity" {
 # --- Functions ----------------------------------------------------------------------------------
 
 # Trigger: reads the GitHub token (secrets.tf), creates workflows (cluster RBAC below), writes runs,
-# publishes run-submitted (pubsub.tf).
+# publishes run-submitted, and run-completed for a run with nothing to submit (pubsub.tf).
 resource "google_service_account" "trigger" {
   account_id   = "kfci-trigger"
   project      = var.project_id

@@ -4,6 +4,7 @@
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- engine [steps]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- uploader [--runs 3] [--latencies 60] [--log-mb 200] [--junit 1000]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- janitor [--resources 10000] [--latency-ms 20] [--runs 3] [--parallelism 32] [--rate 1000] [--no-baseline]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- trigger [--events 1000] [--rate 100]
 using Kfci.Benchmarks;
 
 return args.FirstOrDefault() switch
@@ -14,14 +15,19 @@ return args.FirstOrDefault() switch
     "uploader" => await UploaderBenchmark.RunAsync(UploaderBenchmark.Settings.Parse(args[1..])),
     "uploader-child" => await UploaderBenchmark.ChildAsync(args[1..]),
     "janitor" => await JanitorBenchmark.RunAsync(JanitorBenchmark.Settings.Parse(args[1..])),
+    "trigger" => await TriggerBenchmark.RunAsync(TriggerBenchmark.Settings.Parse(args[1..])),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]");
-    Console.Error.WriteLine("       Kfci.Benchmarks watcher [--samples N] [--runs N] [--ticks N]");
-    Console.Error.WriteLine("       Kfci.Benchmarks uploader [--runs N] [--latencies N] [--log-mb N] [--junit N]");
-    Console.Error.WriteLine("usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]\n       Kfci.Benchmarks janitor [--resources N] [--latency-ms N] [--runs N] [--parallelism N] [--rate N] [--no-baseline]");
+    Console.Error.WriteLine("""
+        usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]
+               Kfci.Benchmarks trigger [--events N] [--rate N]
+               Kfci.Benchmarks watcher [--samples N] [--runs N] [--ticks N]
+               Kfci.Benchmarks uploader [--runs N] [--latencies N] [--log-mb N] [--junit N]
+               Kfci.Benchmarks janitor [--resources N] [--latency-ms N] [--runs N] [--parallelism N] [--rate N] [--no-baseline]
+               Kfci.Benchmarks engine [steps]
+        """);
     return 2;
 }

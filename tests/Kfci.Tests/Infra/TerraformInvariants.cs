@@ -21,7 +21,7 @@ internal static partial class TerraformInvariants
     /// <summary>What each function consumes and publishes (ARCHITECTURE.md, "The chain").</summary>
     private static readonly Dictionary<string, (string[] Consumes, string[] Publishes)> s_chain = new(StringComparer.Ordinal)
     {
-        ["trigger"] = (["prow-events"], ["run-submitted"]),
+        ["trigger"] = (["prow-events"], ["run-submitted", "run-completed"]),
         ["watcher"] = (["argo-events", "watcher-ticks"], ["run-completed"]),
         ["uploader"] = (["run-completed", "run-submitted"], ["run-finished"]),
         ["janitor"] = (["janitor-ticks"], []),

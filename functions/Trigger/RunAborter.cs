@@ -1,0 +1,87 @@
+using System.Text.Json.Nodes;
+using Kfci.Http;
+using Kfci.Kubernetes;
+using Kfci.Prow;
+using Kfci.Runs;
+using Microsoft.Extensions.Logging;
+
+namespace Kfci.Functions.Trigger;
+
+/// <summary>
+/// Crier's later reports of a build: <c>aborted</c> (Prow superseded or cancelled it) stops the run's workflows; the
+/// other terminal states are noted in the run's history and otherwise ignored, since kfci decides the result itself.
+/// </summary>
+public sealed class RunAborter(IRunStore runs, IWorkflowCluster cluster, TriggerSettings settings, TimeProvider time, ILogger<RunAborter> logger)
+{
+    public async Task<Hosting.FunctionOutcome> AbortAsync(ProwEvent prowEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prowEvent);
+        var runId = prowEvent.Run.RunId;
+        var now = time.GetUtcNow();
+        var run = await runs.UpdateAsync(
+            runId,
+            r =>
+            {
+                if (r.State.IsTerminal() || r.AbortedAt is not null)
+                {
+                    return null;
+                }
+
+                var next = r with { AbortedAt = now, UpdatedAt = now };
+                return next.State == RunState.Planning && !next.Workflows.Any(w => w.Submitted)
+                    ? next.MoveTo(RunState.Aborted, now, "Prow aborted the build before its workflows were submitted")
+                    : next;
+            },
+            cancellationToken);
+        if (run is null)
+        {
+            logger.LogInformation("Prow aborted {RunId}, which kfci never started; nothing to stop", runId);
+            return Hosting.FunctionOutcome.Success();
+        }
+
+        // Always sweep, even when AbortedAt was already set: a redelivery must finish a sweep a fault interrupted.
+        var stopped = await TerminateAsync(cluster, settings.Render.Namespace, runId, logger, cancellationToken);
+        logger.LogInformation("Prow aborted run {RunId}: {Stopped} workflows told to terminate", runId, stopped);
+        return Hosting.FunctionOutcome.Success();
+    }
+
+    /// <summary>Records a terminal report other than <c>aborted</c> in the run's history (once).</summary>
+    public async Task<Hosting.FunctionOutcome> NoteAsync(ProwEvent prowEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prowEvent);
+        var note = $"Prow reported {prowEvent.State?.ToProwString()}";
+        await runs.UpdateAsync(
+            prowEvent.Run.RunId,
+            r => r.History.Any(h => h.Note == note) ? null : r with { History = [.. r.History, new RunHistoryEntry(r.State, time.GetUtcNow(), note)] },
+            cancellationToken);
+        return Hosting.FunctionOutcome.Success();
+    }
+
+    /// <summary>Sets <c>spec.shutdown=Terminate</c> on every unfinished workflow of the run; returns how many were told.</summary>
+    public static async Task<int> TerminateAsync(IWorkflowCluster cluster, string ns, string runId, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(logger);
+        var stopped = 0;
+        await foreach (var workflow in cluster.ListWorkflowsAsync(ns, new ListOptions { LabelSelector = WorkflowLabels.RunSelector(runId) }, cancellationToken))
+        {
+            var name = workflow.Name!;
+            if (workflow.Labels.GetValueOrDefault(WorkflowLabels.ArgoCompleted) == "true" || workflow["spec"]?["shutdown"]?.ToString() == "Terminate")
+            {
+                continue;
+            }
+
+            try
+            {
+                await cluster.PatchWorkflowAsync(ns, name, new JsonObject { ["spec"] = new JsonObject { ["shutdown"] = "Terminate" } }, cancellationToken);
+                stopped++;
+            }
+            catch (ApiException e) when (e.IsNotFound)
+            {
+                logger.LogInformation("Workflow {Workflow} of run {RunId} vanished before it could be terminated", name, runId);
+            }
+        }
+
+        return stopped;
+    }
+}
