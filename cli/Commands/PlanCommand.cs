@@ -1,11 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Kfci.Cli.CommandLine;
 using Kfci.Prow;
 using Kfci.ProwConfig;
 using Kfci.Sources;
+using Kfci.Workflows;
 
 namespace Kfci.Cli.Commands;
 
@@ -35,7 +37,7 @@ public static class PlanCommand
         var o = new PlanOptions();
         var command = new Command("plan", "Print which prow_config.yaml workflows a Prow job would run, with a reason for each, without submitting anything.")
         {
-            o.ProwConfig, o.Event, o.EventType, o.Repo, o.JobType, o.ChangedFiles, o.JobName, o.BuildId, o.RepoOwner, o.RepoName, o.PullNumber, o.PullSha, o.BaseSha, o.BaseRef, o.Format,
+            o.ProwConfig, o.Event, o.EventType, o.Repo, o.JobType, o.ChangedFiles, o.JobName, o.BuildId, o.RepoOwner, o.RepoName, o.PullNumber, o.PullSha, o.BaseSha, o.BaseRef, o.Format, o.Render,
         };
 
         // Unknown arguments are reported by the action, so that they too exit 2 with one line like every other bad input.
@@ -56,14 +58,48 @@ public static class PlanCommand
             var inputs = await ResolveInputsAsync(parse, o, cancellationToken);
             var plan = Planner.Plan(inputs.Config, inputs.Job, inputs.ChangedFiles);
 
-            // Rendering (--render) belongs here: the selected entries of `plan`, their workflow files read through
-            // inputs.Source at inputs.Commit when --repo was given.
+            var rendered = parse.GetValue(o.Render) ? await RenderAsync(inputs, plan, cancellationToken) : null;
             var output = parse.InvocationConfiguration.Output;
-            await output.WriteAsync(format == "json" ? Json(plan) : Table(plan));
+            await output.WriteAsync(format == "json" ? Json(plan, rendered) : Table(plan) + Documents(rendered));
             return ExitCodes.Success;
         });
         return command;
     }
+
+    /// <summary>
+    /// The selected, supported entries rendered exactly as the Trigger would submit them, their workflow files read at the
+    /// commit under test (so <c>--repo</c> is required).
+    /// </summary>
+    private static async Task<IReadOnlyList<JsonObject>> RenderAsync(PlanInputs inputs, IReadOnlyList<PlanEntry> plan, CancellationToken cancellationToken)
+    {
+        if (inputs.Source is null || inputs.Commit is null || inputs.Job.PrimaryRefs is not { } refs)
+        {
+            throw new CliException("--render needs --repo DIR: the workflow files are read at the commit under test");
+        }
+
+        var repository = new RepositoryName(refs.Org, refs.Repo);
+        var rendered = new List<JsonObject>();
+        foreach (var entry in plan.Where(e => e.Selected && e.Entry.Workflow is not null))
+        {
+            var path = entry.Entry.Workflow!;
+            try
+            {
+                var bytes = await inputs.Source.ReadFileAsync(repository, inputs.Commit, path, WorkflowRenderer.MaxBytes, cancellationToken)
+                    ?? throw new CliException($"entry {entry.Index} ({entry.Name}): {path} does not exist at {inputs.Commit}");
+                rendered.Add(WorkflowRenderer.Render(bytes, inputs.Job, entry, new WorkflowRenderOptions()));
+            }
+            catch (Exception e) when (e is WorkflowRenderException or SourceLimitException or SourceNotFoundException)
+            {
+                throw new CliException($"entry {entry.Index} ({entry.Name}): {e.Message.ReplaceLineEndings(" ")}");
+            }
+        }
+
+        return rendered;
+    }
+
+    /// <summary>Rendered workflows as a YAML stream of JSON documents (JSON is YAML), ready for <c>kubectl create -f -</c>.</summary>
+    private static string Documents(IReadOnlyList<JsonObject>? rendered) =>
+        rendered is null ? "" : string.Concat(rendered.Select(w => "---" + Environment.NewLine + w.ToJsonString(s_json) + Environment.NewLine));
 
     private static async Task<ProwConfigFile> ReadConfigAsync(FileInfo file, CancellationToken cancellationToken)
     {
@@ -181,9 +217,9 @@ public static class PlanCommand
     private static string Reason(PlanEntry entry) =>
         entry.Supported ? entry.Reason : $"{entry.Reason}; {entry.Entry.UnsupportedReason}";
 
-    private static string Json(IReadOnlyList<PlanEntry> plan) =>
+    private static string Json(IReadOnlyList<PlanEntry> plan, IReadOnlyList<JsonObject>? rendered) =>
         JsonSerializer.Serialize(
-            new PlanJson(plan.Select(e => new PlanEntryJson(e.Index, e.Name, e.Selected, e.Supported, Reason(e), e.WorkflowName)).ToList()),
+            new PlanJson(plan.Select(e => new PlanEntryJson(e.Index, e.Name, e.Selected, e.Supported, Reason(e), e.WorkflowName)).ToList(), rendered),
             s_json) + Environment.NewLine;
 
     private static string Table(IReadOnlyList<PlanEntry> plan)
@@ -216,13 +252,15 @@ public static class PlanCommand
         public Option<string> PullSha { get; } = new("--pull-sha") { Description = "Pull request head sha (PULL_PULL_SHA), presubmit." };
         public Option<string> BaseSha { get; } = new("--base-sha") { Description = "Base sha (PULL_BASE_SHA)." };
         public Option<string> BaseRef { get; } = new("--base-ref") { Description = "Base branch (PULL_BASE_REF)." };
+        public Option<bool> Render { get; } = new("--render") { Description = "Also print the selected workflows rendered as they would be submitted (needs --repo); in JSON as \"rendered\"." };
         public Option<string> Format { get; } = new("--format") { Description = "table (default) or json: {\"workflows\":[{index,name,selected,supported,reason,workflowName}]}, workflowName only when selected." };
     }
 
     /// <summary>What a plan is made from; <see cref="Source"/> and <see cref="Commit"/> are set with <c>--repo</c>.</summary>
     private sealed record PlanInputs(ProwConfigFile Config, ProwJobSpec Job, IReadOnlyList<string> ChangedFiles, IRepositorySource? Source, string? Commit);
 
-    private sealed record PlanJson(IReadOnlyList<PlanEntryJson> Workflows);
+    /// <summary>The contract's JSON; <see cref="Rendered"/> only with <c>--render</c>.</summary>
+    private sealed record PlanJson(IReadOnlyList<PlanEntryJson> Workflows, IReadOnlyList<JsonObject>? Rendered = null);
 
     private sealed record PlanEntryJson(int Index, string Name, bool Selected, bool Supported, string Reason, string? WorkflowName);
 }

@@ -10,6 +10,7 @@ public static class ArgoNames
     public const string CompletedLabel = "workflows.argoproj.io/completed";
     public const string WorkflowLabel = "workflows.argoproj.io/workflow";
     public const string MainContainer = "main";
+    public const string PodNameFormatAnnotation = "workflows.argoproj.io/pod-name-format";
 
     /// <summary>
     /// Argo's <c>NodeID</c>: the workflow name for the root node, else <c>&lt;workflow&gt;-&lt;fnv32a(nodeName)&gt;</c>.

@@ -71,6 +71,12 @@ internal sealed class WorkflowObjectStore
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = ArgoNames.Timestamp(DateTimeOffset.UtcNow);
             metadata["generation"] = 1;
+
+            // The engine names pods after node ids, which Argo calls v1 pod names and announces with this
+            // annotation; readers (the Uploader) pick the naming scheme from it, as they would on a real cluster.
+            var annotations = metadata["annotations"] as JsonObject ?? new JsonObject();
+            annotations[ArgoNames.PodNameFormatAnnotation] = "v1";
+            metadata["annotations"] = annotations;
             body["apiVersion"] = KubernetesWorkflowCluster.WorkflowApiVersion;
             body["kind"] = KubernetesWorkflowCluster.WorkflowKind;
             return Commit(ns, name, body, WatchEventType.Added);

@@ -1,3 +1,4 @@
+using Kfci.Workflows;
 using System.Text.Json.Nodes;
 using Kfci.Http;
 using Kfci.Kubernetes;

@@ -1,3 +1,4 @@
+using Kfci.Workflows;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Kfci.Argo;

@@ -3,9 +3,8 @@ using Kfci.Prow;
 using Kfci.ProwConfig;
 using Kfci.Runs;
 using Kfci.Sources;
-using Kfci.Workflows;
 
-namespace Kfci.Functions.Trigger;
+namespace Kfci.Workflows;
 
 /// <summary>A run that cannot be planned at all (no or invalid <c>prow_config.yaml</c>, a missing or invalid workflow file). Permanent.</summary>
 public sealed class RunPlanningException : Exception
