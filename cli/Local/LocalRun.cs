@@ -72,7 +72,8 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
                 result = run.Result,
                 resultsPath,
                 reason = reason ?? timeout,
-                workflows = run.Workflows.Select(w => new { name = w.Name, phase = w.Phase }),
+                workflows = run.Workflows.Select(w => new { name = w.Name, phase = w.Phase, message = w.Message }),
+                errors = run.Errors,
             };
             await output.WriteLineAsync(JsonSerializer.Serialize(answer, s_json));
         }
@@ -85,6 +86,10 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
             else
             {
                 await output.WriteLineAsync($"{run.Result}: {run.JobName} build {run.BuildId} (run {run.RunId})");
+                foreach (var why in FailureReasons(run))
+                {
+                    await output.WriteLineAsync("  " + why);
+                }
             }
 
             if (resultsPath is not null)
@@ -97,6 +102,25 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
     }
 
     /// <summary>Copies a run's results directory out of the store, so they outlive the stack's KFCI_HOME.</summary>
+    /// <summary>Why a run did not succeed, one line each: its errors, then each unsuccessful workflow and its failed steps.</summary>
+    public static IEnumerable<string> FailureReasons(RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        foreach (var problem in run.Errors)
+        {
+            yield return $"error: {problem.ReplaceLineEndings(" ")}";
+        }
+
+        foreach (var workflow in run.Workflows.Where(w => w.Phase != WorkflowPhases.Succeeded))
+        {
+            yield return $"workflow {workflow.Name}: {workflow.Phase ?? "not finished"}{(workflow.Message is { Length: > 0 } m ? ": " + m.ReplaceLineEndings(" ") : "")}";
+            foreach (var node in workflow.FailedNodes)
+            {
+                yield return $"  step {node.DisplayName}: {node.Phase}{(node.Message is { Length: > 0 } nm ? ": " + nm.ReplaceLineEndings(" ") : "")}";
+            }
+        }
+    }
+
     public static async Task CopyResultsAsync(IResultsStore store, string prefix, string target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);

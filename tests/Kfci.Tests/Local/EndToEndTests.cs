@@ -44,7 +44,7 @@ public sealed class EndToEndTests : IDisposable
         return stdout.Trim();
     }
 
-    [Fact(Skip = "needs the engine and functions merged")]
+    [Fact]
     public void LocalRun_ExamplePresubmit_SucceedsThenTheBrokenOneFails_AndAMissingConfigIsRefused()
     {
         var good = ExampleRepo("good");
@@ -73,14 +73,42 @@ public sealed class EndToEndTests : IDisposable
         Assert.True(fail.Exit == 1, fail.Out + fail.Err);
         Assert.Contains("FAILURE", fail.Out, StringComparison.Ordinal);
 
-        var bare = Path.Combine(_home, "bare");
-        Directory.CreateDirectory(bare);
-        Assert.Equal(0, Run("git", "-C", bare, "init", "-q", "-b", "main").Exit);
-        File.WriteAllText(Path.Combine(bare, "README.md"), "no config\n");
-        Assert.Equal(0, Run("git", "-C", bare, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "--allow-empty", "-m", "init").Exit);
+        var bare = Repository("bare", ("README.md", "no config\n"));
         var refused = Kfci("local", "run", "--repo", bare, "--job-type", "periodic", "--timeout", "2");
         Assert.True(refused.Exit == 2, refused.Out + refused.Err);
         Assert.Single(refused.Err.Trim().Split('\n'));
+        Assert.Contains("prow_config.yaml", refused.Err, StringComparison.Ordinal);
+
+        var invalid = Repository("invalid", ("prow_config.yaml", "workflows: [ {name: a\n"));
+        var rejected = Kfci("local", "run", "--repo", invalid, "--job-type", "periodic", "--job-name", "invalid-config", "--timeout", "2");
+        Assert.True(rejected.Exit == 2, rejected.Out + rejected.Err);
+        Assert.Single(rejected.Err.Trim().Split('\n'));
+
+        var unsupported = Repository(
+            "unsupported",
+            ("prow_config.yaml", "workflows:\n  - name: sidecar\n    workflow: wf.yaml\n"),
+            ("wf.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: x-}\nspec:\n  entrypoint: main\n  templates:\n"
+                + "    - name: main\n      container: {image: busybox, command: [\"true\"]}\n      sidecars: [{name: db, image: redis}]\n"));
+        var failed = Kfci("local", "run", "--repo", unsupported, "--job-type", "periodic", "--job-name", "unsupported-feature", "--timeout", "2");
+        Assert.True(failed.Exit == 1, failed.Out + failed.Err);
+        Assert.Contains("sidecars", failed.Out + failed.Err, StringComparison.Ordinal);
+
         Assert.Equal(0, Kfci("local", "status").Exit);
+    }
+
+    /// <summary>A one-commit git repository with these files.</summary>
+    private string Repository(string name, params (string Path, string Content)[] files)
+    {
+        var directory = Path.Combine(_home, name);
+        Directory.CreateDirectory(directory);
+        Assert.Equal(0, Run("git", "-C", directory, "init", "-q", "-b", "main").Exit);
+        foreach (var (path, content) in files)
+        {
+            File.WriteAllText(Path.Combine(directory, path), content);
+        }
+
+        Assert.Equal(0, Run("git", "-C", directory, "add", "-A").Exit);
+        Assert.Equal(0, Run("git", "-C", directory, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "--allow-empty", "-m", "init").Exit);
+        return directory;
     }
 }
