@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Kfci.Argo;
 using Kfci.PubSub;
 
 namespace Kfci.Cli.Engine;
@@ -23,23 +24,6 @@ public sealed class LoggingSinkEvents(IEventPublisher publisher, string project,
     }
 
     /// <summary>The LogEntry a GKE cluster's event exporter writes for <paramref name="kubernetesEvent"/>.</summary>
-    public static JsonObject LogEntry(JsonObject kubernetesEvent, string project, string clusterName, string location, DateTimeOffset received)
-    {
-        ArgumentNullException.ThrowIfNull(kubernetesEvent);
-        var timestamp = kubernetesEvent["lastTimestamp"]?.ToString() ?? ArgoNames.Timestamp(received);
-        return new JsonObject
-        {
-            ["insertId"] = kubernetesEvent["metadata"]?["uid"]?.ToString() ?? Guid.NewGuid().ToString("N"),
-            ["jsonPayload"] = kubernetesEvent.DeepClone(),
-            ["resource"] = new JsonObject
-            {
-                ["type"] = "k8s_cluster",
-                ["labels"] = new JsonObject { ["project_id"] = project, ["location"] = location, ["cluster_name"] = clusterName },
-            },
-            ["timestamp"] = timestamp,
-            ["severity"] = kubernetesEvent["type"]?.ToString() == "Warning" ? "WARNING" : "INFO",
-            ["logName"] = $"projects/{project}/logs/events",
-            ["receiveTimestamp"] = received.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture),
-        };
-    }
+    public static JsonObject LogEntry(JsonObject kubernetesEvent, string project, string clusterName, string location, DateTimeOffset received) =>
+        WorkflowEventEntry.Wrap(kubernetesEvent, received, project, clusterName, location);
 }

@@ -75,36 +75,50 @@ public static class WorkflowEventEntry
     /// <summary>A LogEntry as the Cloud Logging sink publishes Argo's event about a workflow (GKE's event exporter shape).</summary>
     public static JsonObject Create(string ns, string workflow, string reason, string message, DateTimeOffset at, string project = "local", string cluster = "local")
     {
-        var time = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+        var time = Timestamp(at);
+        var kubernetesEvent = new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Event",
+            ["metadata"] = new JsonObject { ["name"] = $"{workflow}.{at.ToUnixTimeMilliseconds():x}", ["namespace"] = ns, ["creationTimestamp"] = time },
+            ["involvedObject"] = new JsonObject { ["apiVersion"] = "argoproj.io/v1alpha1", ["kind"] = "Workflow", ["namespace"] = ns, ["name"] = workflow },
+            ["reason"] = reason,
+            ["message"] = message,
+            ["source"] = new JsonObject { ["component"] = "workflow-controller" },
+            ["firstTimestamp"] = time,
+            ["lastTimestamp"] = time,
+            ["count"] = 1,
+            ["type"] = reason == Succeeded ? "Normal" : "Warning",
+            ["reportingComponent"] = "workflow-controller",
+        };
+        return Wrap(kubernetesEvent, at, project, cluster);
+    }
+
+    /// <summary>
+    /// The LogEntry GKE's event exporter writes for <paramref name="kubernetesEvent"/>: the Event as <c>jsonPayload</c>,
+    /// <c>logName</c> <c>projects/P/logs/events</c>, a <c>k8s_cluster</c> resource, severity from the Event's type.
+    /// </summary>
+    public static JsonObject Wrap(JsonObject kubernetesEvent, DateTimeOffset received, string project, string cluster, string location = "local")
+    {
+        ArgumentNullException.ThrowIfNull(kubernetesEvent);
+        var timestamp = Text(kubernetesEvent, "lastTimestamp") ?? Timestamp(received);
         return new JsonObject
         {
-            ["insertId"] = Guid.NewGuid().ToString("N")[..14],
-            ["jsonPayload"] = new JsonObject
-            {
-                ["apiVersion"] = "v1",
-                ["kind"] = "Event",
-                ["metadata"] = new JsonObject { ["name"] = $"{workflow}.{at.ToUnixTimeMilliseconds():x}", ["namespace"] = ns, ["creationTimestamp"] = time },
-                ["involvedObject"] = new JsonObject { ["apiVersion"] = "argoproj.io/v1alpha1", ["kind"] = "Workflow", ["namespace"] = ns, ["name"] = workflow },
-                ["reason"] = reason,
-                ["message"] = message,
-                ["source"] = new JsonObject { ["component"] = "workflow-controller" },
-                ["firstTimestamp"] = time,
-                ["lastTimestamp"] = time,
-                ["count"] = 1,
-                ["type"] = reason == Succeeded ? "Normal" : "Warning",
-                ["reportingComponent"] = "workflow-controller",
-            },
+            ["insertId"] = kubernetesEvent["metadata"]?["uid"]?.ToString() ?? Guid.NewGuid().ToString("N")[..14],
+            ["jsonPayload"] = kubernetesEvent.DeepClone(),
             ["resource"] = new JsonObject
             {
                 ["type"] = "k8s_cluster",
-                ["labels"] = new JsonObject { ["project_id"] = project, ["location"] = "local", ["cluster_name"] = cluster },
+                ["labels"] = new JsonObject { ["project_id"] = project, ["location"] = location, ["cluster_name"] = cluster },
             },
-            ["timestamp"] = time,
-            ["severity"] = reason == Succeeded ? "INFO" : "WARNING",
+            ["timestamp"] = timestamp,
+            ["severity"] = Text(kubernetesEvent, "type") == "Warning" ? "WARNING" : "INFO",
             ["logName"] = $"projects/{project}/logs/events",
-            ["receiveTimestamp"] = time,
+            ["receiveTimestamp"] = Timestamp(received),
         };
     }
+
+    private static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     private static string Required(JsonObject obj, string field, string path) =>
         Text(obj, field) is { Length: > 0 } text ? text : throw new FormatException($"log entry's event lacks {path}");
