@@ -51,7 +51,7 @@ public static class RunStoreExtensions
 }
 
 /// <summary>
-/// Where runs live (Firestore <c>runs/</c>). Every change is a transaction on the one document, so concurrent
+/// Where runs live (Firestore <c>runs/</c>). Every change is an atomic read-modify-write of the one document, so concurrent
 /// handlers (redelivered events, the Watcher's tick beside its event path) cannot lose each other's updates.
 /// </summary>
 public interface IRunStore
@@ -81,13 +81,12 @@ public interface IRunStore
 
 /// <summary><see cref="IRunStore"/> on Firestore (or its emulator) through <see cref="FirestoreClient"/>.</summary>
 /// <param name="firestore">The database.</param>
-/// <param name="updateOptions">Transaction retries of <see cref="UpdateAsync"/>; <see cref="DefaultUpdateOptions"/> when null.</param>
+/// <param name="updateOptions">How often <see cref="UpdateAsync"/> tries (its <c>MaxAttempts</c>); <see cref="DefaultUpdateOptions"/> when null.</param>
 public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransactionOptions? updateOptions = null) : IRunStore
 {
     /// <summary>
-    /// Ten attempts, not the client's five: every workflow of a run reports on the same document, and when several
-    /// finish together (plus a redelivery, plus the Watcher's tick) six contending updaters exhausted five attempts
-    /// against the emulator's lock timeouts (FirestoreRunStoreTests). Each retry backs off with jitter, so they spread out.
+    /// Ten attempts: every workflow of a run reports on the same document, and several may finish together (plus a
+    /// redelivery, plus the Watcher's tick); each lost race costs a read, and retries back off with jitter.
     /// </summary>
     public static FirestoreTransactionOptions DefaultUpdateOptions { get; } = new() { MaxAttempts = 10 };
 
@@ -113,36 +112,49 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
         return (existing, false);
     }
 
-    public Task<RunRecord?> UpdateAsync(string runId, Func<RunRecord, RunRecord?> change, CancellationToken cancellationToken)
+    /// <summary>
+    /// Optimistic concurrency rather than a Firestore transaction: read the run, write the changed run only if the
+    /// document is still at the version read (an <c>updateTime</c> precondition), else read again. One read and one
+    /// write, no locks: lock-based transactions queue up behind each other on a busy document (and the emulator's
+    /// lock timeouts made contending updaters fail), while a lost race here just costs one more read.
+    /// </summary>
+    public async Task<RunRecord?> UpdateAsync(string runId, Func<RunRecord, RunRecord?> change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
         var path = RunDocument.PathOf(runId);
-        return firestore.RunTransactionAsync<RunRecord?>(
-            async (transaction, token) =>
+        var attempts = (updateOptions ?? DefaultUpdateOptions).MaxAttempts;
+        for (var attempt = 1; ; attempt++)
+        {
+            var document = await firestore.GetAsync(path, cancellationToken);
+            if (document is null)
             {
-                var document = await transaction.GetAsync(path, token);
-                if (document is null)
-                {
-                    return null;
-                }
+                return null;
+            }
 
-                var current = RunDocument.FromFields(document.Fields);
-                var next = change(current);
-                if (next is null || ReferenceEquals(next, current))
-                {
-                    return current;
-                }
+            var current = RunDocument.FromFields(document.Fields);
+            var next = change(current);
+            if (next is null || ReferenceEquals(next, current))
+            {
+                return current;
+            }
 
-                if (next.RunId != runId)
-                {
-                    throw new InvalidOperationException($"an update of run {runId} may not change its id to {next.RunId}");
-                }
+            if (next.RunId != runId)
+            {
+                throw new InvalidOperationException($"an update of run {runId} may not change its id to {next.RunId}");
+            }
 
-                transaction.Set(path, RunDocument.ToFields(next));
+            try
+            {
+                await firestore.CommitAsync(
+                    [FirestoreWrite.Set(path, RunDocument.ToFields(next), FirestorePrecondition.LastUpdated(document.UpdateTime))], cancellationToken);
                 return next;
-            },
-            updateOptions ?? DefaultUpdateOptions,
-            cancellationToken);
+            }
+            catch (FirestorePreconditionException e) when (e.Reason == "FAILED_PRECONDITION" && attempt < attempts)
+            {
+                // Someone else changed the run since we read it: back off a little (with jitter, so racers spread out) and redo.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20) * attempt), cancellationToken);
+            }
+        }
     }
 
     public async Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken)
