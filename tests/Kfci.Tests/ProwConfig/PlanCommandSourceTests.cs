@@ -195,4 +195,44 @@ public sealed class PlanCommandSourceTests : IDisposable
         AssertOneLineError(await RunAsync("--repo", Path.Combine(_dir, "absent"), "--job-type", "postsubmit"), "no such directory");
         AssertOneLineError(await RunAsync("--repo", repo.Directory, "--job-type", "postsubmit", "--base-sha", new string('a', 40)), "not found");
     }
+
+    [Fact]
+    public async Task Render_Repo_PrintsTheSelectedWorkflowsAsTheTriggerWouldSubmitThem()
+    {
+        const string workflow = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: e2e-}\nspec:\n  entrypoint: main\n"
+            + "  templates:\n    - name: main\n      container: {image: alpine, command: [echo, hi]}\n";
+        using var repo = TestGitRepository.Create();
+        repo.Write("prow_config.yaml", Config);
+        repo.Write("test/e2e.yaml", workflow);
+        repo.Commit();
+        repo.Write("py/a.py", "a");
+        var head = repo.Commit();
+
+        var (exit, stdout, stderr) = await RunAsync("--repo", repo.Directory, "--job-type", "postsubmit", "--render");
+
+        Assert.True(exit == 0, stderr);
+        var output = JsonDocument.Parse(stdout).RootElement;
+        var rendered = Assert.Single(output.GetProperty("rendered").EnumerateArray());
+        var name = output.GetProperty("workflows")[0].GetProperty("workflowName").GetString();
+        Assert.Equal(name, rendered.GetProperty("metadata").GetProperty("name").GetString());
+        Assert.Equal("true", rendered.GetProperty("metadata").GetProperty("labels").GetProperty(Kfci.Runs.WorkflowLabels.Managed).GetString());
+        var parameters = rendered.GetProperty("spec").GetProperty("arguments").GetProperty("parameters").EnumerateArray()
+            .ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("value").GetString());
+        Assert.Equal($"/mnt/test-data-volume/{name}", parameters["test_dir"]);
+        Assert.Contains(head, parameters["repo_spec"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Render_WithoutRepo_OrWithABrokenWorkflow_IsOneLineError()
+    {
+        AssertOneLineError(await RunAsync("--prow-config", _config, "--job-type", "periodic", "--render"), "--render needs --repo");
+
+        using var repo = TestGitRepository.Create();
+        repo.Write("prow_config.yaml", Config);
+        repo.Write("test/e2e.yaml", "kind: Pod\n");
+        repo.Commit();
+        repo.Write("py/a.py", "a");
+        repo.Commit();
+        AssertOneLineError(await RunAsync("--repo", repo.Directory, "--job-type", "postsubmit", "--render"), "entry 0 (e2e)");
+    }
 }
