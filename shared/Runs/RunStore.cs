@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Kfci.Firestore;
 
 namespace Kfci.Runs;
@@ -92,19 +93,39 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
 
     private const string DocumentNameField = "__name__";
 
+    /// <summary>Runs whose last version this instance knows; a handful are busy at any time, so a small bound is plenty.</summary>
+    private const int MaxKnownRuns = 1024;
+
+    // The last version of each run this instance read or wrote, so an update right after can skip its read.
+    private readonly ConcurrentDictionary<string, (RunRecord Run, FirestoreTimestamp Version)> _known = new(StringComparer.Ordinal);
+
     public async Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken)
     {
         var document = await firestore.GetAsync(RunDocument.PathOf(runId), cancellationToken);
-        return document is null ? null : RunDocument.FromFields(document.Fields);
+        if (document is null)
+        {
+            _known.TryRemove(runId, out _);
+            return null;
+        }
+
+        var run = RunDocument.FromFields(document.Fields);
+        Remember(run, document.UpdateTime);
+        return run;
     }
 
     public async Task<(RunRecord Run, bool Created)> CreateAsync(RunRecord run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
         var path = RunDocument.PathOf(run.RunId);
-        if (await firestore.CreateIfAbsentAsync(path, RunDocument.ToFields(run), cancellationToken))
+        try
         {
+            var result = await firestore.CommitAsync([FirestoreWrite.Create(path, RunDocument.ToFields(run))], cancellationToken);
+            Remember(run, VersionOf(result));
             return (run, true);
+        }
+        catch (FirestorePreconditionException e) when (e.Reason == "ALREADY_EXISTS")
+        {
+            // Also what a retried create whose first attempt was applied (answer lost) sees: the run exists.
         }
 
         var existing = await GetAsync(run.RunId, cancellationToken)
@@ -122,16 +143,23 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
     {
         ArgumentNullException.ThrowIfNull(change);
         var path = RunDocument.PathOf(runId);
+        if (await TryUpdateKnownAsync(runId, path, change, cancellationToken) is { } updated)
+        {
+            return updated;
+        }
+
         var attempts = (updateOptions ?? DefaultUpdateOptions).MaxAttempts;
         for (var attempt = 1; ; attempt++)
         {
             var document = await firestore.GetAsync(path, cancellationToken);
             if (document is null)
             {
+                _known.TryRemove(runId, out _);
                 return null;
             }
 
             var current = RunDocument.FromFields(document.Fields);
+            Remember(current, document.UpdateTime);
             var next = change(current);
             if (next is null || ReferenceEquals(next, current))
             {
@@ -145,8 +173,9 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
 
             try
             {
-                await firestore.CommitAsync(
+                var result = await firestore.CommitAsync(
                     [FirestoreWrite.Set(path, RunDocument.ToFields(next), FirestorePrecondition.LastUpdated(document.UpdateTime))], cancellationToken);
+                Remember(next, VersionOf(result));
                 return next;
             }
             catch (FirestorePreconditionException e) when (e.Reason == "FAILED_PRECONDITION" && attempt < attempts)
@@ -156,6 +185,44 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
             }
         }
     }
+
+    /// <summary>
+    /// The round trip saved: when this instance wrote or read the run last, apply the change to that version and write it
+    /// on the precondition that it is still current. Null (nothing written) when the run is unknown here, the change
+    /// writes nothing (that needs the current version to decide), or someone else changed the run since.
+    /// </summary>
+    private async Task<RunRecord?> TryUpdateKnownAsync(string runId, string path, Func<RunRecord, RunRecord?> change, CancellationToken cancellationToken)
+    {
+        if (!_known.TryGetValue(runId, out var known) || change(known.Run) is not { } next || ReferenceEquals(next, known.Run) || next.RunId != runId)
+        {
+            return null;
+        }
+
+        try
+        {
+            var result = await firestore.CommitAsync(
+                [FirestoreWrite.Set(path, RunDocument.ToFields(next), FirestorePrecondition.LastUpdated(known.Version))], cancellationToken);
+            Remember(next, VersionOf(result));
+            return next;
+        }
+        catch (FirestorePreconditionException e) when (e.Reason is "FAILED_PRECONDITION" or "NOT_FOUND")
+        {
+            _known.TryRemove(runId, out _);
+            return null;
+        }
+    }
+
+    private void Remember(RunRecord run, FirestoreTimestamp version)
+    {
+        if (_known.Count >= MaxKnownRuns)
+        {
+            _known.Clear();
+        }
+
+        _known[run.RunId] = (run, version);
+    }
+
+    private static FirestoreTimestamp VersionOf(FirestoreCommitResult result) => result.WriteResults[0].UpdateTime ?? result.CommitTime;
 
     public async Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken)
     {

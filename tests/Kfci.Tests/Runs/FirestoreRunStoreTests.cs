@@ -40,6 +40,35 @@ public sealed class FirestoreRunStoreTests(EmulatorFixture emulators)
     }
 
     [Fact]
+    public async Task UpdateAsync_VersionRememberedByOneStoreIsStale_TheOtherStoresChangeIsKept()
+    {
+        // One store instance remembers the version it created and updates on it without reading; another instance (another
+        // function, another process) changes the run in between: the first must notice and apply its change on top.
+        var mine = Store;
+        var theirs = Store;
+        await mine.CreateAsync(SampleRuns.Submitted("shared-run", "ns"), CancellationToken.None);
+        await theirs.UpdateAsync("shared-run", r => r with { Errors = [.. r.Errors, "theirs"] }, CancellationToken.None);
+
+        var updated = await mine.UpdateAsync("shared-run", r => r with { Errors = [.. r.Errors, "mine"] }, CancellationToken.None);
+        await mine.UpdateAsync("shared-run", r => r with { Errors = [.. r.Errors, "mine again"] }, CancellationToken.None);
+
+        Assert.Equal(["theirs", "mine"], updated!.Errors);
+        Assert.Equal(["theirs", "mine", "mine again"], (await theirs.GetAsync("shared-run", CancellationToken.None))!.Errors);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_OneStoreManyParallelUpdaters_NoUpdateIsLost()
+    {
+        var store = Store;
+        await store.CreateAsync(SampleRuns.Submitted("one-store-run", "ns"), CancellationToken.None);
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(i => store.UpdateAsync(
+            "one-store-run", run => run with { Errors = [.. run.Errors, $"error {i}"] }, CancellationToken.None)));
+
+        Assert.Equal(Enumerable.Range(0, 4).Select(i => $"error {i}").Order(), (await Store.GetAsync("one-store-run", CancellationToken.None))!.Errors.Order());
+    }
+
+    [Fact]
     public async Task UpdateAsync_NullOrSameInstance_WritesNothing_AndUnknownRunGivesNull()
     {
         var (run, _) = await Store.CreateAsync(SampleRuns.Submitted("quiet-run", "ns"), CancellationToken.None);
