@@ -75,17 +75,23 @@ public sealed class RunStarter(
                 return Hosting.FunctionOutcome.Success();
         }
 
-        var refused = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var workflow in plan!.Workflows)
-        {
-            if (await SubmitAsync(run.RunId, workflow, cancellationToken) is { } reason)
+        // The workflows are independent: submit them side by side (bounded), so a run's start does not grow with its size.
+        var refused = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(
+            plan!.Workflows,
+            new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSubmissions, CancellationToken = cancellationToken },
+            async (workflow, token) =>
             {
-                refused[workflow.Name] = reason;
-            }
-        }
+                if (await SubmitAsync(run.RunId, workflow, token) is { } reason)
+                {
+                    refused[workflow.Name] = reason;
+                }
+            });
 
-        return await FinishSubmissionAsync(run.RunId, refused, cancellationToken);
+        return await FinishSubmissionAsync(run.RunId, new SortedDictionary<string, string>(refused, StringComparer.Ordinal), cancellationToken);
     }
+
+    private const int MaxParallelSubmissions = 8;
 
     private DateTimeOffset Now => time.GetUtcNow();
 
