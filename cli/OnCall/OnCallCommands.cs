@@ -19,6 +19,15 @@ public sealed class OnCallCommands(Func<string, string?>? environment = null)
 
     private static Option<string> ProjectOption() => new("--project") { Description = "The project whose chain to use (default: KFCI_PROJECT, else the local stack)." };
 
+    private static Option<string> FormatOption() => new("--format") { Description = "text (default) or json (the run documents as Firestore holds them, camelCase)." };
+
+    private static bool IsJson(ParseResult parse, Option<string> format) => parse.GetValue(format) switch
+    {
+        null or "text" => false,
+        "json" => true,
+        var other => throw new CliException($"--format must be text or json, not '{other}'"),
+    };
+
     private static Option<string> WaitOption() => new("--wait") { Description = "Seconds to wait for the Trigger to record the run (default 60; 0 prints the message id only)." };
 
     private Command Trigger()
@@ -93,7 +102,8 @@ public sealed class OnCallCommands(Func<string, string?>? environment = null)
         var state = new Option<string>("--state") { Description = "Only runs in this state (planning, submitted, completed, finished, error, aborted)." };
         var limit = new Option<string>("--limit") { Description = "At most this many, newest first (default 20)." };
         var project = ProjectOption();
-        var command = new Command("list", "List runs, newest first.") { job, state, limit, project };
+        var format = FormatOption();
+        var command = new Command("list", "List runs, newest first.") { job, state, limit, project, format };
         CliAction.Set(command, async (parse, cancellationToken) =>
         {
             RunState? wanted = parse.GetValue(state) is { } text
@@ -107,7 +117,7 @@ public sealed class OnCallCommands(Func<string, string?>? environment = null)
 
             using var context = CliContext.Resolve(parse.GetValue(project), environment);
             var found = await context.Runs.ListAsync(new RunQuery(parse.GetValue(job), wanted, count), cancellationToken);
-            await parse.InvocationConfiguration.Output.WriteAsync(RunText.List(found));
+            await parse.InvocationConfiguration.Output.WriteAsync(IsJson(parse, format) ? RunText.Json(new { runs = found }) : RunText.List(found));
             return ExitCodes.Success;
         });
         return command;
@@ -117,12 +127,13 @@ public sealed class OnCallCommands(Func<string, string?>? environment = null)
     {
         var run = new Argument<string>("RUN") { Description = "The run id." };
         var project = ProjectOption();
-        var command = new Command("show", "Show one run: identity, plan with reasons, workflows with phases and UI links, results path, errors, history.") { run, project };
+        var format = FormatOption();
+        var command = new Command("show", "Show one run: identity, plan with reasons, workflows with phases and UI links, results path, errors, history.") { run, project, format };
         CliAction.Set(command, async (parse, cancellationToken) =>
         {
             using var context = CliContext.Resolve(parse.GetValue(project), environment);
             var record = await GetRunAsync(context, parse.GetValue(run), cancellationToken);
-            await parse.InvocationConfiguration.Output.WriteAsync(RunText.Show(record));
+            await parse.InvocationConfiguration.Output.WriteAsync(IsJson(parse, format) ? RunText.Json(record) : RunText.Show(record));
             return ExitCodes.Success;
         });
         return command;

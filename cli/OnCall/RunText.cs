@@ -117,4 +117,16 @@ public static class RunText
             ? span.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture)
             : span.ToString(@"m\:ss", CultureInfo.InvariantCulture);
     }
+
+    private static readonly System.Text.Json.JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase) },
+    };
+
+    /// <summary>Runs as JSON for scripts: the document's own field names, states in their wire form.</summary>
+    public static string Json(object value) => System.Text.Json.JsonSerializer.Serialize(value, s_json) + Environment.NewLine;
 }

@@ -148,6 +148,27 @@ public sealed class OnCallCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task RunsListAndShow_FormatJson_GiveTheRunDocumentsForScripts()
+    {
+        var run = Run("job-json", "5", 1, RunState.Error, null);
+        await _runs.CreateAsync(run, CancellationToken.None);
+
+        var list = await RunAsync("runs", "list", "--job", "job-json", "--format", "json");
+        var show = await RunAsync("runs", "show", run.RunId, "--format", "json");
+        var bad = await RunAsync("runs", "show", run.RunId, "--format", "yaml");
+
+        Assert.Equal(0, list.Exit);
+        var listed = Assert.Single(System.Text.Json.JsonDocument.Parse(list.Out).RootElement.GetProperty("runs").EnumerateArray());
+        Assert.Equal(run.RunId, listed.GetProperty("runId").GetString());
+        Assert.Equal(0, show.Exit);
+        var shown = System.Text.Json.JsonDocument.Parse(show.Out).RootElement;
+        Assert.Equal("error", shown.GetProperty("state").GetString());
+        Assert.Equal(run.Plan.Count, shown.GetProperty("plan").GetArrayLength());
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("--format must be text or json", bad.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunsShow_UnknownOrMalformedRun_ExitsTwoWithOneLine()
     {
         var missing = await RunAsync("runs", "show", "no-such-run-1-abcdef01");
