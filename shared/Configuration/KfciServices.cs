@@ -27,6 +27,8 @@ public static class KfciServices
         getEnv ??= Environment.GetEnvironmentVariable;
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => FirestoreClient.Create(logger: sp.GetService<ILogger<FirestoreClient>>(), getEnv: getEnv));
+        services.TryAddSingleton<Hosting.LoggingRejectionRecorder>();
+        services.TryAddSingleton<Hosting.IRejectionRecorder, Hosting.FirestoreRejectionRecorder>();
         services.TryAddSingleton<IRunStore>(sp => new FirestoreRunStore(sp.GetRequiredService<FirestoreClient>()));
         services.TryAddSingleton(_ => PubSubClient.Create(RequireProject(getEnv), getEnv: getEnv));
         services.TryAddSingleton<IEventPublisher>(sp => new BatchingEventPublisher(

@@ -103,6 +103,8 @@ public sealed class TriggerIntegrationTests(EmulatorFixture emulators)
         Assert.Equal("unit", parameters["suite"]);
         Assert.Equal($"kubeflow/demo@{sha}", parameters["repo_spec"]);
         Assert.Equal(Path.Combine(stack.GitRoot, "kubeflow", "demo"), parameters["repo_url"]);
+        // The run is Submitted a moment before the Trigger announces it (the push is asynchronous to this test).
+        await Poll.UntilAsync(() => stack.Published.PublishedTo(KfciTopics.RunSubmitted).Count > 0);
         var submitted = Assert.Single(stack.Published.PublishedTo(KfciTopics.RunSubmitted));
         Assert.Equal(runId, submitted.Message.Attributes[RunEvent.RunIdAttribute]);
     }
