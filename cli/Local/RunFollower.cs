@@ -93,7 +93,7 @@ public sealed class RunFollower(IRunStore runs, IWorkflowCluster? cluster, TextW
     public static IReadOnlyList<StepView> Steps(JsonObject workflow)
     {
         ArgumentNullException.ThrowIfNull(workflow);
-        if (workflow["status"]?["nodes"] is not JsonObject nodes)
+        if (Kfci.Argo.WorkflowOutcome.Nodes(workflow) is not { } nodes)
         {
             return [];
         }

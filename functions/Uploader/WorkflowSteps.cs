@@ -46,7 +46,7 @@ public static class WorkflowSteps
         ArgumentNullException.ThrowIfNull(workflow);
         var workflowName = workflow["metadata"]?["name"]?.GetValue<string>() ?? "";
         var v1 = workflow["metadata"]?["annotations"]?[PodNameFormatAnnotation] is JsonValue format && format.GetValue<string>() == "v1";
-        if (workflow["status"]?["nodes"] is not JsonObject nodes)
+        if (Kfci.Argo.WorkflowOutcome.Nodes(workflow) is not { } nodes)
         {
             return [];
         }

@@ -69,6 +69,17 @@ public sealed record WorkflowOutcome
         };
     }
 
+    /// <summary>
+    /// A workflow's <c>status.nodes</c>, also when Argo compressed them into <c>status.compressedNodes</c>; null when it has
+    /// none (not started, or offloaded to Argo's database).
+    /// </summary>
+    public static JsonObject? Nodes(JsonObject workflow)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        var status = workflow["status"] as JsonObject;
+        return status?["nodes"] as JsonObject ?? Decompress(status?["compressedNodes"]);
+    }
+
     private static List<FailedNode> FailedPodNodes(JsonObject? status)
     {
         var nodes = status?["nodes"] as JsonObject ?? Decompress(status?["compressedNodes"]);

@@ -14,6 +14,28 @@ namespace Kfci.Tests.Uploader;
 public sealed class UploaderFormatTests
 {
     [Fact]
+    public void Read_NodesCompressedByArgo_SameStepsAsUncompressed()
+    {
+        var workflow = LoadYaml("argo/workflows/retry-omit.failed.yaml");
+        var compressed = (JsonObject)workflow.DeepClone();
+        var status = (JsonObject)compressed["status"]!;
+        using (var buffer = new MemoryStream())
+        {
+            using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            {
+                gzip.Write(Encoding.UTF8.GetBytes(status["nodes"]!.ToJsonString()));
+            }
+
+            status["compressedNodes"] = Convert.ToBase64String(buffer.ToArray());
+        }
+
+        status.Remove("nodes");
+
+        Assert.Equal(WorkflowSteps.Read(workflow).Select(s => (s.NodeId, s.Phase)), WorkflowSteps.Read(compressed).Select(s => (s.NodeId, s.Phase)));
+        Assert.NotEmpty(WorkflowSteps.Read(compressed));
+    }
+
+    [Fact]
     public void Read_FailedDagWorkflow_PodNodesInStartOrderWithArgoPodNames()
     {
         var workflow = LoadYaml("argo/workflows/retry-omit.failed.yaml");
