@@ -1,3 +1,4 @@
+using Kfci.Kubernetes;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;

@@ -1,3 +1,4 @@
+using Kfci.Kubernetes;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 

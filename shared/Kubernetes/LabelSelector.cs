@@ -1,10 +1,11 @@
 using System.Text.RegularExpressions;
 
-namespace Kfci.Testing.Kubernetes;
+namespace Kfci.Kubernetes;
 
 /// <summary>
 /// A Kubernetes label selector: <c>a=b</c>, <c>a==b</c>, <c>a!=b</c>, <c>a in (x,y)</c>, <c>a notin (x)</c>,
 /// <c>a</c> (exists) and <c>!a</c> (does not exist), all of which must hold. Parse errors throw <see cref="FormatException"/>.
+/// Shared by the local workflow engine and the Kubernetes fake, so both select exactly as the API server does.
 /// </summary>
 public sealed partial class LabelSelector
 {
