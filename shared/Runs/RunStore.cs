@@ -99,19 +99,8 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
     // The last version of each run this instance read or wrote, so an update right after can skip its read.
     private readonly ConcurrentDictionary<string, (RunRecord Run, FirestoreTimestamp Version)> _known = new(StringComparer.Ordinal);
 
-    public async Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken)
-    {
-        var document = await firestore.GetAsync(RunDocument.PathOf(runId), cancellationToken);
-        if (document is null)
-        {
-            _known.TryRemove(runId, out _);
-            return null;
-        }
-
-        var run = RunDocument.FromFields(document.Fields);
-        Remember(run, document.UpdateTime);
-        return run;
-    }
+    public async Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken) =>
+        (await ReadAsync(runId, RunDocument.PathOf(runId), cancellationToken))?.Run;
 
     public async Task<(RunRecord Run, bool Created)> CreateAsync(RunRecord run, CancellationToken cancellationToken)
     {
@@ -143,27 +132,29 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
     {
         ArgumentNullException.ThrowIfNull(change);
         var path = RunDocument.PathOf(runId);
-        if (await TryUpdateKnownAsync(runId, path, change, cancellationToken) is { } updated)
-        {
-            return updated;
-        }
-
         var attempts = (updateOptions ?? DefaultUpdateOptions).MaxAttempts;
+
+        // The first attempt may start from the version this instance last read or wrote (saving the read); it is only a
+        // guess, so a change that writes nothing, or a lost race, is decided again on a fresh read.
+        (RunRecord Run, FirestoreTimestamp Version)? guess = _known.TryGetValue(runId, out var known) ? known : null;
         for (var attempt = 1; ; attempt++)
         {
-            var document = await firestore.GetAsync(path, cancellationToken);
-            if (document is null)
+            if ((guess ?? await ReadAsync(runId, path, cancellationToken)) is not { } state)
             {
-                _known.TryRemove(runId, out _);
                 return null;
             }
 
-            var current = RunDocument.FromFields(document.Fields);
-            Remember(current, document.UpdateTime);
+            var (current, version) = state;
             var next = change(current);
             if (next is null || ReferenceEquals(next, current))
             {
-                return current;
+                if (guess is null)
+                {
+                    return current;
+                }
+
+                guess = null;
+                continue;
             }
 
             if (next.RunId != runId)
@@ -174,42 +165,36 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
             try
             {
                 var result = await firestore.CommitAsync(
-                    [FirestoreWrite.Set(path, RunDocument.ToFields(next), FirestorePrecondition.LastUpdated(document.UpdateTime))], cancellationToken);
+                    [FirestoreWrite.Set(path, RunDocument.ToFields(next), FirestorePrecondition.LastUpdated(version))], cancellationToken);
                 Remember(next, VersionOf(result));
                 return next;
             }
-            catch (FirestorePreconditionException e) when (e.Reason == "FAILED_PRECONDITION" && attempt < attempts)
+            catch (FirestorePreconditionException e) when (e.Reason is "FAILED_PRECONDITION" or "NOT_FOUND" && (guess is not null || attempt < attempts))
             {
-                // Someone else changed the run since we read it: back off a little (with jitter, so racers spread out) and redo.
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20) * attempt), cancellationToken);
+                // Someone else changed the run since that version: read again. A lost race after a real read backs off a
+                // little (with jitter, so racers spread out); a stale guess costs nothing extra.
+                if (guess is null)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20) * attempt), cancellationToken);
+                }
+
+                guess = null;
             }
         }
     }
 
-    /// <summary>
-    /// The round trip saved: when this instance wrote or read the run last, apply the change to that version and write it
-    /// on the precondition that it is still current. Null (nothing written) when the run is unknown here, the change
-    /// writes nothing (that needs the current version to decide), or someone else changed the run since.
-    /// </summary>
-    private async Task<RunRecord?> TryUpdateKnownAsync(string runId, string path, Func<RunRecord, RunRecord?> change, CancellationToken cancellationToken)
+    private async Task<(RunRecord Run, FirestoreTimestamp Version)?> ReadAsync(string runId, string path, CancellationToken cancellationToken)
     {
-        if (!_known.TryGetValue(runId, out var known) || change(known.Run) is not { } next || ReferenceEquals(next, known.Run) || next.RunId != runId)
-        {
-            return null;
-        }
-
-        try
-        {
-            var result = await firestore.CommitAsync(
-                [FirestoreWrite.Set(path, RunDocument.ToFields(next), FirestorePrecondition.LastUpdated(known.Version))], cancellationToken);
-            Remember(next, VersionOf(result));
-            return next;
-        }
-        catch (FirestorePreconditionException e) when (e.Reason is "FAILED_PRECONDITION" or "NOT_FOUND")
+        var document = await firestore.GetAsync(path, cancellationToken);
+        if (document is null)
         {
             _known.TryRemove(runId, out _);
             return null;
         }
+
+        var run = RunDocument.FromFields(document.Fields);
+        Remember(run, document.UpdateTime);
+        return (run, document.UpdateTime);
     }
 
     private void Remember(RunRecord run, FirestoreTimestamp version)
