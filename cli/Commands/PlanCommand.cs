@@ -81,16 +81,14 @@ public static class PlanCommand
         var rendered = new List<JsonObject>();
         foreach (var entry in plan.Where(e => e.Selected && e.Entry.Workflow is not null))
         {
-            var path = entry.Entry.Workflow!;
             try
             {
-                var bytes = await inputs.Source.ReadFileAsync(repository, inputs.Commit, path, WorkflowRenderer.MaxBytes, cancellationToken)
-                    ?? throw new CliException($"entry {entry.Index} ({entry.Name}): {path} does not exist at {inputs.Commit}");
-                rendered.Add(WorkflowRenderer.Render(bytes, inputs.Job, entry, new WorkflowRenderOptions()));
+                rendered.Add(await RunPlan.RenderEntryAsync(
+                    inputs.Source, repository, inputs.Commit, entry.Entry.Workflow!, inputs.Job, entry, null, new WorkflowRenderOptions(), inputs.Commit, cancellationToken));
             }
-            catch (Exception e) when (e is WorkflowRenderException or SourceLimitException or SourceNotFoundException)
+            catch (Exception e) when (e is RunPlanningException or WorkflowRenderException or SourceLimitException or SourceNotFoundException)
             {
-                throw new CliException($"entry {entry.Index} ({entry.Name}): {e.Message.ReplaceLineEndings(" ")}");
+                throw new CliException(e is RunPlanningException ? e.Message : $"entry {entry.Index} ({entry.Name}): {e.Message.ReplaceLineEndings(" ")}");
             }
         }
 

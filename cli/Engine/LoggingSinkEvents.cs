@@ -15,15 +15,11 @@ public sealed class LoggingSinkEvents(IEventPublisher publisher, string project,
     public async Task PublishAsync(JsonObject kubernetesEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(kubernetesEvent);
-        var entry = LogEntry(kubernetesEvent, project, clusterName, location, DateTimeOffset.UtcNow);
+        var entry = WorkflowEventEntry.Wrap(kubernetesEvent, DateTimeOffset.UtcNow, project, clusterName, location);
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["logging.googleapis.com/timestamp"] = entry["timestamp"]!.ToString(),
         };
         await publisher.PublishAsync(KfciTopics.ArgoEvents, new OutgoingMessage(Encoding.UTF8.GetBytes(entry.ToJsonString()), attributes), cancellationToken);
     }
-
-    /// <summary>The LogEntry a GKE cluster's event exporter writes for <paramref name="kubernetesEvent"/>.</summary>
-    public static JsonObject LogEntry(JsonObject kubernetesEvent, string project, string clusterName, string location, DateTimeOffset received) =>
-        WorkflowEventEntry.Wrap(kubernetesEvent, received, project, clusterName, location);
 }

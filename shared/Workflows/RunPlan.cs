@@ -67,9 +67,7 @@ public sealed record RunPlan(IReadOnlyList<PlanEntry> Entries, IReadOnlyList<Ren
                     continue;
                 }
 
-                var bytes = await source.ReadFileAsync(repository, commit, path, WorkflowRenderer.MaxBytes, cancellationToken)
-                    ?? throw new RunPlanningException($"entry {entry.Index} ({entry.Name}): workflow file {path} does not exist at {where}");
-                workflows.Add(new RenderedWorkflow(entry, WorkflowRenderer.Render(bytes, job, entry, options, envs)));
+                workflows.Add(new RenderedWorkflow(entry, await RenderEntryAsync(source, repository, commit, path, job, entry, envs, options, where, cancellationToken)));
             }
 
             return new RunPlan(entries, workflows, errors);
@@ -78,6 +76,28 @@ public sealed record RunPlan(IReadOnlyList<PlanEntry> Entries, IReadOnlyList<Ren
         {
             throw new RunPlanningException(OneLine(e.Message), e);
         }
+    }
+
+    /// <summary>One selected entry's workflow file, read at the commit under test and rendered as it will be submitted.</summary>
+    /// <exception cref="RunPlanningException">The file does not exist at the commit.</exception>
+    /// <exception cref="WorkflowRenderException">The file is not a workflow kfci can render.</exception>
+    public static async Task<JsonObject> RenderEntryAsync(
+        IRepositorySource source,
+        RepositoryName repository,
+        string commit,
+        string path,
+        ProwJobSpec job,
+        PlanEntry entry,
+        IReadOnlyDictionary<string, string>? envs,
+        WorkflowRenderOptions options,
+        string where,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(entry);
+        var bytes = await source.ReadFileAsync(repository, commit, path, WorkflowRenderer.MaxBytes, cancellationToken)
+            ?? throw new RunPlanningException($"entry {entry.Index} ({entry.Name}): workflow file {path} does not exist at {where}");
+        return WorkflowRenderer.Render(bytes, job, entry, options, envs);
     }
 
     /// <summary>The plan as the run document records it.</summary>
