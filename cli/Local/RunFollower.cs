@@ -93,17 +93,8 @@ public sealed class RunFollower(IRunStore runs, IWorkflowCluster? cluster, TextW
     public static IReadOnlyList<StepView> Steps(JsonObject workflow)
     {
         ArgumentNullException.ThrowIfNull(workflow);
-        if (Kfci.Argo.WorkflowOutcome.Nodes(workflow) is not { } nodes)
-        {
-            return [];
-        }
-
-        return nodes
-            .Select(n => n.Value as JsonObject)
-            .Where(n => n is not null && Text(n, "type") == "Pod")
-            .Select(n => new StepView(Text(n!, "displayName") ?? Text(n!, "name") ?? "?", Text(n!, "phase") ?? WorkflowPhases.Pending, Time(n!, "startedAt"), Time(n!, "finishedAt")))
-            .OrderBy(s => s.StartedAt ?? DateTimeOffset.MaxValue)
-            .ThenBy(s => s.Name, StringComparer.Ordinal)
+        return Kfci.Argo.WorkflowOutcome.PodNodes(workflow)
+            .Select(n => new StepView(Text(n.Node, "displayName") ?? Text(n.Node, "name") ?? "?", Text(n.Node, "phase") ?? WorkflowPhases.Pending, Time(n.Node, "startedAt"), Time(n.Node, "finishedAt")))
             .ToList();
     }
 

@@ -46,17 +46,8 @@ public static class WorkflowSteps
         ArgumentNullException.ThrowIfNull(workflow);
         var workflowName = workflow["metadata"]?["name"]?.GetValue<string>() ?? "";
         var v1 = workflow["metadata"]?["annotations"]?[PodNameFormatAnnotation] is JsonValue format && format.GetValue<string>() == "v1";
-        if (Kfci.Argo.WorkflowOutcome.Nodes(workflow) is not { } nodes)
-        {
-            return [];
-        }
-
-        var pods = nodes
-            .Select(n => (Id: n.Key, Node: n.Value as JsonObject))
-            .Where(n => n.Node is not null && Text(n.Node, "type") == "Pod")
-            .Select(n => (n.Id, Node: n.Node!, Name: Text(n.Node!, "name") ?? n.Id, Started: Time(n.Node!, "startedAt")))
-            .OrderBy(n => n.Started ?? DateTimeOffset.MaxValue)
-            .ThenBy(n => n.Name, StringComparer.Ordinal)
+        var pods = Kfci.Argo.WorkflowOutcome.PodNodes(workflow)
+            .Select(n => (n.Id, n.Node, Name: Text(n.Node, "name") ?? n.Id, Started: Time(n.Node, "startedAt")))
             .ToList();
 
         var used = new HashSet<string>(StringComparer.Ordinal);

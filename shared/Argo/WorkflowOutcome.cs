@@ -70,36 +70,38 @@ public sealed record WorkflowOutcome
     }
 
     /// <summary>
-    /// A workflow's <c>status.nodes</c>, also when Argo compressed them into <c>status.compressedNodes</c>; null when it has
-    /// none (not started, or offloaded to Argo's database).
+    /// A workflow's Pod nodes (its steps), in start order (unstarted last, ties by node name), read from
+    /// <c>status.nodes</c> or, when Argo compressed them, <c>status.compressedNodes</c>; empty when it has none (not
+    /// started, or offloaded to Argo's database). Every reader of steps (Watcher, Uploader, local run) uses this.
     /// </summary>
-    public static JsonObject? Nodes(JsonObject workflow)
+    public static IReadOnlyList<(string Id, JsonObject Node)> PodNodes(JsonObject workflow)
     {
         ArgumentNullException.ThrowIfNull(workflow);
-        var status = workflow["status"] as JsonObject;
-        return status?["nodes"] as JsonObject ?? Decompress(status?["compressedNodes"]);
+        return PodNodesOf(workflow["status"] as JsonObject);
     }
 
-    private static List<FailedNode> FailedPodNodes(JsonObject? status)
+    private static List<(string Id, JsonObject Node)> PodNodesOf(JsonObject? status)
     {
         var nodes = status?["nodes"] as JsonObject ?? Decompress(status?["compressedNodes"]);
-        if (nodes is null)
-        {
-            return [];
-        }
+        return [.. (nodes ?? [])
+            .Where(n => n.Value is JsonObject node && Text(node, "type") == "Pod")
+            .Select(n => (Id: n.Key, Node: (JsonObject)n.Value!))
+            .OrderBy(n => Time(n.Node, "startedAt") ?? DateTimeOffset.MaxValue)
+            .ThenBy(n => Text(n.Node, "name") ?? n.Id, StringComparer.Ordinal)];
+    }
 
-        return [.. nodes
-            .Select(n => n.Value as JsonObject)
-            .Where(n => n is not null && Text(n, "type") == "Pod" && Text(n, "phase") is WorkflowPhases.Failed or WorkflowPhases.Error)
-            .OrderBy(n => Time(n, "startedAt") ?? DateTimeOffset.MaxValue)
-            .ThenBy(n => Text(n, "id"), StringComparer.Ordinal)
+    private static List<FailedNode> FailedPodNodes(JsonObject? status) =>
+    [
+        .. PodNodesOf(status)
+            .Select(n => n.Node)
+            .Where(n => Text(n, "phase") is WorkflowPhases.Failed or WorkflowPhases.Error)
             .Select(n => new FailedNode(
                 Text(n, "id") ?? "",
                 Text(n, "name") ?? "",
                 Text(n, "displayName") ?? Text(n, "name") ?? "",
                 Text(n, "phase")!,
-                Text(n, "message")))];
-    }
+                Text(n, "message"))),
+    ];
 
     // Argo stores status.nodes as base64(gzip(json)) when the object would pass etcd's size limit.
     private static JsonObject? Decompress(JsonNode? compressed)
