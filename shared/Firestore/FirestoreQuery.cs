@@ -145,7 +145,7 @@ public sealed record FirestoreQuery
         _ => null,
     };
 
-    // NOT_EQUAL, IN, NOT_IN and ARRAY_CONTAINS_ANY postdate the 2019 discovery document in shared/fixtures;
+    // NOT_EQUAL, IN, NOT_IN and ARRAY_CONTAINS_ANY postdate the 2019 discovery document kfci was written against;
     // the service and the emulator accept them.
     private static string OperatorName(FilterOperator op) => op switch
     {

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace Kfci.Tests.Engine;
 
 /// <summary>
-/// Argo's own example workflows (shared/fixtures/argo/examples) on the local engine: every example that uses only
+/// Argo's own example workflows (tests/fixtures/argo/examples) on the local engine: every example that uses only
 /// supported features and the host's tools runs and must end in the phase its author meant; the rest are listed as
 /// skipped with the reason. The table goes to the test output (and to $KFCI_EXAMPLES_REPORT when set).
 /// </summary>

@@ -8,7 +8,7 @@ using YamlDotNet.Serialization;
 
 namespace Kfci.Tests.Watcher;
 
-/// <summary>Reading real Argo workflow objects (shared/fixtures/argo/workflows) and Argo's events as the log sink delivers them.</summary>
+/// <summary>Reading real Argo workflow objects (tests/fixtures/argo/workflows) and Argo's events as the log sink delivers them.</summary>
 public sealed class WorkflowOutcomeTests
 {
     [Fact]

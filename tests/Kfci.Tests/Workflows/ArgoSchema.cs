@@ -6,7 +6,7 @@ using Kfci.Testing;
 namespace Kfci.Tests.Workflows;
 
 /// <summary>
-/// Argo's own JSON schema (<c>shared/fixtures/argo/schema.latest.json</c>) narrowed to <c>Workflow</c>. One correction:
+/// Argo's own JSON schema (<c>tests/fixtures/argo/schema.latest.json</c>) narrowed to <c>Workflow</c>. One correction:
 /// the schema types <c>IntOrString</c> as a string, while the API server (<c>x-kubernetes-int-or-string</c>) and every
 /// Argo example also accept an integer there.
 /// </summary>
