@@ -4,6 +4,8 @@ using System.Net;
 using Kfci.Configuration;
 using Kfci.Local;
 using Kfci.PubSub;
+using Kfci.Runs;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kfci.Cli.Local;
 
@@ -57,7 +59,7 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
         try
         {
             var pubSub = Emulator.StartAsync(EmulatorKind.PubSub, paths.LogDirectory, cancellationToken: cancellationToken);
-            var firestore = Emulator.StartAsync(EmulatorKind.Firestore, paths.LogDirectory, cancellationToken: cancellationToken);
+            var firestore = StartFirestoreAsync(cancellationToken);
             started.Add(Describe(PubSubEmulator, await pubSub));
             started.Add(Describe(FirestoreEmulator, await firestore));
 
@@ -85,7 +87,48 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
 
         var state = new LocalStackState { Project = Project, Processes = started, StartedAt = DateTimeOffset.UtcNow };
         state.Save(paths.Home);
+        await SettleInterruptedRunsAsync(state, cancellationToken);
         return state;
+    }
+
+    private async Task SettleInterruptedRunsAsync(LocalStackState state, CancellationToken cancellationToken)
+    {
+        var environment = Environment(state, paths);
+        await using var services = new ServiceCollection()
+            .AddKfciAdapters(name => environment.TryGetValue(name, out var value) ? value : System.Environment.GetEnvironmentVariable(name))
+            .BuildServiceProvider();
+        var settled = await LocalRecovery.SettleInterruptedAsync(services.GetRequiredService<IRunStore>(), state.StartedAt, cancellationToken);
+        if (settled.Count > 0)
+        {
+            await output.WriteLineAsync($"Marked {settled.Count} run(s) the last stop interrupted before submission as error: {string.Join(", ", settled)} ('kfci replay RUN' runs one again).");
+        }
+    }
+
+    /// <summary>
+    /// Starts the Firestore emulator from the newest good export in KFCI_HOME, so runs, sweeps and rejections outlive
+    /// the stack. An export the emulator cannot read (it exits at once) is set aside and the next older one tried;
+    /// with none left, the stack starts empty rather than not at all.
+    /// </summary>
+    private async Task<Emulator> StartFirestoreAsync(CancellationToken cancellationToken)
+    {
+        var snapshots = new FirestoreSnapshots(paths.Home);
+        foreach (var snapshot in snapshots.Good(output))
+        {
+            try
+            {
+                var emulator = await Emulator.StartAsync(
+                    EmulatorKind.Firestore, paths.LogDirectory, extraArguments: [$"--import-data={snapshot.MetadataFile}"], cancellationToken: cancellationToken);
+                await output.WriteLineAsync($"Firestore state: imported the export of {snapshot.ExportedAt:u} ({snapshot.Age(DateTimeOffset.UtcNow)} old) from {snapshots.Directory}.");
+                return emulator;
+            }
+            catch (InvalidOperationException e)
+            {
+                snapshots.SetAside(snapshot, "the emulator could not import it: " + e.Message.ReplaceLineEndings(" "), output);
+            }
+        }
+
+        await output.WriteLineAsync($"Firestore state: none saved yet; starting empty (kept in {snapshots.Directory}).");
+        return await Emulator.StartAsync(EmulatorKind.Firestore, paths.LogDirectory, cancellationToken: cancellationToken);
     }
 
     /// <summary>

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using Kfci.Cli.CommandLine;
+using Kfci.Cli.Commands;
 
 namespace Kfci.Cli.Local;
 
-/// <summary><c>kfci local up|down|status|run</c>: the whole chain on this machine.</summary>
+/// <summary><c>kfci local up|down|status|reset|run</c>: the whole chain on this machine.</summary>
 public static class LocalCommands
 {
     /// <summary>Whether this build has the local workflow engine (<c>kfci local engine</c>), which <c>up</c> starts.</summary>
@@ -14,6 +15,7 @@ public static class LocalCommands
         var local = new Command("local", "Run the whole kfci chain on this machine: emulators, workflow engine and the four functions on loopback.");
         local.Subcommands.Add(Up());
         local.Subcommands.Add(Down());
+        local.Subcommands.Add(Reset());
         local.Subcommands.Add(Status());
         local.Subcommands.Add(Kfci.Cli.Engine.EngineCommand.Create());
         local.Subcommands.Add(Run());
@@ -37,21 +39,31 @@ public static class LocalCommands
 
     private static Command Down()
     {
-        var command = new Command("down", "Stop everything 'kfci local up' started.");
-        CliAction.Set(command, (parse, _) =>
+        var wait = new Option<string>("--wait") { Description = "Seconds to let running jobs finish before stopping (default 30; 0 stops at once)." };
+        var command = new Command("down", "Let running jobs finish (bounded), save the Firestore state under KFCI_HOME, and stop everything 'kfci local up' started.") { wait };
+        CliAction.Set(command, async (parse, cancellationToken) =>
+        {
+            var seconds = parse.GetValue(wait) is { } text ? TimeSpan.FromSeconds(CliInputs.Int(text, "--wait", 0)) : LocalStop.DefaultWait;
+            return await new LocalStop(KfciPaths.Discover(), parse.InvocationConfiguration.Output).StopAsync(seconds, cancellationToken);
+        });
+        return command;
+    }
+
+    private static Command Reset()
+    {
+        var yes = new Option<bool>("--yes") { Description = "Do not ask first." };
+        var command = new Command("reset", "Stop the local stack and delete all of its state (runs, sweeps, rejections, results, workflows, logs): the one way to start from nothing.") { yes };
+        CliAction.Set(command, async (parse, _) =>
         {
             var paths = KfciPaths.Discover();
             var output = parse.InvocationConfiguration.Output;
-            if (LocalStackState.Load(paths.Home) is not { } state)
+            if (!parse.GetValue(yes) && !await LocalReset.ConfirmAsync(paths, output))
             {
-                output.WriteLine("kfci local stack is not running.");
-                return Task.FromResult(ExitCodes.Success);
+                return ExitCodes.Error;
             }
 
-            LocalChain.Down(state);
-            LocalStackState.Delete(paths.Home);
-            output.WriteLine($"Stopped {state.Processes.Count} processes (results, repositories and logs stay in {paths.Home}).");
-            return Task.FromResult(ExitCodes.Success);
+            LocalReset.Run(paths, output);
+            return ExitCodes.Success;
         });
         return command;
     }
@@ -66,6 +78,7 @@ public static class LocalCommands
             if (LocalStackState.Load(paths.Home) is not { } state)
             {
                 await output.WriteLineAsync("kfci local stack is not running (kfci local up starts it).");
+                await output.WriteLineAsync(StateLine(paths));
                 return ExitCodes.Failure;
             }
 
@@ -77,6 +90,8 @@ public static class LocalCommands
                 var address = process.Port == 0 ? "-" : process.HostPort;
                 await output.WriteLineAsync($"{process.Name,-20} {address,-18} {(ok ? "healthy" : "DOWN")}  log: {process.LogFile}");
             }
+
+            await output.WriteLineAsync(StateLine(paths));
 
             return healthy ? ExitCodes.Success : ExitCodes.Failure;
         });
@@ -112,12 +127,13 @@ public static class LocalCommands
 
     private static Command SchedulerCommand()
     {
-        var command = new Command("scheduler", "The local stand-in for Cloud Scheduler: a watcher tick every 30 s (started by 'local up').") { Hidden = true };
+        var command = new Command("scheduler", "The local stand-in for Cloud Scheduler: a watcher tick every 30 s, and the Firestore state saved every 10 s (started by 'local up').") { Hidden = true };
         CliAction.Set(command, async (parse, cancellationToken) =>
         {
             try
             {
-                await LocalScheduler.RunAsync(parse.InvocationConfiguration.Output, cancellationToken);
+                var log = parse.InvocationConfiguration.Output;
+                await Task.WhenAll(LocalScheduler.RunAsync(log, cancellationToken), LocalStateSaver.RunAsync(log, cancellationToken));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -127,6 +143,16 @@ public static class LocalCommands
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>Where the runs are kept and how old the newest saved copy is.</summary>
+    private static string StateLine(KfciPaths paths)
+    {
+        var snapshots = new FirestoreSnapshots(paths.Home);
+        var saved = snapshots.Newest() is { } newest
+            ? $"last saved {newest.Age(DateTimeOffset.UtcNow)} ago ({newest.ExportedAt:u})"
+            : "nothing saved yet";
+        return $"{"state",-20} {snapshots.Directory}: {saved}; saved every {LocalStateSaver.Interval.TotalSeconds:0} s, on 'local down' and after each 'local run'";
     }
 
     private static void Print(LocalStackState state, KfciPaths paths, TextWriter output)

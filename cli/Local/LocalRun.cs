@@ -37,6 +37,9 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
         var live = !options.Json && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
         var follower = new RunFollower(context.Runs, TryCluster(context), progress);
         var final = await follower.FollowAsync(run.RunId, options.Timeout, live, cancellationToken);
+
+        // Saved now rather than at the next interval: a finished run is what people come back to.
+        await LocalStateSaver.SaveNowAsync(state, paths, progress, cancellationToken);
         if (final is null)
         {
             return await FinishAsync(options, run, null, $"run {run.RunId} did not finish within {options.Timeout.TotalMinutes:0} minutes (kfci runs show {run.RunId})", context, cancellationToken);

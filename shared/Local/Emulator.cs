@@ -51,14 +51,19 @@ public sealed class Emulator : IAsyncDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
-    /// <summary>Starts the emulator and waits until it answers HTTP, or throws with the log's tail.</summary>
-    public static async Task<Emulator> StartAsync(EmulatorKind kind, string logDirectory, int? port = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Starts the emulator and waits until it answers HTTP, or throws with the log's tail (also when the process
+    /// exits first, e.g. on an import it cannot read). <paramref name="extraArguments"/> go to the emulator as they are
+    /// (e.g. Firestore's <c>--import-data=FILE</c>).
+    /// </summary>
+    public static async Task<Emulator> StartAsync(
+        EmulatorKind kind, string logDirectory, int? port = null, TimeSpan? timeout = null, IReadOnlyList<string>? extraArguments = null, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(logDirectory);
         var chosenPort = port ?? FreeLoopbackPort();
         var logFile = Path.Combine(logDirectory, $"{kind.ToString().ToLowerInvariant()}-emulator.log");
         var (command, arguments) = CommandLine(kind, chosenPort);
-        var processId = DetachedProcess.Start(command, arguments, logFile);
+        var processId = DetachedProcess.Start(command, [.. arguments, .. extraArguments ?? []], logFile);
         var emulator = new Emulator(kind, chosenPort, processId, logFile);
         try
         {
