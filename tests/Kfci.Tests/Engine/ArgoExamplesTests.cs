@@ -83,6 +83,12 @@ public sealed partial class ArgoExamplesTests(ITestOutputHelper output)
         Assert.True(rows.Count(r => r.Outcome == "ran") >= 20, "fewer than 20 examples ran:\n" + table);
     }
 
+    /// <summary>
+    /// All examples run at once and each takes a few seconds alone; the bound is generous because a loaded 2-core
+    /// machine (several builds beside the suite) stretched python-step examples past 30 s.
+    /// </summary>
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(120);
+
     private static async Task RunAsync(EngineHarness harness, string file, JsonObject workflow, ConcurrentBag<(string, string, string)> rows)
     {
         var expected = s_expectedPhase.GetValueOrDefault(file, "Succeeded");
@@ -90,13 +96,13 @@ public sealed partial class ArgoExamplesTests(ITestOutputHelper output)
         JsonObject finished;
         try
         {
-            finished = await harness.WaitCompletedAsync(created.Name!, TimeSpan.FromSeconds(30));
+            finished = await harness.WaitCompletedAsync(created.Name!, s_patience);
         }
         catch (OperationCanceledException)
         {
             var current = await harness.Engine.GetWorkflowAsync(EngineHarness.Namespace, created.Name!, CancellationToken.None);
             var running = EngineHarness.Nodes(current!).Where(n => n["phase"]?.ToString() is "Running" or "Pending").Select(n => n["name"]?.ToString());
-            rows.Add((file, "WRONG", $"did not finish in 30s; still running: {string.Join(", ", running)}"));
+            rows.Add((file, "WRONG", $"did not finish in {s_patience.TotalSeconds:0}s; still running: {string.Join(", ", running)}"));
             await harness.Engine.PatchWorkflowAsync(EngineHarness.Namespace, created.Name!, new JsonObject { ["spec"] = new JsonObject { ["shutdown"] = "Terminate" } }, CancellationToken.None);
             return;
         }
