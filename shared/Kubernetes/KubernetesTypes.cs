@@ -69,6 +69,9 @@ public sealed record WatchOptions
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The <c>limit</c> of each page when the watch (re-)lists.</summary>
+    public int ListPageSize { get; init; } = ListOptions.All.PageSize;
 }
 
 /// <summary>Which part of a pod's log to read. Null fields use the server's defaults (the only container, the whole log).</summary>

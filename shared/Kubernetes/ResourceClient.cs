@@ -86,7 +86,7 @@ internal sealed class ResourceClient(IKubernetes kubernetes, RetryPolicy retry, 
         ArgumentNullException.ThrowIfNull(options);
         string? next = null;
         var restart = false;
-        do
+        while (true)
         {
             ListPage page;
             try
@@ -103,8 +103,11 @@ internal sealed class ResourceClient(IKubernetes kubernetes, RetryPolicy retry, 
             yield return restart ? page with { IsRestart = true } : page;
             restart = false;
             next = page.Continue;
+            if (next is null)
+            {
+                yield break;
+            }
         }
-        while (next is not null);
     }
 
     /// <summary>Every item once, even when an expired continue token restarts the list part-way.</summary>

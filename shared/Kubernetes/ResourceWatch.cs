@@ -98,7 +98,7 @@ internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptio
         var listVersion = "";
         try
         {
-            await foreach (var page in client.PagesAsync(ns, new ListOptions { LabelSelector = options.LabelSelector }, cancellationToken))
+            await foreach (var page in client.PagesAsync(ns, new ListOptions { LabelSelector = options.LabelSelector, PageSize = options.ListPageSize }, cancellationToken))
             {
                 if (page.IsRestart)
                 {

@@ -96,13 +96,13 @@ public sealed class EngineApiTests : IAsyncLifetime
         var workflow = Workflow("metadata: {name: dup}\nspec: {entrypoint: a, templates: [{name: a, container: {image: x, command: ['true']}}]}");
         await _cluster.CreateWorkflowAsync(Namespace, workflow, CancellationToken.None);
 
-        var taken = await Assert.ThrowsAsync<ApiException>(() => _cluster.CreateWorkflowAsync(Namespace, workflow, CancellationToken.None));
+        var taken = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.CreateWorkflowAsync(Namespace, workflow, CancellationToken.None));
         Assert.True(taken.IsAlreadyExists);
         Assert.Null(await _cluster.GetWorkflowAsync(Namespace, "missing", CancellationToken.None));
         Assert.Null(await _cluster.GetPodAsync(Namespace, "missing", CancellationToken.None));
-        var patch = await Assert.ThrowsAsync<ApiException>(() => _cluster.PatchWorkflowAsync(Namespace, "missing", new JsonObject(), CancellationToken.None));
+        var patch = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.PatchWorkflowAsync(Namespace, "missing", new JsonObject(), CancellationToken.None));
         Assert.True(patch.IsNotFound);
-        var log = await Assert.ThrowsAsync<ApiException>(() => _cluster.OpenPodLogAsync(Namespace, "missing", PodLogOptions.Whole, CancellationToken.None));
+        var log = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.OpenPodLogAsync(Namespace, "missing", PodLogOptions.Whole, CancellationToken.None));
         Assert.True(log.IsNotFound);
         await _harness.WaitCompletedAsync("dup");
         Assert.True(await _cluster.DeleteWorkflowAsync(Namespace, "dup", CancellationToken.None));
