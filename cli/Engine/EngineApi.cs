@@ -17,10 +17,11 @@ using Microsoft.Extensions.Logging;
 namespace Kfci.Cli.Engine;
 
 /// <summary>
-/// The slice of the Kubernetes REST API that <see cref="KubernetesApiClient"/> and <see cref="KubernetesWorkflowCluster"/>
-/// call, served on 127.0.0.1 over any <see cref="IWorkflowCluster"/> (the local engine): Argo workflows (create, get,
-/// list with label selectors and continue tokens, merge patch, delete, watch), pods and their logs, events by
-/// <c>involvedObject.name</c>, namespaces (list, delete) and <c>/healthz</c>. Failures are Kubernetes <c>Status</c> bodies.
+/// The slice of the Kubernetes REST API that KubernetesClient sends for <see cref="KubernetesWorkflowCluster"/>, served
+/// on 127.0.0.1 over any <see cref="IWorkflowCluster"/> (the local engine): Argo workflows (create, get, list with label
+/// selectors and continue tokens, merge patch, delete, watch), pods and their logs, events by <c>involvedObject.name</c>,
+/// namespaces (list, delete) and <c>/healthz</c>. Failures are Kubernetes <c>Status</c> bodies: a missing object's names
+/// it in <c>details</c>, an unknown path is the API server's "could not find the requested resource" with empty details.
 /// </summary>
 public sealed class EngineApi(IWorkflowCluster cluster)
 {
@@ -52,11 +53,11 @@ public sealed class EngineApi(IWorkflowCluster cluster)
         }
         catch (ApiException e) when (!context.Response.HasStarted)
         {
-            await WriteStatusAsync(context.Response, (int)e.Status, e.Reason ?? ReasonFor((int)e.Status), e.Message);
+            await WriteStatusAsync(context.Response, (int)e.Status, e.Reason ?? ReasonFor((int)e.Status), e.Message, Details(e));
         }
         catch (Exception e) when (e is FormatException or JsonException && !context.Response.HasStarted)
         {
-            await WriteStatusAsync(context.Response, 400, "BadRequest", e.Message);
+            await WriteStatusAsync(context.Response, 400, "BadRequest", e.Message, []);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -87,17 +88,14 @@ public sealed class EngineApi(IWorkflowCluster cluster)
                     await WriteJsonAsync(context.Response, 200, await ListAsync(ns, request.Query, cancellationToken));
                     return;
                 case ([var ns, "workflows"], "POST"):
-                    await WriteJsonAsync(context.Response, 201, await cluster.CreateWorkflowAsync(ns, await ReadObjectAsync(request), cancellationToken));
+                    RequireMediaType(request, "application/json");
+                    await WriteJsonAsync(context.Response, 201, await cluster.CreateWorkflowAsync(ns, CheckTypeMeta(await ReadObjectAsync(request)), cancellationToken));
                     return;
                 case ([var ns, "workflows", var name], "GET"):
                     await WriteJsonAsync(context.Response, 200, await cluster.GetWorkflowAsync(ns, name, cancellationToken) ?? throw NotFound("workflows.argoproj.io", name));
                     return;
                 case ([var ns, "workflows", var name], "PATCH"):
-                    if (request.ContentType?.Split(';')[0].Trim() != "application/merge-patch+json")
-                    {
-                        throw new ApiException(HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/merge-patch+json");
-                    }
-
+                    RequireMediaType(request, "application/merge-patch+json");
                     await WriteJsonAsync(context.Response, 200, await cluster.PatchWorkflowAsync(ns, name, await ReadObjectAsync(request), cancellationToken));
                     return;
                 case ([var ns, "workflows", var name], "DELETE"):
@@ -151,8 +149,42 @@ public sealed class EngineApi(IWorkflowCluster cluster)
             }
         }
 
-        throw new ApiException(HttpStatusCode.NotFound, StatusReasons.NotFound, $"the server could not find the requested resource ({method} /{path})");
+        // Not "({method} /{path})" in the message: clients tell a missing type from a missing object by the empty details.
+        throw new ApiException(HttpStatusCode.NotFound, StatusReasons.NotFound, "the server could not find the requested resource");
     }
+
+    // KubernetesClient sends "application/json; charset=utf-8": the API server reads the media type, not its parameters.
+    private static void RequireMediaType(HttpRequest request, string expected)
+    {
+        if (!string.Equals(request.ContentType?.Split(';')[0].Trim(), expected, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ApiException(HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {expected}");
+        }
+    }
+
+    // A custom resource's body must say what it is, and say it matching the URL, as the API server checks.
+    private static JsonObject CheckTypeMeta(JsonObject body)
+    {
+        var apiVersion = body["apiVersion"] is JsonValue v && v.TryGetValue<string>(out var a) ? a : null;
+        var kind = body["kind"] is JsonValue k && k.TryGetValue<string>(out var t) ? t : null;
+        if (apiVersion is null || kind is null)
+        {
+            throw Errors.BadRequest($"Object '{(kind is null ? "Kind" : "apiVersion")}' is missing in the request body");
+        }
+
+        if (apiVersion != KubernetesWorkflowCluster.WorkflowApiVersion)
+        {
+            throw Errors.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({KubernetesWorkflowCluster.WorkflowApiVersion})");
+        }
+
+        return kind == KubernetesWorkflowCluster.WorkflowKind
+            ? body
+            : throw new ApiException(HttpStatusCode.UnprocessableEntity, StatusReasons.Invalid, $"{kind}.argoproj.io \"{body.Name}\" is invalid: kind: Invalid value: \"{kind}\": must be {KubernetesWorkflowCluster.WorkflowKind}");
+    }
+
+    private static JsonObject Details(ApiException e) => e is KubernetesApiException { DetailsName: { } name } named
+        ? new JsonObject { ["name"] = name, ["kind"] = named.DetailsKind }
+        : [];
 
     private async Task<JsonObject> ListAsync(string ns, IQueryCollection query, CancellationToken cancellationToken)
     {
@@ -286,8 +318,7 @@ public sealed class EngineApi(IWorkflowCluster cluster)
     private static async Task<JsonObject> ReadObjectAsync(HttpRequest request) =>
         await JsonNode.ParseAsync(request.Body) as JsonObject ?? throw new ApiException(HttpStatusCode.BadRequest, "BadRequest", "the request body is not a JSON object");
 
-    private static ApiException NotFound(string resource, string name) =>
-        new(HttpStatusCode.NotFound, StatusReasons.NotFound, $"{resource} \"{name}\" not found");
+    private static ApiException NotFound(string resource, string name) => Errors.NotFound(name, resource);
 
     private static string ReasonFor(int code) => code switch
     {
@@ -299,7 +330,7 @@ public sealed class EngineApi(IWorkflowCluster cluster)
         _ => "InternalError",
     };
 
-    private static Task WriteStatusAsync(HttpResponse response, int code, string reason, string message) =>
+    private static Task WriteStatusAsync(HttpResponse response, int code, string reason, string message, JsonObject details) =>
         WriteJsonAsync(response, code, new JsonObject
         {
             ["kind"] = "Status",
@@ -308,6 +339,7 @@ public sealed class EngineApi(IWorkflowCluster cluster)
             ["status"] = "Failure",
             ["message"] = message,
             ["reason"] = reason,
+            ["details"] = details,
             ["code"] = code,
         });
 

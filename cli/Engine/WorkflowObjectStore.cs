@@ -239,8 +239,9 @@ internal sealed class StoreWatch(string ns, WorkflowObjectStore store) : IDispos
 /// <summary>The Kubernetes failures the engine answers with, shaped like the API server's.</summary>
 internal static class Errors
 {
+    /// <summary>A missing object: its Status names it (<c>details.name</c>, <c>details.kind</c>), unlike a missing resource type's.</summary>
     public static ApiException NotFound(string name, string resource = "workflows.argoproj.io") =>
-        new(HttpStatusCode.NotFound, StatusReasons.NotFound, $"{resource} \"{name}\" not found");
+        new KubernetesApiException(HttpStatusCode.NotFound, StatusReasons.NotFound, $"{resource} \"{name}\" not found", name) { DetailsKind = resource.Split('.', 2)[0] };
 
     public static ApiException AlreadyExists(string name) =>
         new(HttpStatusCode.Conflict, StatusReasons.AlreadyExists, $"workflows.argoproj.io \"{name}\" already exists");

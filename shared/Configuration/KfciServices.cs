@@ -1,5 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
+using System.Net.Http.Headers;
 using System.Text;
+using k8s;
+using k8s.Authentication;
 using Kfci.Firestore;
 using Kfci.Http;
 using Kfci.Kubernetes;
@@ -61,65 +64,61 @@ public static class KfciServices
     }
 
     /// <summary>
-    /// The test cluster: <c>KFCI_CLUSTER_ENDPOINT</c> (with Google credentials and <c>KFCI_CLUSTER_CA_CERTIFICATE</c> for
-    /// https, none for a loopback http endpoint such as the local workflow engine), else kubeconfig/in-cluster discovery.
+    /// The test cluster: <c>KFCI_CLUSTER_ENDPOINT</c> (https with Google credentials and <c>KFCI_CLUSTER_CA_CERTIFICATE</c>,
+    /// or plain http on loopback for the local workflow engine), else kubeconfig/in-cluster discovery. With
+    /// <c>KFCI_CLUSTER_TOKEN</c> set, that bearer token authenticates to the endpoint instead (the local engine's per-stack token).
+    /// A bad setting throws <see cref="KubernetesConfigurationException"/> naming it.
     /// </summary>
-    public static KubernetesConnection ClusterConnection(Func<string, string?> getEnv)
+    public static KubernetesClientConfiguration ClusterConnection(Func<string, string?> getEnv)
     {
         ArgumentNullException.ThrowIfNull(getEnv);
         if (NonEmpty(getEnv(KfciEnvironment.ClusterEndpoint)) is not { } endpoint)
         {
-            return KubeConfig.Discover();
+            return ClusterConfig.Discover();
         }
 
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var server) || (server.Scheme != Uri.UriSchemeHttps && server.Scheme != Uri.UriSchemeHttp))
         {
-            throw new InvalidOperationException($"{KfciEnvironment.ClusterEndpoint} must be an http(s) URL, not '{endpoint}'");
+            throw new KubernetesConfigurationException($"{KfciEnvironment.ClusterEndpoint} must be an http(s) URL, not '{endpoint}'");
         }
 
-        if (server.Scheme == Uri.UriSchemeHttp)
+        if (server.Scheme == Uri.UriSchemeHttp && !server.IsLoopback)
         {
-            if (!server.IsLoopback)
-            {
-                throw new InvalidOperationException($"{KfciEnvironment.ClusterEndpoint} may use plain http only on loopback (the local engine), not '{endpoint}'");
-            }
-
-            return new KubernetesConnection { Server = server, Source = $"{KfciEnvironment.ClusterEndpoint} (local, no credentials)" };
+            throw new KubernetesConfigurationException($"{KfciEnvironment.ClusterEndpoint} may use plain http only on loopback (the local engine), not '{endpoint}'");
         }
 
-        return new KubernetesConnection
+        var token = NonEmpty(getEnv(KfciEnvironment.ClusterToken));
+        var configuration = new KubernetesClientConfiguration { Host = server.ToString(), AccessToken = token };
+        if (server.Scheme == Uri.UriSchemeHttps)
         {
-            Server = server,
-            CertificateAuthority = NonEmpty(getEnv(KfciEnvironment.ClusterCaCertificate)) is { } ca ? ParseCa(ca) : null,
-            Tokens = new GoogleKubernetesTokens(new GoogleAccessTokens()),
-            Source = KfciEnvironment.ClusterEndpoint,
-        };
+            configuration.SslCaCerts = NonEmpty(getEnv(KfciEnvironment.ClusterCaCertificate)) is { } ca ? ParseCa(ca) : null;
+            configuration.TokenProvider = token is null ? new GoogleKubernetesTokens(new GoogleAccessTokens()) : null;
+        }
+
+        return configuration;
     }
 
     private static X509Certificate2Collection ParseCa(string base64Pem)
     {
-        var collection = new X509Certificate2Collection();
+        string pem;
         try
         {
-            collection.ImportFromPem(Encoding.ASCII.GetString(Convert.FromBase64String(base64Pem)));
+            pem = Encoding.ASCII.GetString(Convert.FromBase64String(base64Pem));
         }
         catch (FormatException e)
         {
-            throw new InvalidOperationException($"{KfciEnvironment.ClusterCaCertificate} is not a base64-encoded PEM certificate", e);
+            throw new KubernetesConfigurationException($"{KfciEnvironment.ClusterCaCertificate} is not a base64-encoded PEM certificate", e);
         }
 
-        return collection;
+        return ClusterConfig.CertificateAuthority(pem, KfciEnvironment.ClusterCaCertificate);
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     /// <summary>GKE accepts Google OAuth access tokens; the Google library refreshes them itself.</summary>
-    private sealed class GoogleKubernetesTokens(IAccessTokenSource tokens) : IKubernetesTokenSource
+    private sealed class GoogleKubernetesTokens(IAccessTokenSource tokens) : ITokenProvider
     {
-        public Task<string?> GetTokenAsync(CancellationToken cancellationToken) => tokens.GetTokenAsync(cancellationToken);
-
-        public void Invalidate()
-        {
-        }
+        public async Task<AuthenticationHeaderValue> GetAuthenticationHeaderAsync(CancellationToken cancellationToken) =>
+            new("Bearer", await tokens.GetTokenAsync(cancellationToken));
     }
 }

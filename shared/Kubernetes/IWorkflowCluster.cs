@@ -6,7 +6,9 @@ namespace Kfci.Kubernetes;
 /// What kfci needs from the cluster that runs its Argo workflows (<c>argoproj.io/v1alpha1</c> <c>workflows</c>),
 /// their pods' logs and events, and the namespaces tests run in. Objects are untyped JSON (the Argo schema is
 /// huge); <see cref="KubernetesObjects"/> reads the common fields. Failures are <c>Kfci.Http.ApiException</c>
-/// (with <see cref="KubernetesErrors"/> for the Kubernetes reasons); transient ones were already retried.
+/// (with <see cref="KubernetesErrors"/> for the Kubernetes reasons); transient ones were already retried. A cluster
+/// that does not serve a resource type at all (Argo's CRD not installed) throws
+/// <see cref="KubernetesConfigurationException"/> instead of reading as "absent".
 /// </summary>
 public interface IWorkflowCluster
 {

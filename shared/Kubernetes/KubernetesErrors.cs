@@ -1,5 +1,9 @@
+using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using k8s.Autorest;
+using k8s.Models;
 using Kfci.Http;
 
 namespace Kfci.Kubernetes;
@@ -16,6 +20,20 @@ public static class StatusReasons
     public const string TooManyRequests = "TooManyRequests";
 }
 
+/// <summary>
+/// A Kubernetes failure as <see cref="ApiException"/>, with the <c>Status</c> details the API server sent: a
+/// missing object's 404 names it (<c>details.name</c>), a missing resource type's does not.
+/// </summary>
+public sealed class KubernetesApiException(HttpStatusCode status, string? reason, string message, string? detailsName, TimeSpan? retryAfter = null)
+    : ApiException(status, reason, message, retryAfter)
+{
+    /// <summary>The object the <c>Status</c> is about (<c>details.name</c>); null when the server named none.</summary>
+    public string? DetailsName { get; } = detailsName;
+
+    /// <summary>The resource the <c>Status</c> is about (<c>details.kind</c>, e.g. <c>workflows</c>); null when the server named none.</summary>
+    public string? DetailsKind { get; init; }
+}
+
 /// <summary>Reading Kubernetes <c>Status</c> failures as <see cref="ApiException"/>.</summary>
 public static class KubernetesErrors
 {
@@ -29,15 +47,55 @@ public static class KubernetesErrors
 
         /// <summary>The object failed validation (422 Invalid); retrying the same object cannot succeed.</summary>
         public bool IsInvalid => exception.Status == HttpStatusCode.UnprocessableEntity;
+
+        /// <summary>
+        /// The named object does not exist: 404 NotFound whose <c>Status.details</c> names it. A 404 that names nothing
+        /// ("the server could not find the requested resource") means the resource type itself is not served.
+        /// </summary>
+        public bool IsObjectNotFound => exception is KubernetesApiException { Status: HttpStatusCode.NotFound, Reason: StatusReasons.NotFound, DetailsName.Length: > 0 };
     }
 
-    /// <summary>The exception a <c>Status</c> object stands for, e.g. the object of a watch <c>ERROR</c> event.</summary>
-    public static ApiException FromStatus(JsonObject status, string what)
+    /// <summary>The API server's answer to a failed call, read from the <c>Status</c> body the library kept.</summary>
+    public static KubernetesApiException FromResponse(HttpOperationException exception, string what)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var response = exception.Response;
+        var status = response?.StatusCode ?? HttpStatusCode.InternalServerError;
+        JsonObject? body = null;
+        try
+        {
+            body = string.IsNullOrEmpty(response?.Content) ? null : JsonNode.Parse(response.Content) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            // Not a Status: a proxy or an old API server's plain-text "404 page not found".
+        }
+
+        var reason = Text(body?["reason"]);
+        var message = Text(body?["message"]) ?? ClusterConfig.OneLine(response?.Content ?? response?.ReasonPhrase ?? "");
+        return new KubernetesApiException(status, reason, $"{what} failed: {(int)status} {reason}: {message}", Text(body?["details"]?["name"]), RetryAfter(response))
+        {
+            DetailsKind = Text(body?["details"]?["kind"]),
+        };
+    }
+
+    /// <summary>The exception a watch <c>ERROR</c> event's <c>Status</c> stands for (410 Expired: <c>IsGone</c>).</summary>
+    public static KubernetesApiException FromStatus(V1Status status, string what)
     {
         ArgumentNullException.ThrowIfNull(status);
-        var code = status["code"] is JsonValue value && value.TryGetValue<int>(out var c) ? c : 500;
-        var reason = status["reason"] is JsonValue r && r.TryGetValue<string>(out var s) ? s : null;
-        var message = status["message"] is JsonValue m && m.TryGetValue<string>(out var t) ? t : status.ToJsonString();
-        return new ApiException((HttpStatusCode)code, reason, $"{what} failed: {code} {reason}: {message}");
+        var code = status.Code ?? 500;
+        return new KubernetesApiException((HttpStatusCode)code, status.Reason, $"{what} failed: {code} {status.Reason}: {status.Message}", status.Details?.Name)
+        {
+            DetailsKind = status.Details?.Kind,
+        };
     }
+
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    private static TimeSpan? RetryAfter(HttpResponseMessageWrapper? response) =>
+        response?.Headers is { } headers
+        && headers.FirstOrDefault(h => string.Equals(h.Key, "Retry-After", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault() is { } text
+        && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : null;
 }

@@ -25,7 +25,11 @@ public sealed record ListOptions
 }
 
 /// <summary>One page of a list: its items, the snapshot's resourceVersion, and the token for the next page (null on the last).</summary>
-public sealed record ListPage(IReadOnlyList<JsonObject> Items, string ResourceVersion, string? Continue);
+public sealed record ListPage(IReadOnlyList<JsonObject> Items, string ResourceVersion, string? Continue)
+{
+    /// <summary>The first page of a list that started over because its continue token expired (410): earlier pages are void.</summary>
+    public bool IsRestart { get; init; }
+}
 
 public enum WatchEventType
 {
@@ -58,8 +62,16 @@ public sealed record WatchOptions
     /// <summary>Each watch request asks the server to end it after this long; the watch then resumes from the last resourceVersion.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Pause before reconnecting after a dropped stream, so a flapping server is not hammered.</summary>
+    /// <summary>
+    /// Pause before reconnecting after a dropped stream or a failed re-list, doubled on each further failure up to
+    /// <see cref="MaxReconnectDelay"/>, so a flapping server is not hammered; the watch itself never gives up.
+    /// </summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The <c>limit</c> of each page when the watch (re-)lists.</summary>
+    public int ListPageSize { get; init; } = ListOptions.All.PageSize;
 }
 
 /// <summary>Which part of a pod's log to read. Null fields use the server's defaults (the only container, the whole log).</summary>

@@ -2,36 +2,51 @@ using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Kfci.Http;
 using Microsoft.Extensions.Logging;
+using Polly.Timeout;
 
 namespace Kfci.Kubernetes;
 
 /// <summary>
-/// A watch that does not end until the caller cancels: it resumes from the last resourceVersion when the
-/// server ends a request or the connection drops, and when the server no longer has that version
-/// (410 Gone/Expired) it re-lists and emits synthetic events for what changed meanwhile — ADDED and MODIFIED
-/// for objects it had not seen at their current version, DELETED for objects that disappeared — so a
-/// consumer always ends up with every object's current state.
+/// A watch that does not end until the caller cancels. KubernetesClient makes each watch request and parses its
+/// events; this resumes from the last resourceVersion when the server ends a request or the connection drops,
+/// and when the server no longer has that version (410 Gone/Expired) it re-lists and emits synthetic events for
+/// what changed meanwhile — ADDED and MODIFIED for objects it had not seen at their current version, DELETED for
+/// objects that disappeared — so a consumer always ends up with every object's current state. A re-list whose
+/// continue token expires starts over; transient failures that outlast the retry policy are retried with a
+/// growing pause. Only failures that cannot heal (forbidden, a missing CRD) end the watch.
 /// </summary>
-internal sealed class ResourceWatch(KubernetesApiClient api, string path, WatchOptions options, ILogger logger)
+internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptions options, ILogger logger)
 {
     // The objects seen so far, by namespace/name, so a re-list can tell what changed and what vanished.
     private readonly Dictionary<string, JsonObject> _known = new(StringComparer.Ordinal);
     private string? _resourceVersion = options.ResourceVersion;
+    private TimeSpan _delay = options.ReconnectDelay;
 
     public async IAsyncEnumerable<WatchEvent> RunAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (_resourceVersion is null)
-        {
-            await foreach (var synthetic in RelistAsync(cancellationToken))
-            {
-                yield return synthetic;
-            }
-        }
-
+        var relist = _resourceVersion is null;
         while (true)
         {
+            if (relist)
+            {
+                var changes = await TryRelistAsync(cancellationToken);
+                if (changes is null)
+                {
+                    await PauseAsync(cancellationToken);
+                    continue;
+                }
+
+                foreach (var change in changes)
+                {
+                    yield return change;
+                }
+
+                relist = false;
+                _delay = options.ReconnectDelay;
+            }
+
             var outcome = StreamOutcome.Ended;
-            await using (var events = api.WatchOnceAsync(path, _resourceVersion, options.LabelSelector, options.RequestTimeout, cancellationToken).GetAsyncEnumerator(cancellationToken))
+            await using (var events = client.WatchOnceAsync(ns, _resourceVersion, options, cancellationToken).GetAsyncEnumerator(cancellationToken))
             {
                 while (true)
                 {
@@ -41,6 +56,7 @@ internal sealed class ResourceWatch(KubernetesApiClient api, string path, WatchO
                         break;
                     }
 
+                    _delay = options.ReconnectDelay;
                     Remember(next);
                     yield return next;
                 }
@@ -48,14 +64,11 @@ internal sealed class ResourceWatch(KubernetesApiClient api, string path, WatchO
 
             if (outcome == StreamOutcome.Gone)
             {
-                await foreach (var synthetic in RelistAsync(cancellationToken))
-                {
-                    yield return synthetic;
-                }
+                relist = true;
             }
             else if (outcome == StreamOutcome.Dropped)
             {
-                await Task.Delay(options.ReconnectDelay, cancellationToken);
+                await PauseAsync(cancellationToken);
             }
         }
     }
@@ -68,14 +81,60 @@ internal sealed class ResourceWatch(KubernetesApiClient api, string path, WatchO
         }
         catch (ApiException e) when (e.IsGone)
         {
-            logger.LogInformation("Watch {Path} from resourceVersion {ResourceVersion} expired; re-listing", path, _resourceVersion);
+            logger.LogInformation("Watch of {Resource} from resourceVersion {ResourceVersion} expired; re-listing", client.Resource, _resourceVersion);
             return (StreamOutcome.Gone, null);
         }
         catch (Exception e) when (Transience.IsTransient(e, cancellationToken))
         {
-            logger.LogWarning("Watch {Path} dropped at resourceVersion {ResourceVersion}: {Error}; resuming", path, _resourceVersion, e.Message);
+            logger.LogWarning("Watch of {Resource} dropped at resourceVersion {ResourceVersion}: {Error}; resuming", client.Resource, _resourceVersion, e.Message);
             return (StreamOutcome.Dropped, null);
         }
+    }
+
+    /// <summary>The synthetic changes since what was known, or null when the list failed transiently (even after the retry policy).</summary>
+    private async Task<List<WatchEvent>?> TryRelistAsync(CancellationToken cancellationToken)
+    {
+        var current = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        var listVersion = "";
+        try
+        {
+            await foreach (var page in client.PagesAsync(ns, new ListOptions { LabelSelector = options.LabelSelector, PageSize = options.ListPageSize }, cancellationToken))
+            {
+                if (page.IsRestart)
+                {
+                    logger.LogInformation("Re-list of {Resource} met an expired continue token; starting over", client.Resource);
+                    current.Clear();
+                }
+
+                foreach (var item in page.Items)
+                {
+                    current[ResourceClient.Key(item)] = item;
+                }
+
+                listVersion = page.ResourceVersion;
+            }
+        }
+        catch (Exception e) when (Transience.IsTransient(e, cancellationToken) || e is TimeoutRejectedException)
+        {
+            logger.LogWarning("Re-list of {Resource} failed: {Error}; trying again in {Delay}", client.Resource, e.Message, _delay);
+            return null;
+        }
+
+        var changes = Diff(current).ToList();
+        _known.Clear();
+        foreach (var (key, item) in current)
+        {
+            _known[key] = item;
+        }
+
+        _resourceVersion = listVersion;
+        return changes;
+    }
+
+    private async Task PauseAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(_delay, cancellationToken);
+        _delay = TimeSpan.FromTicks(Math.Min(_delay.Ticks * 2, options.MaxReconnectDelay.Ticks));
     }
 
     private void Remember(WatchEvent change)
@@ -90,7 +149,7 @@ internal sealed class ResourceWatch(KubernetesApiClient api, string path, WatchO
             return;
         }
 
-        var key = Key(change.Resource);
+        var key = ResourceClient.Key(change.Resource);
         if (change.Type == WatchEventType.Deleted)
         {
             _known.Remove(key);
@@ -98,39 +157,6 @@ internal sealed class ResourceWatch(KubernetesApiClient api, string path, WatchO
         else
         {
             _known[key] = change.Resource;
-        }
-    }
-
-    private async IAsyncEnumerable<WatchEvent> RelistAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var listOptions = new ListOptions { LabelSelector = options.LabelSelector };
-        var current = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
-        string? next = null;
-        string listVersion;
-        do
-        {
-            var page = await api.ListPageAsync(path, listOptions, next, cancellationToken);
-            foreach (var item in page.Items)
-            {
-                current[Key(item)] = item;
-            }
-
-            listVersion = page.ResourceVersion;
-            next = page.Continue;
-        }
-        while (next is not null);
-
-        var changes = Diff(current).ToList();
-        _known.Clear();
-        foreach (var (key, item) in current)
-        {
-            _known[key] = item;
-        }
-
-        _resourceVersion = listVersion;
-        foreach (var change in changes)
-        {
-            yield return change;
         }
     }
 
@@ -156,8 +182,6 @@ internal sealed class ResourceWatch(KubernetesApiClient api, string path, WatchO
             }
         }
     }
-
-    private static string Key(JsonObject item) => $"{item.Namespace}/{item.Name}";
 
     private enum StreamOutcome
     {

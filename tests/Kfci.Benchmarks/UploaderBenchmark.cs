@@ -70,7 +70,7 @@ internal static class UploaderBenchmark
             var run = BigRun(buildId);
             var runs = new MemoryRunStore(run);
             var settings = new UploaderSettings { NfsRoot = nfs };
-            var k8s = Kubernetes.KubernetesWorkflowCluster.Create(new Kubernetes.KubernetesConnection { Server = new Uri(cluster), Source = "bench" });
+            var k8s = Kubernetes.KubernetesWorkflowCluster.Create(new k8s.KubernetesClientConfiguration { Host = cluster });
             var uploader = new ResultsUploader(store, k8s, settings, NullLogger<ResultsUploader>.Instance);
             var function = new Function(runs, store, new DiscardingPublisher(), uploader, settings, TimeProvider.System, NullLogger<Function>.Instance);
             var outcome = await function.HandleAsync(Event(), Completed(run), CancellationToken.None);
@@ -258,7 +258,7 @@ internal static class UploaderBenchmark
 
     private static async Task<Stream> OpenLogFromClusterAsync(string cluster)
     {
-        var k8s = Kubernetes.KubernetesWorkflowCluster.Create(new Kubernetes.KubernetesConnection { Server = new Uri(cluster), Source = "bench" });
+        var k8s = Kubernetes.KubernetesWorkflowCluster.Create(new k8s.KubernetesClientConfiguration { Host = cluster });
         var pod = WorkflowSteps.PodName("big", "big[0].main", "main");
         return await k8s.OpenPodLogAsync(Namespace, pod, new Kubernetes.PodLogOptions { Container = "main" }, CancellationToken.None);
     }

@@ -12,11 +12,12 @@ namespace Kfci.Testing.Kubernetes;
 internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernetesOptions options, ConcurrentDictionary<string, string> podLogs)
 {
     private const string MergePatchType = "application/merge-patch+json";
+    private const string JsonType = "application/json";
 
     public async Task HandleAsync(HttpContext context, CancellationToken stopping)
     {
         var request = context.Request;
-        var route = Route(request.Path.Value ?? "");
+        var route = Route(request.Path.Value ?? "", options.ServedResources);
         var method = request.Method;
         var ns = route.Namespace ?? "";
         switch (route)
@@ -25,7 +26,7 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
                 await ServeLogAsync(context.Response, ns, route.Name!, request.Query, context.RequestAborted);
                 break;
             case { Subresource: not null }:
-                throw new FakeStatusException(404, "NotFound", $"the server could not find the requested resource ({route.Subresource})");
+                throw FakeStatusException.NoSuchResourceType();
             case { Name: null } when HttpMethods.IsGet(method) && IsWatch(request):
                 await WatchAsync(context, route, stopping);
                 break;
@@ -33,7 +34,8 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
                 await WriteAsync(context.Response, 200, List(route, request.Query));
                 break;
             case { Name: null } when HttpMethods.IsPost(method):
-                var created = store.Create(route.Resource, ns, await ReadObjectAsync(request));
+                RequireMediaType(request, JsonType);
+                var created = store.Create(route.Resource, ns, TypeMeta.Check(route.Resource, await ReadObjectAsync(request)));
                 await WriteAsync(context.Response, 201, created.Json);
                 break;
             case { Name: { } name } when HttpMethods.IsGet(method):
@@ -106,14 +108,18 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
         }
     }
 
+    // The API server reads the media type and ignores parameters such as charset=utf-8, which KubernetesClient sends.
+    private static void RequireMediaType(HttpRequest request, string expected)
+    {
+        if (!string.Equals(request.ContentType?.Split(';')[0].Trim(), expected, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FakeStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {expected}");
+        }
+    }
+
     private async Task<StoredObject> PatchAsync(FakeResource resource, string ns, string name, HttpRequest request)
     {
-        var mediaType = request.ContentType?.Split(';')[0].Trim();
-        if (mediaType != MergePatchType)
-        {
-            throw new FakeStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {MergePatchType}");
-        }
-
+        RequireMediaType(request, MergePatchType);
         var patch = await ReadObjectAsync(request);
         var expected = patch["metadata"]?["resourceVersion"]?.GetValue<string>();
         return store.Update(resource, ns, name, current =>
@@ -227,32 +233,32 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
         }
     }
 
-    private static ApiRoute Route(string path)
+    // An unknown group, version or resource — e.g. Argo's CRD not installed — is the generic 404 that names no
+    // object, unlike the NotFound of a missing object, whose details carry its name and kind.
+    private static ApiRoute Route(string path, IReadOnlyCollection<FakeResource> served)
     {
         var parts = path.Trim('/').Split('/');
         var (group, version, rest) = parts switch
         {
             ["api", var v, .. var r] => ("", v, r),
             ["apis", var g, var v, .. var r] => (g, v, r),
-            _ => throw NotFound(path),
+            _ => throw FakeStatusException.NoSuchResourceType(),
         };
         var (ns, plural, name, sub) = rest switch
         {
             ["namespaces", var n, var p, .. var more] when more.Length <= 2 => (n, p, more.ElementAtOrDefault(0), more.ElementAtOrDefault(1)),
             [var p] => (null, p, null, null),
             [var p, var n] => (null, p, n, null),
-            _ => throw NotFound(path),
+            _ => throw FakeStatusException.NoSuchResourceType(),
         };
-        var resource = FakeResource.All.FirstOrDefault(r => r.Group == group && r.Version == version && r.Plural == plural) ?? throw NotFound(path);
+        var resource = served.FirstOrDefault(r => r.Group == group && r.Version == version && r.Plural == plural) ?? throw FakeStatusException.NoSuchResourceType();
         if (resource.Namespaced == (ns is null) && !(resource.Namespaced && name is null))
         {
-            throw NotFound(path);
+            throw FakeStatusException.NoSuchResourceType();
         }
 
         return new ApiRoute(resource, ns, name, sub);
     }
-
-    private static FakeStatusException NotFound(string path) => new(404, "NotFound", $"the server could not find the requested resource ({path})");
 
     private sealed record ApiRoute(FakeResource Resource, string? Namespace, string? Name, string? Subresource);
 }

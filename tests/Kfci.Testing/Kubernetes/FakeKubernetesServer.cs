@@ -4,6 +4,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using k8s;
 using Kfci.Http;
 using Kfci.Kubernetes;
 using Microsoft.AspNetCore.Builder;
@@ -38,6 +39,12 @@ public sealed record FakeKubernetesOptions
 
     /// <summary>With <see cref="ServerCertificate"/>: insist on a client certificate (any; its subject is recorded).</summary>
     public bool RequireClientCertificate { get; init; }
+
+    /// <summary>
+    /// The resource types the server knows; the others answer the 404 of a missing type. Leave out
+    /// <see cref="FakeResource.Workflows"/> for a cluster without Argo's CRD.
+    /// </summary>
+    public IReadOnlyList<FakeResource> ServedResources { get; init; } = FakeResource.All;
 }
 
 /// <summary>
@@ -72,12 +79,11 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
-    /// <summary>A connection to this server (plain http, the configured token if any).</summary>
-    public KubernetesConnection Connection => new()
+    /// <summary>KubernetesClient's configuration for this server (its scheme, the configured token if any; https trusts nothing yet).</summary>
+    public KubernetesClientConfiguration Configuration => new()
     {
-        Server = BaseAddress,
-        Tokens = Options.RequiredBearerToken is { } token ? new FixedToken(token) : null,
-        Source = "fake Kubernetes API server",
+        Host = BaseAddress.ToString(),
+        AccessToken = Options.RequiredBearerToken,
     };
 
     /// <summary>The current (latest) resourceVersion.</summary>
@@ -103,7 +109,7 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
 
     /// <summary>A client of the real adapter pointed at this server.</summary>
     public KubernetesWorkflowCluster CreateCluster(RetryOptions? retry = null) =>
-        KubernetesWorkflowCluster.Create(Connection, retry);
+        KubernetesWorkflowCluster.Create(Configuration, retry);
 
     public void InjectFault(FakeFault fault)
     {
@@ -341,13 +347,4 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
 
     private static JsonObject Labels(IReadOnlyDictionary<string, string> labels) =>
         new(labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value)));
-
-    private sealed class FixedToken(string token) : IKubernetesTokenSource
-    {
-        public Task<string?> GetTokenAsync(CancellationToken cancellationToken) => Task.FromResult<string?>(token);
-
-        public void Invalidate()
-        {
-        }
-    }
 }

@@ -55,6 +55,9 @@ public sealed class FakeStatusException(int code, string reason, string message,
 
     internal static FakeStatusException BadRequest(string message) => new(400, "BadRequest", message);
 
+    /// <summary>The API server's answer for a path no served resource type matches: NotFound with empty details.</summary>
+    internal static FakeStatusException NoSuchResourceType() => new(404, "NotFound", "the server could not find the requested resource", []);
+
     internal static FakeStatusException Expired(string message) => new(410, "Expired", message);
 
     internal static JsonObject Details(FakeResource resource, string name) =>

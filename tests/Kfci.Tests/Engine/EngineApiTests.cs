@@ -96,13 +96,13 @@ public sealed class EngineApiTests : IAsyncLifetime
         var workflow = Workflow("metadata: {name: dup}\nspec: {entrypoint: a, templates: [{name: a, container: {image: x, command: ['true']}}]}");
         await _cluster.CreateWorkflowAsync(Namespace, workflow, CancellationToken.None);
 
-        var taken = await Assert.ThrowsAsync<ApiException>(() => _cluster.CreateWorkflowAsync(Namespace, workflow, CancellationToken.None));
+        var taken = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.CreateWorkflowAsync(Namespace, workflow, CancellationToken.None));
         Assert.True(taken.IsAlreadyExists);
         Assert.Null(await _cluster.GetWorkflowAsync(Namespace, "missing", CancellationToken.None));
         Assert.Null(await _cluster.GetPodAsync(Namespace, "missing", CancellationToken.None));
-        var patch = await Assert.ThrowsAsync<ApiException>(() => _cluster.PatchWorkflowAsync(Namespace, "missing", new JsonObject(), CancellationToken.None));
+        var patch = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.PatchWorkflowAsync(Namespace, "missing", new JsonObject(), CancellationToken.None));
         Assert.True(patch.IsNotFound);
-        var log = await Assert.ThrowsAsync<ApiException>(() => _cluster.OpenPodLogAsync(Namespace, "missing", PodLogOptions.Whole, CancellationToken.None));
+        var log = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.OpenPodLogAsync(Namespace, "missing", PodLogOptions.Whole, CancellationToken.None));
         Assert.True(log.IsNotFound);
         await _harness.WaitCompletedAsync("dup");
         Assert.True(await _cluster.DeleteWorkflowAsync(Namespace, "dup", CancellationToken.None));
@@ -145,5 +145,34 @@ public sealed class EngineApiTests : IAsyncLifetime
         Assert.Contains("kfci-e2e-1", names);
         Assert.True(await _cluster.DeleteNamespaceAsync("kfci-e2e-1", CancellationToken.None));
         Assert.False(await _cluster.DeleteNamespaceAsync("kfci-e2e-1", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task MissingObjectAndMissingType_AnswerTheApiServersTwoDifferent404s()
+    {
+        using var http = new HttpClient { BaseAddress = _address };
+
+        var missingObject = JsonNode.Parse(await (await http.GetAsync(new Uri($"apis/argoproj.io/v1alpha1/namespaces/{Namespace}/workflows/nope", UriKind.Relative))).Content.ReadAsStringAsync())!;
+        var missingType = JsonNode.Parse(await (await http.GetAsync(new Uri($"apis/argoproj.io/v1alpha1/namespaces/{Namespace}/cronworkflows/nope", UriKind.Relative))).Content.ReadAsStringAsync())!;
+
+        Assert.Equal(("nope", "workflows"), (missingObject["details"]?["name"]?.ToString(), missingObject["details"]?["kind"]?.ToString()));
+        Assert.Equal("the server could not find the requested resource", missingType["message"]?.ToString());
+        Assert.Empty(missingType["details"]!.AsObject());
+    }
+
+    [Theory]
+    [InlineData("application/json", """{"apiVersion":"v1","kind":"Workflow","metadata":{"name":"w"}}""", HttpStatusCode.BadRequest)]
+    [InlineData("application/json", """{"apiVersion":"argoproj.io/v1alpha1","kind":"Pod","metadata":{"name":"w"}}""", HttpStatusCode.UnprocessableEntity)]
+    [InlineData("application/json", """{"metadata":{"name":"w"}}""", HttpStatusCode.BadRequest)]
+    [InlineData("text/plain", """{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","metadata":{"name":"w"}}""", HttpStatusCode.UnsupportedMediaType)]
+    public async Task Create_BodyNotAWorkflowOrNotJson_RefusedAsTheApiServerDoes(string contentType, string body, HttpStatusCode expected)
+    {
+        using var http = new HttpClient { BaseAddress = _address };
+
+        using var response = await http.PostAsync(new Uri($"apis/argoproj.io/v1alpha1/namespaces/{Namespace}/workflows", UriKind.Relative), new StringContent(body, System.Text.Encoding.UTF8, contentType));
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("Status", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["kind"]?.ToString());
+        Assert.Null(await _cluster.GetWorkflowAsync(Namespace, "w", CancellationToken.None));
     }
 }

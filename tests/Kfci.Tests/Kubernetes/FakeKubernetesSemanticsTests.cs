@@ -126,15 +126,14 @@ public sealed class FakeKubernetesSemanticsTests
         var cluster = server.CreateCluster(FastRetry);
         var first = await cluster.CreateWorkflowAsync("default", Workflow("early"), CancellationToken.None);
         await cluster.CreateWorkflowAsync("default", Workflow("late"), CancellationToken.None);
-        var api = KubernetesApiClient.Create(server.Connection, FastRetry);
         var options = new ListOptions { ResourceVersion = first.ResourceVersion, ResourceVersionMatch = "Exact" };
 
-        var page = await api.ListPageAsync("apis/argoproj.io/v1alpha1/namespaces/default/workflows", options, null, CancellationToken.None);
+        var items = await cluster.ListWorkflowsAsync("default", options, CancellationToken.None).ToListAsync();
 
-        Assert.Equal(first.ResourceVersion, page.ResourceVersion);
-        Assert.Equal(["early"], page.Items.Select(i => i.Name));
+        Assert.Equal(["early"], items.Select(i => i.Name));
+        Assert.Contains(server.Requests, r => r.Query.Contains("resourceVersionMatch=Exact", StringComparison.Ordinal));
         server.CompactHistory();
-        var e = await Assert.ThrowsAsync<ApiException>(() => api.ListPageAsync("apis/argoproj.io/v1alpha1/namespaces/default/workflows", options, null, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<KubernetesApiException>(() => cluster.ListWorkflowsAsync("default", options, CancellationToken.None).ToListAsync().AsTask());
         Assert.True(e.IsGone);
     }
 
@@ -173,9 +172,9 @@ public sealed class FakeKubernetesSemanticsTests
     [Fact]
     public void FromStatus_WatchErrorEvent_MapsToGoneException()
     {
-        var line = """{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 5 (9)","reason":"Expired","code":410}}""";
+        var status = new k8s.Models.V1Status { Kind = "Status", Status = "Failure", Message = "too old resource version: 5 (9)", Reason = "Expired", Code = 410 };
 
-        var e = Assert.Throws<ApiException>(() => KubernetesApiClient.ParseWatchLine(line, "apis/x"));
+        var e = KubernetesErrors.FromStatus(status, "watch x");
 
         Assert.Equal(HttpStatusCode.Gone, e.Status);
         Assert.Equal(StatusReasons.Expired, e.Reason);
@@ -194,5 +193,52 @@ public sealed class FakeKubernetesSemanticsTests
     {
         var e = new ApiException(status, reason, "x");
         Assert.Equal((alreadyExists, gone), (e.IsAlreadyExists, e.IsGone));
+    }
+
+    [Theory]
+    [InlineData("""{"apiVersion":"argoproj.io/v1","kind":"Workflow","metadata":{"name":"w"}}""", 400, "BadRequest", "the API version in the data (argoproj.io/v1) does not match the expected API version (argoproj.io/v1alpha1)")]
+    [InlineData("""{"apiVersion":"argoproj.io/v1alpha1","kind":"Pod","metadata":{"name":"w"}}""", 422, "Invalid", "Pod.argoproj.io \"w\" is invalid: kind: Invalid value: \"Pod\": must be Workflow")]
+    [InlineData("""{"apiVersion":"argoproj.io/v1alpha1","metadata":{"name":"w"}}""", 400, "BadRequest", "Object 'Kind' is missing")]
+    public async Task Create_TypeNotMatchingTheUrl_RefusedAsTheApiServerDoes(string body, int code, string reason, string message)
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+
+        using var response = await http.PostAsync(new Uri("apis/argoproj.io/v1alpha1/namespaces/default/workflows", UriKind.Relative), new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var status = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(code, (int)response.StatusCode);
+        Assert.Equal(reason, status["reason"]!.GetValue<string>());
+        Assert.StartsWith(message, status["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Null(server.Get(FakeResource.Workflows, "default", "w"));
+    }
+
+    [Fact]
+    public async Task Create_NotJson_Refused415()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+
+        using var response = await http.PostAsync(new Uri("api/v1/namespaces", UriKind.Relative), new StringContent("""{"metadata":{"name":"x"}}""", System.Text.Encoding.UTF8, "text/plain"));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("apis/argoproj.io/v1alpha1/namespaces/default/cronworkflows/x")]
+    [InlineData("apis/example.com/v1/namespaces/default/things")]
+    [InlineData("api/v1/namespaces/default/pods/p/exec")]
+    public async Task UnknownResourceType_IsTheGenericNotFoundThatNamesNoObject(string path)
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+
+        using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
+        var status = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("NotFound", status["reason"]!.GetValue<string>());
+        Assert.Equal("the server could not find the requested resource", status["message"]!.GetValue<string>());
+        Assert.Empty(status["details"]!.AsObject());
     }
 }

@@ -123,6 +123,58 @@ public sealed class KubernetesWatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watch_RelistMeetsExpiredContinueToken_StartsTheListOverAndGoesOn()
+    {
+        // Defect: a 410 for the continue token of a re-list's second page ended the watch.
+        var first = await _cluster.CreateWorkflowAsync(Ns, Workflow("a"), CancellationToken.None);
+        await _cluster.CreateWorkflowAsync(Ns, Workflow("b"), CancellationToken.None);
+        await _cluster.CreateWorkflowAsync(Ns, Workflow("c"), CancellationToken.None);
+        _server.CompactHistory();
+        var expired = new FakeFault { Method = "GET", When = r => r.Query.ContainsKey("continue") && r.Query["watch"] != "true", StatusCode = 410 };
+        _server.InjectFault(expired);
+
+        await using var watch = new WatchCollector(_cluster.WatchWorkflowsAsync(Ns, s_fastWatch with { ResourceVersion = first.ResourceVersion, ListPageSize = 2 }, CancellationToken.None));
+
+        Assert.True((await watch.NextAsync(e => e.Resource.Name == "a")).IsSynthetic);
+        Assert.True((await watch.NextAsync(e => e.Resource.Name == "b")).IsSynthetic);
+        Assert.True((await watch.NextAsync(e => e.Resource.Name == "c")).IsSynthetic);
+        await _cluster.CreateWorkflowAsync(Ns, Workflow("d"), CancellationToken.None);
+        Assert.False((await watch.NextAsync(e => e.Resource.Name == "d")).IsSynthetic);
+        Assert.Equal(1, expired.Hits);
+        Assert.Equal(3, watch.Seen.Count(e => e.IsSynthetic));
+    }
+
+    [Fact]
+    public async Task Watch_RelistFailingBeyondTheRetryPolicy_KeepsTryingWithBackoff()
+    {
+        // Defect: once the retry policy gave up on a re-list, the watch ended for good.
+        var first = await _cluster.CreateWorkflowAsync(Ns, Workflow("one"), CancellationToken.None);
+        await _cluster.CreateWorkflowAsync(Ns, Workflow("two"), CancellationToken.None);
+        _server.CompactHistory();
+        var outage = new FakeFault { Method = "GET", When = r => r.Query["watch"] != "true", StatusCode = 503, Times = (FastRetry.MaxRetries + 1) * 2 };
+        _server.InjectFault(outage);
+
+        await using var watch = new WatchCollector(_cluster.WatchWorkflowsAsync(Ns, s_fastWatch with { ResourceVersion = first.ResourceVersion }, CancellationToken.None));
+
+        Assert.True((await watch.NextAsync(e => e.Resource.Name == "one")).IsSynthetic);
+        Assert.Equal(outage.Times, outage.Hits);
+    }
+
+    [Fact]
+    public async Task Watch_ArgoCrdMissing_EndsWithTheConfigurationError()
+    {
+        await using var noArgo = await FakeKubernetesServer.StartAsync(new FakeKubernetesOptions { ServedResources = [FakeResource.Namespaces] });
+        using var cluster = noArgo.CreateCluster(FastRetry);
+
+        await Assert.ThrowsAsync<KubernetesConfigurationException>(async () =>
+        {
+            await foreach (var _ in cluster.WatchWorkflowsAsync(Ns, s_fastWatch with { ResourceVersion = "1" }, CancellationToken.None))
+            {
+            }
+        });
+    }
+
+    [Fact]
     public async Task Watch_ServerEndsRequestAtTimeout_ResumesWithoutLoss()
     {
         var options = s_fastWatch with { RequestTimeout = TimeSpan.FromSeconds(1) };

@@ -59,7 +59,7 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
     {
         await _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow("dup"), CancellationToken.None);
 
-        var e = await Assert.ThrowsAsync<ApiException>(() => _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow("dup"), CancellationToken.None));
+        var e = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow("dup"), CancellationToken.None));
 
         Assert.True(e.IsAlreadyExists);
         Assert.Equal(HttpStatusCode.Conflict, e.Status);
@@ -73,7 +73,7 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
     [InlineData("-leading-dash")]
     public async Task CreateWorkflow_InvalidName_ThrowsInvalidWithoutRetry(string name)
     {
-        var e = await Assert.ThrowsAsync<ApiException>(() => _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow(name), CancellationToken.None));
+        var e = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow(name), CancellationToken.None));
 
         Assert.True(e.IsInvalid);
         Assert.Equal(StatusReasons.Invalid, e.Reason);
@@ -84,7 +84,7 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
     [Fact]
     public async Task CreateWorkflow_NameLongerThan253_ThrowsInvalid()
     {
-        var e = await Assert.ThrowsAsync<ApiException>(() => _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow(new string('a', 254)), CancellationToken.None));
+        var e = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow(new string('a', 254)), CancellationToken.None));
         Assert.True(e.IsInvalid);
         Assert.Contains("no more than 253 characters", e.Message, StringComparison.Ordinal);
     }
@@ -92,7 +92,7 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
     [Fact]
     public async Task CreateWorkflow_MissingNamespace_ThrowsNotFound()
     {
-        var e = await Assert.ThrowsAsync<ApiException>(() => _cluster.CreateWorkflowAsync("no-such-ns", Workflow("w"), CancellationToken.None));
+        var e = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.CreateWorkflowAsync("no-such-ns", Workflow("w"), CancellationToken.None));
         Assert.True(e.IsNotFound);
         Assert.Contains("namespaces \"no-such-ns\" not found", e.Message, StringComparison.Ordinal);
     }
@@ -142,7 +142,7 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
     [Fact]
     public async Task ListWorkflows_BadSelector_ThrowsBadRequest()
     {
-        var e = await Assert.ThrowsAsync<ApiException>(() => Names("job in (x"));
+        var e = await Assert.ThrowsAnyAsync<ApiException>(() => Names("job in (x"));
         Assert.Equal(HttpStatusCode.BadRequest, e.Status);
     }
 
@@ -165,42 +165,69 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListPage_ChangesBetweenPages_ContinueServesTheFirstPagesSnapshot()
+    public async Task ListPages_ChangesBetweenPages_ContinueServesTheFirstPagesSnapshot()
     {
-        var api = KubernetesApiClient.Create(_server.Connection, FastRetry);
-        const string path = "apis/argoproj.io/v1alpha1/namespaces/kubeflow-test-infra/workflows";
+        var workflows = new ResourceClient(new k8s.Kubernetes(_server.Configuration), new RetryPolicy(FastRetry), ApiResource.Workflows);
         for (var i = 0; i < 4; i++)
         {
             await _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow($"snap-{i}"), CancellationToken.None);
         }
 
-        var first = await api.ListPageAsync(path, new ListOptions { PageSize = 2 }, null, CancellationToken.None);
+        await using var pages = workflows.PagesAsync("kubeflow-test-infra", new ListOptions { PageSize = 2 }, CancellationToken.None).GetAsyncEnumerator();
+        Assert.True(await pages.MoveNextAsync());
+        var first = pages.Current;
         await _cluster.DeleteWorkflowAsync("kubeflow-test-infra", "snap-3", CancellationToken.None);
         await _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow("snap-4"), CancellationToken.None);
-        var second = await api.ListPageAsync(path, new ListOptions { PageSize = 2 }, first.Continue, CancellationToken.None);
+        Assert.True(await pages.MoveNextAsync());
+        var second = pages.Current;
 
         Assert.Equal(["snap-2", "snap-3"], second.Items.Select(w => w.Name));
         Assert.Null(second.Continue);
+        Assert.False(second.IsRestart);
         Assert.Equal(first.ResourceVersion, second.ResourceVersion);
+        Assert.False(await pages.MoveNextAsync());
     }
 
     [Fact]
-    public async Task ListPage_ContinueTokenAfterCompaction_ThrowsGone()
+    public async Task ListWorkflows_ContinueTokenExpiresMidList_StartsOverAndYieldsEachOnce()
     {
-        var api = KubernetesApiClient.Create(_server.Connection, FastRetry);
-        const string path = "apis/argoproj.io/v1alpha1/namespaces/kubeflow-test-infra/workflows";
+        // Defect: the 410 of an expired continue token ended the list; the API server's advice is to start a new list without it.
         for (var i = 0; i < 3; i++)
         {
             await _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow($"old-{i}"), CancellationToken.None);
         }
 
-        var first = await api.ListPageAsync(path, new ListOptions { PageSize = 1 }, null, CancellationToken.None);
-        await _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow("newer"), CancellationToken.None);
-        _server.CompactHistory();
+        var names = new List<string>();
+        await foreach (var workflow in _cluster.ListWorkflowsAsync("kubeflow-test-infra", new ListOptions { PageSize = 1 }, CancellationToken.None))
+        {
+            names.Add(workflow.Name!);
+            if (names.Count == 1)
+            {
+                await _cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow("newer"), CancellationToken.None);
+                _server.CompactHistory();
+            }
+        }
 
-        var e = await Assert.ThrowsAsync<ApiException>(() => api.ListPageAsync(path, new ListOptions { PageSize = 1 }, first.Continue, CancellationToken.None));
-        Assert.True(e.IsGone);
-        Assert.Equal(StatusReasons.Expired, e.Reason);
+        Assert.Equal(["old-0", "newer", "old-1", "old-2"], names);
+        var lists = _server.Requests.Where(r => r.Method == "GET" && r.Path.EndsWith("/workflows", StringComparison.Ordinal)).ToList();
+        Assert.DoesNotContain("continue=", lists[2].Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MissingArgoCrd_IsAConfigurationErrorNotAMissingWorkflow()
+    {
+        // Defect: the 404 of an unserved resource type read as "no such workflow", so kfci believed its workflows were gone.
+        await using var noArgo = await FakeKubernetesServer.StartAsync(new FakeKubernetesOptions { ServedResources = [FakeResource.Pods, FakeResource.Events, FakeResource.Namespaces] });
+        using var cluster = noArgo.CreateCluster(FastRetry);
+
+        var get = await Assert.ThrowsAsync<KubernetesConfigurationException>(() => cluster.GetWorkflowAsync("default", "w", CancellationToken.None));
+        await Assert.ThrowsAsync<KubernetesConfigurationException>(() => cluster.DeleteWorkflowAsync("default", "w", CancellationToken.None));
+        await Assert.ThrowsAsync<KubernetesConfigurationException>(() => cluster.ListWorkflowsAsync("default", ListOptions.All, CancellationToken.None).ToListAsync().AsTask());
+
+        Assert.Contains("does not serve argoproj.io/v1alpha1 workflows", get.Message, StringComparison.Ordinal);
+        Assert.Contains("is Argo Workflows installed", get.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', get.Message);
+        Assert.Null(await cluster.GetPodAsync("default", "p", CancellationToken.None));
     }
 
     [Fact]
@@ -226,7 +253,7 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
         await _cluster.PatchWorkflowAsync("kubeflow-test-infra", "guarded", JsonNode.Parse("""{"spec":{"x":1}}""")!.AsObject(), CancellationToken.None);
         var stale = new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = created.ResourceVersion }, ["spec"] = new JsonObject { ["x"] = 2 } };
 
-        var e = await Assert.ThrowsAsync<ApiException>(() => _cluster.PatchWorkflowAsync("kubeflow-test-infra", "guarded", stale, CancellationToken.None));
+        var e = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.PatchWorkflowAsync("kubeflow-test-infra", "guarded", stale, CancellationToken.None));
 
         Assert.True(e.IsConflict);
         Assert.False(e.IsAlreadyExists);
@@ -236,7 +263,7 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
     [Fact]
     public async Task PatchWorkflow_Missing_ThrowsNotFound()
     {
-        var e = await Assert.ThrowsAsync<ApiException>(() => _cluster.PatchWorkflowAsync("kubeflow-test-infra", "ghost", [], CancellationToken.None));
+        var e = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.PatchWorkflowAsync("kubeflow-test-infra", "ghost", [], CancellationToken.None));
         Assert.True(e.IsNotFound);
     }
 
@@ -271,7 +298,7 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
         var cluster = _server.CreateCluster(RetryOptions.None);
         _server.InjectFault(new FakeFault { Method = "POST", StatusCode = 429, RetryAfter = TimeSpan.FromSeconds(7) });
 
-        var e = await Assert.ThrowsAsync<ApiException>(() => cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow("w"), CancellationToken.None));
+        var e = await Assert.ThrowsAnyAsync<ApiException>(() => cluster.CreateWorkflowAsync("kubeflow-test-infra", Workflow("w"), CancellationToken.None));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, e.Status);
         Assert.Equal(StatusReasons.TooManyRequests, e.Reason);
@@ -305,7 +332,7 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
     public async Task GetWorkflow_AlwaysFailing_GivesUpWithTransientError()
     {
         _server.InjectFault(new FakeFault { StatusCode = 503, Times = int.MaxValue });
-        var e = await Assert.ThrowsAsync<ApiException>(() => _cluster.GetWorkflowAsync("kubeflow-test-infra", "x", CancellationToken.None));
+        var e = await Assert.ThrowsAnyAsync<ApiException>(() => _cluster.GetWorkflowAsync("kubeflow-test-infra", "x", CancellationToken.None));
         Assert.True(e.IsTransient);
         Assert.Equal(FastRetry.MaxRetries + 1, _server.Requests.Count);
     }
@@ -331,10 +358,10 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
     {
         _server.AddPod("kubeflow-test-infra", "two", new Dictionary<string, string> { ["main"] = "", ["wait"] = "" });
 
-        var ambiguous = await Assert.ThrowsAsync<ApiException>(() => ReadLog(PodLogOptions.Whole, "two"));
+        var ambiguous = await Assert.ThrowsAnyAsync<ApiException>(() => ReadLog(PodLogOptions.Whole, "two"));
         Assert.Equal(HttpStatusCode.BadRequest, ambiguous.Status);
         Assert.Contains("choose one of: [main wait]", ambiguous.Message, StringComparison.Ordinal);
-        var missing = await Assert.ThrowsAsync<ApiException>(() => ReadLog(PodLogOptions.Whole, "nope"));
+        var missing = await Assert.ThrowsAnyAsync<ApiException>(() => ReadLog(PodLogOptions.Whole, "nope"));
         Assert.True(missing.IsNotFound);
     }
 

@@ -40,7 +40,9 @@ public sealed class LocalPiecesTests
         Assert.Equal(("run-submitted", "run-completed", "run-finished"), (environment[KfciEnvironment.RunSubmittedTopic], environment[KfciEnvironment.RunCompletedTopic], environment[KfciEnvironment.RunFinishedTopic]));
 
         // The local engine is plain http on loopback: the adapters accept it without credentials.
-        Assert.StartsWith("KFCI_CLUSTER_ENDPOINT (local", KfciServices.ClusterConnection(environment.GetValueOrDefault).Source, StringComparison.Ordinal);
+        var cluster = KfciServices.ClusterConnection(environment.GetValueOrDefault);
+        Assert.Equal("http://127.0.0.1:4003/", cluster.Host);
+        Assert.Null(cluster.TokenProvider);
     }
 
     [Fact]
