@@ -28,12 +28,29 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
 
     private static readonly HttpClient s_probe = new() { Timeout = TimeSpan.FromSeconds(2) };
 
-    public async Task<LocalStackState> UpAsync(CancellationToken cancellationToken)
+    /// <param name="prowJobs">Prow's job configuration file for the Trigger (<c>KFCI_PROW_JOBS</c>); null for none.</param>
+    /// <param name="periodics">kfci's own periodics for the scheduler (Terraform's variables file); null for none.</param>
+    /// <param name="cancellationToken">Stops the start-up.</param>
+    public async Task<LocalStackState> UpAsync(string? prowJobs, string? periodics, CancellationToken cancellationToken)
     {
+        prowJobs = prowJobs is null ? null : Path.GetFullPath(prowJobs);
+        periodics = periodics is null ? null : Path.GetFullPath(periodics);
+        if (periodics is not null)
+        {
+            // Checked now, so a bad file fails 'local up' with its reason instead of a scheduler that dies later.
+            LocalPeriodics.Load(periodics);
+        }
+
         if (LocalStackState.Load(paths.Home) is { } existing)
         {
             if (await IsHealthyAsync(existing, cancellationToken))
             {
+                // Asking for nothing (local run) takes the stack as it is; asking for other files needs a restart.
+                if ((prowJobs is not null && existing.ProwJobs != prowJobs) || (periodics is not null && existing.Periodics != periodics))
+                {
+                    throw new InvalidOperationException("the local stack is up with other --prow-jobs/--periodics; run 'kfci local down' first");
+                }
+
                 await output.WriteLineAsync("kfci local stack is already up.");
                 return existing;
             }
@@ -67,7 +84,7 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
             var engine = StartKfci(Engine, ["local", "engine", "--port", "{port}"], Environment(new LocalStackState { Project = Project, Processes = started }, paths));
             started.Add(engine);
             await WaitHealthyAsync(engine, TimeSpan.FromSeconds(30), cancellationToken);
-            var environment = Environment(new LocalStackState { Project = Project, Processes = started }, paths);
+            var environment = Environment(new LocalStackState { Project = Project, Processes = started, ProwJobs = prowJobs, Periodics = periodics }, paths);
             var functions = Functions.Select(f => StartFunction(f, environment)).ToList();
             started.AddRange(functions);
             foreach (var function in functions)
@@ -85,7 +102,7 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
             throw;
         }
 
-        var state = new LocalStackState { Project = Project, Processes = started, StartedAt = DateTimeOffset.UtcNow };
+        var state = new LocalStackState { Project = Project, Processes = started, StartedAt = DateTimeOffset.UtcNow, ProwJobs = prowJobs, Periodics = periodics };
         state.Save(paths.Home);
         await SettleInterruptedRunsAsync(state, cancellationToken);
         return state;
@@ -153,6 +170,16 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
         if (state.Find(PubSubEmulator) is { } pubSub)
         {
             environment[KfciEnvironment.PubSubEmulatorHost] = pubSub.HostPort;
+        }
+
+        if (state.ProwJobs is { } prowJobs)
+        {
+            environment[KfciEnvironment.ProwJobs] = prowJobs;
+        }
+
+        if (state.Periodics is { } periodics)
+        {
+            environment[LocalScheduler.PeriodicsVariable] = periodics;
         }
 
         if (state.Find(FirestoreEmulator) is { } firestore)

@@ -25,12 +25,23 @@ public static class LocalCommands
 
     private static Command Up()
     {
-        var command = new Command("up", "Start the Pub/Sub and Firestore emulators, the workflow engine, the four function hosts and the scheduler, and print where they are.");
+        var prowJobs = new Option<string>("--prow-jobs") { Description = "Prow's job configuration file: periodic events that name only a job get its extra_refs (default: KFCI_PROW_JOBS)." };
+        var periodics = new Option<string>("--periodics") { Description = "kfci's own periodics to run on their schedules: a Terraform variables file (JSON) with 'periodics', as infra/terraform/periodics.tf takes." };
+        var command = new Command("up", "Start the Pub/Sub and Firestore emulators, the workflow engine, the four function hosts and the scheduler, and print where they are.")
+        {
+            prowJobs, periodics,
+        };
         CliAction.Set(command, async (parse, cancellationToken) =>
         {
             var paths = KfciPaths.Discover();
             var output = parse.InvocationConfiguration.Output;
-            var state = await new LocalChain(paths, output).UpAsync(cancellationToken);
+            var jobs = parse.GetValue(prowJobs) ?? (Environment.GetEnvironmentVariable(Configuration.KfciEnvironment.ProwJobs) is { Length: > 0 } fromEnv ? fromEnv : null);
+            foreach (var file in new[] { jobs, parse.GetValue(periodics) }.OfType<string>().Where(f => !File.Exists(f)))
+            {
+                throw new CliException($"{file}: no such file");
+            }
+
+            var state = await new LocalChain(paths, output).UpAsync(jobs, parse.GetValue(periodics), cancellationToken);
             Print(state, paths, output);
             return ExitCodes.Success;
         });
@@ -127,7 +138,7 @@ public static class LocalCommands
 
     private static Command SchedulerCommand()
     {
-        var command = new Command("scheduler", "The local stand-in for Cloud Scheduler: a watcher tick every 30 s, and the Firestore state saved every 10 s (started by 'local up').") { Hidden = true };
+        var command = new Command("scheduler", "The local stand-in for Cloud Scheduler: a watcher tick every 30 s, kfci's own periodics, and the Firestore state saved every 10 s (started by 'local up').") { Hidden = true };
         CliAction.Set(command, async (parse, cancellationToken) =>
         {
             try
@@ -167,6 +178,15 @@ public static class LocalCommands
         output.WriteLine($"  results (bucket)     {paths.ResultsDirectory}");
         output.WriteLine($"  repositories         {paths.GitRoot}");
         output.WriteLine($"  NFS volume           {paths.NfsRoot}");
+        if (state.ProwJobs is { } jobs)
+        {
+            output.WriteLine($"  Prow job config      {jobs}");
+        }
+
+        if (state.Periodics is { } periodics)
+        {
+            output.WriteLine($"  kfci periodics       {periodics}");
+        }
         if (state.Find(LocalChain.PubSubEmulator) is { } pubSub)
         {
             output.WriteLine();

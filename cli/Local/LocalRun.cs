@@ -22,7 +22,7 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
 
         // Progress goes to stderr when stdout carries the JSON answer.
         var progress = options.Json ? error : output;
-        var state = await new LocalChain(paths, progress).UpAsync(cancellationToken);
+        var state = await new LocalChain(paths, progress).UpAsync(null, null, cancellationToken);
         var link = repository.LinkInto(paths.GitRoot);
         var refs = await options.RefsAsync(repository, link, cancellationToken);
         var request = new TriggerRequest(options.JobType, options.JobNameFor(repository), refs, new Dictionary<string, string>());

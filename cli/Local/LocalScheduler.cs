@@ -5,12 +5,16 @@ using Kfci.PubSub;
 namespace Kfci.Cli.Local;
 
 /// <summary>
-/// The local stand-in for Cloud Scheduler's <c>kfci-watcher-tick</c> (infra/terraform/scheduler.tf): publishes the same
-/// <c>{"reconcile":true}</c> to <c>watcher-ticks</c> on an interval. Janitor ticks are not sent locally: there is
-/// nothing in the cloud to sweep.
+/// The local stand-in for Cloud Scheduler: <c>kfci-watcher-tick</c> (infra/terraform/scheduler.tf) publishes the same
+/// <c>{"reconcile":true}</c> to <c>watcher-ticks</c> on an interval, and kfci's own periodics (infra/terraform/periodics.tf,
+/// from the file in <see cref="PeriodicsVariable"/>) publish their events to <c>prow-events</c> at their cron times.
+/// Janitor ticks are not sent locally: there is nothing in the cloud to sweep.
 /// </summary>
 public static class LocalScheduler
 {
+    /// <summary>The Terraform variables file (JSON) holding kfci's periodics, set by <c>local up --periodics</c>.</summary>
+    public const string PeriodicsVariable = "KFCI_LOCAL_PERIODICS";
+
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
 
     public static OutgoingMessage WatcherTick { get; } = new(Encoding.UTF8.GetBytes("{\"reconcile\":true}"));
@@ -19,6 +23,15 @@ public static class LocalScheduler
     {
         ArgumentNullException.ThrowIfNull(log);
         var client = PubSubClient.Create(KfciServices.RequireProject(Environment.GetEnvironmentVariable));
+        var periodics = Environment.GetEnvironmentVariable(PeriodicsVariable) is { Length: > 0 } file
+            ? LocalPeriodics.Load(file).RunAsync(client, log, TimeProvider.System, cancellationToken)
+            : Task.CompletedTask;
+        await TickAsync(client, log, cancellationToken);
+        await periodics;
+    }
+
+    private static async Task TickAsync(PubSubClient client, TextWriter log, CancellationToken cancellationToken)
+    {
         using var timer = new PeriodicTimer(Interval);
         do
         {

@@ -16,6 +16,12 @@ public sealed record LocalStackState
 
     public DateTimeOffset StartedAt { get; init; }
 
+    /// <summary>The Prow job configuration file the Trigger reads (<c>local up --prow-jobs</c>); null for none.</summary>
+    public string? ProwJobs { get; init; }
+
+    /// <summary>kfci's own periodics the scheduler runs (<c>local up --periodics</c>, Terraform's variables file); null for none.</summary>
+    public string? Periodics { get; init; }
+
     public LocalProcess? Find(string name) => Processes.FirstOrDefault(p => p.Name == name);
 
     public static LocalStackState? Load(string home)

@@ -20,6 +20,10 @@ public sealed class CachingRepositorySource(IRepositorySource inner, int capacit
         return CachedAsync(_files, $"{repository}\n{commitSha}\n{path}\n{maxBytes}", () => inner.ReadFileAsync(repository, commitSha, path, maxBytes, CancellationToken.None), cancellationToken);
     }
 
+    /// <summary>Never cached: a branch moves, and its head is read once per run (the run remembers it).</summary>
+    public Task<string> ResolveBranchAsync(RepositoryName repository, string branch, CancellationToken cancellationToken) =>
+        inner.ResolveBranchAsync(repository, branch, cancellationToken);
+
     public Task<IReadOnlyList<string>> ChangedFilesAsync(ProwJobSpec job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);

@@ -19,6 +19,7 @@ namespace Kfci.Functions.Trigger;
 public sealed class RunStarter(
     IRunStore runs,
     CachingRepositorySource source,
+    JobResolver resolver,
     IWorkflowCluster cluster,
     IEventPublisher publisher,
     TriggerSettings settings,
@@ -33,22 +34,32 @@ public sealed class RunStarter(
     public async Task<Hosting.FunctionOutcome> StartAsync(ProwEvent prowEvent, string eventId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prowEvent);
+        var job = new ResolvedJob(prowEvent.Job, []);
         RunPlan? plan = null;
         string? planningError = null;
-        try
+        if (JobResolver.NeedsResolution(job.Job))
         {
-            plan = await RunPlan.BuildAsync(source, prowEvent.Job, prowEvent.Envs, settings.Render, cancellationToken);
-        }
-        catch (RunPlanningException e)
-        {
-            planningError = e.Message;
+            // The run remembers what its branches resolved to: a redelivery tests that commit, not a newer head.
+            var known = await runs.GetAsync(job.Job.Run.RunId, cancellationToken);
+            if (known is not null && known.EventId != eventId)
+            {
+                return AlreadyStarted(known, prowEvent, eventId);
+            }
+
+            (job, planningError) = known is null ? await ResolveAsync(job.Job, cancellationToken) : (new ResolvedJob(ProwJobSpec.FromJson(known.JobSpec), []), null);
         }
 
-        var (run, created) = await runs.CreateAsync(NewRun(prowEvent, eventId, plan, planningError), cancellationToken);
+        (plan, planningError) = planningError is null ? await PlanAsync(job.Job, prowEvent.Envs, cancellationToken) : (null, planningError);
+        var (run, created) = await runs.CreateAsync(NewRun(prowEvent, job, eventId, plan, planningError), cancellationToken);
         if (!created && run.EventId != eventId)
         {
-            logger.LogInformation("Run {RunId} was started by event {FirstEvent}; {State} report {EventId} changes nothing", run.RunId, run.EventId, prowEvent.State?.ToProwString(), eventId);
-            return Hosting.FunctionOutcome.Success();
+            return AlreadyStarted(run, prowEvent, eventId);
+        }
+
+        if (!created && run.JobSpec != job.Job.ToJson() && run.State == RunState.Planning)
+        {
+            // A concurrent delivery of this event resolved a branch first (to another head): test what it recorded.
+            (plan, _) = await PlanAsync(ProwJobSpec.FromJson(run.JobSpec), prowEvent.Envs, cancellationToken);
         }
 
         switch (run.State)
@@ -93,11 +104,41 @@ public sealed class RunStarter(
 
     private const int MaxParallelSubmissions = 8;
 
+    private Hosting.FunctionOutcome AlreadyStarted(RunRecord run, ProwEvent prowEvent, string eventId)
+    {
+        logger.LogInformation("Run {RunId} was started by event {FirstEvent}; {State} report {EventId} changes nothing", run.RunId, run.EventId, prowEvent.State?.ToProwString(), eventId);
+        return Hosting.FunctionOutcome.Success();
+    }
+
+    private async Task<(ResolvedJob Job, string? Error)> ResolveAsync(ProwJobSpec job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await resolver.ResolveAsync(job, cancellationToken), null);
+        }
+        catch (RunPlanningException e)
+        {
+            return (new ResolvedJob(job, []), e.Message);
+        }
+    }
+
+    private async Task<(RunPlan? Plan, string? Error)> PlanAsync(ProwJobSpec job, IReadOnlyDictionary<string, string> envs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await RunPlan.BuildAsync(source, job, envs, settings.Render, cancellationToken), null);
+        }
+        catch (RunPlanningException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
     private DateTimeOffset Now => time.GetUtcNow();
 
-    private RunRecord NewRun(ProwEvent prowEvent, string eventId, RunPlan? plan, string? planningError)
+    private RunRecord NewRun(ProwEvent prowEvent, ResolvedJob resolved, string eventId, RunPlan? plan, string? planningError)
     {
-        var job = prowEvent.Job;
+        var job = resolved.Job;
         var refs = job.PrimaryRefs;
         var now = Now;
         var run = new RunRecord
@@ -117,7 +158,7 @@ public sealed class RunStarter(
             EventId = eventId,
             CreatedAt = now,
             UpdatedAt = now,
-            History = [new RunHistoryEntry(RunState.Planning, now, $"event {eventId}")],
+            History = [new RunHistoryEntry(RunState.Planning, now, $"event {eventId}"), .. resolved.Notes.Select(note => new RunHistoryEntry(RunState.Planning, now, note))],
             Links = prowEvent.Url is { } url ? new Dictionary<string, string>(StringComparer.Ordinal) { ["prow"] = url } : new Dictionary<string, string>(StringComparer.Ordinal),
         };
         if (plan is null)

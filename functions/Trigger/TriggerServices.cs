@@ -1,3 +1,5 @@
+using Kfci.Configuration;
+using Kfci.ProwJobs;
 using Kfci.Sources;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -16,10 +18,26 @@ public static class TriggerServices
         services.TryAddSingleton(_ => TriggerSettings.FromEnvironment(getEnv));
         services.TryAddSingleton(sp => CreateSource(sp, getEnv));
         services.TryAddSingleton(sp => new CachingRepositorySource(sp.GetRequiredService<IRepositorySource>()));
+        services.TryAddSingleton(sp => new JobResolver(sp.GetRequiredService<IRepositorySource>(), CreateProwJobs(sp, getEnv)));
         services.TryAddScoped<RunStarter>();
         services.TryAddScoped<RunAborter>();
         return services;
     }
+
+    /// <summary>Prow's job configuration at <c>KFCI_PROW_JOBS</c>; null when unset (periodic events must then carry refs).</summary>
+    private static ProwJobConfigSource? CreateProwJobs(IServiceProvider services, Func<string, string?> getEnv) =>
+        getEnv(KfciEnvironment.ProwJobs) is { Length: > 0 } location
+            ? ProwJobConfigSource.Create(
+                location,
+                services.GetRequiredService<IRepositorySource>(),
+                bucket => KfciServices.CreateResultsStore(services, name => name switch
+                {
+                    KfciEnvironment.ResultsBucket => bucket,
+                    KfciEnvironment.ResultsDirectory => null,
+                    _ => getEnv(name),
+                }),
+                services.GetService<TimeProvider>())
+            : null;
 
     /// <summary>Local git repositories under <c>KFCI_GIT_ROOT</c> when set (the local stack), else the GitHub API.</summary>
     private static IRepositorySource CreateSource(IServiceProvider services, Func<string, string?> getEnv) =>

@@ -47,6 +47,7 @@ locals {
         KFCI_TOPIC_RUN_COMPLETED  = google_pubsub_topic.run_completed.name
         KFCI_ARGO_UI_URL          = local.argo_ui_url
         KFCI_RUN_DEADLINE_MINUTES = tostring(var.run_deadline_minutes)
+        KFCI_PROW_JOBS            = var.prow_job_config
       }
       secret_env = {
         KFCI_GITHUB_TOKEN = google_secret_manager_secret.github_token.secret_id

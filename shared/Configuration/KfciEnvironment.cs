@@ -29,6 +29,13 @@ public static class KfciEnvironment
     public const string GitHubApiUrl = "KFCI_GITHUB_API_URL";
 
     /// <summary>
+    /// Prow's job configuration, which names the repositories of a periodic that an event names only by its name: an
+    /// absolute file path (the local stack), <c>gs://BUCKET/OBJECT</c> or <c>ORG/REPO@BRANCH:PATH</c>. Unset: periodic
+    /// events must carry their refs.
+    /// </summary>
+    public const string ProwJobs = "KFCI_PROW_JOBS";
+
+    /// <summary>
     /// Local stack only: the host directory that backs the shared NFS claim (<c>/mnt/test-data-volume</c> in the
     /// workflows). The Uploader collects each workflow's artifacts from <c>&lt;root&gt;/&lt;workflow&gt;/output/artifacts</c>.
     /// </summary>

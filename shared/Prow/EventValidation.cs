@@ -61,15 +61,18 @@ internal static partial class EventValidation
         }
     }
 
-    /// <summary>What each job type needs to be tested at all: postsubmits and batches a base sha, presubmits a pull.</summary>
-    public static void RequireFor(JobType type, Refs refs)
+    /// <summary>
+    /// What each job type needs to be tested at all: postsubmits and batches a base sha, presubmits a pull. An on-call
+    /// postsubmit (<paramref name="branchHeadAllowed"/>) may name just its branch: the Trigger tests the branch's head.
+    /// </summary>
+    public static void RequireFor(JobType type, Refs refs, bool branchHeadAllowed = false)
     {
         if (string.IsNullOrEmpty(refs.BaseRef))
         {
             throw new InvalidEventException($"a {type.ToProwString()} event needs refs.base_ref");
         }
 
-        if (type is JobType.Postsubmit or JobType.Batch && string.IsNullOrEmpty(refs.BaseSha))
+        if ((type == JobType.Batch || (type == JobType.Postsubmit && !branchHeadAllowed)) && string.IsNullOrEmpty(refs.BaseSha))
         {
             throw new InvalidEventException($"a {type.ToProwString()} event needs refs.base_sha");
         }

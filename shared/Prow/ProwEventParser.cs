@@ -117,18 +117,24 @@ public static class ProwEventParser
     {
         var request = Deserialize<TriggerRequest>(data);
         var jobName = EventValidation.JobName(Required(request.Name?.Trim(), "name"));
-        IReadOnlyList<Refs> refs = request.Refs is null ? [] : [request.Refs];
+        // extra_refs is kfci's: Prow's sub reads one repository per event and ignores it; kfci's own schedules name more.
+        IReadOnlyList<Refs> refs = [.. request.Refs is null ? [] : new[] { request.Refs }, .. request.ExtraRefs ?? []];
+        if (refs.Count > EventValidation.MaxRefs)
+        {
+            throw new InvalidEventException($"event has {refs.Count} refs, more than {EventValidation.MaxRefs}");
+        }
+
         return new ProwEvent
         {
             Kind = ProwEventKind.TriggerRequest,
-            Job = Spec(type, jobName, buildId, refs),
+            Job = Spec(type, jobName, buildId, refs, branchHeadAllowed: true),
             Envs = EventValidation.Envs(request.Envs),
             Labels = EventValidation.Map(request.Labels, "labels"),
             Annotations = EventValidation.Map(request.Annotations, "annotations"),
         };
     }
 
-    private static ProwJobSpec Spec(JobType type, string jobName, string buildId, IReadOnlyList<Refs> refs)
+    private static ProwJobSpec Spec(JobType type, string jobName, string buildId, IReadOnlyList<Refs> refs, bool branchHeadAllowed = false)
     {
         foreach (var (r, i) in refs.Select((r, i) => (r, i)))
         {
@@ -146,7 +152,7 @@ public static class ProwEventParser
             throw new InvalidEventException($"a {type.ToProwString()} event needs refs naming the repository under test");
         }
 
-        EventValidation.RequireFor(type, refs[0]);
+        EventValidation.RequireFor(type, refs[0], branchHeadAllowed);
         return new ProwJobSpec(type, jobName, buildId, refs[0], refs.Skip(1).ToList());
     }
 
@@ -209,6 +215,7 @@ public static class ProwEventParser
     private sealed record TriggerRequest(
         [property: JsonPropertyName("name")] string? Name,
         [property: JsonPropertyName("refs")] Refs? Refs,
+        [property: JsonPropertyName("extra_refs")] IReadOnlyList<Refs>? ExtraRefs,
         [property: JsonPropertyName("envs")] Dictionary<string, string>? Envs,
         [property: JsonPropertyName("labels")] Dictionary<string, string>? Labels,
         [property: JsonPropertyName("annotations")] Dictionary<string, string>? Annotations);

@@ -33,6 +33,25 @@ public sealed record ProwJobSpec(JobType Type, string JobName, string BuildId, R
         new JobSpecJson(Type.ToProwString(), JobName, BuildId, ProwJobId, Refs, ExtraRefs.Count > 0 ? ExtraRefs : null),
         s_json);
 
+    /// <summary>The job spec <see cref="ToJson"/> wrote: what a run records, read back.</summary>
+    /// <exception cref="FormatException">Not Prow JobSpec JSON with a known type, a job and a build id.</exception>
+    public static ProwJobSpec FromJson(string json)
+    {
+        JobSpecJson? spec;
+        try
+        {
+            spec = JsonSerializer.Deserialize<JobSpecJson>(json, s_json);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"not Prow JobSpec JSON: {e.Message}", e);
+        }
+
+        return spec is { Job.Length: > 0, BuildId.Length: > 0 } && JobTypes.TryParse(spec.Type, out var type)
+            ? new ProwJobSpec(type, spec.Job, spec.BuildId, spec.Refs, spec.ExtraRefs ?? [])
+            : throw new FormatException("not Prow JobSpec JSON: type, job or buildid is missing");
+    }
+
     private sealed record JobSpecJson(
         [property: JsonPropertyName("type")] string Type,
         [property: JsonPropertyName("job")] string Job,

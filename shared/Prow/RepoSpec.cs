@@ -11,7 +11,7 @@ public static class RepoSpec
     /// <summary>
     /// As kubeflow's <c>get_repo_from_prow_env</c>: presubmit <c>org/repo@{pull sha or HEAD}:{number}</c>; postsubmit
     /// and batch <c>org/repo@{base sha}</c> (the format can carry only one PR, so a batch tests its merged base as
-    /// Prow checked it out); periodic <c>org/repo@{base ref or HEAD}</c>.
+    /// Prow checked it out); periodic <c>org/repo@{base sha}</c>, else <c>org/repo@{base ref or HEAD}</c>.
     /// </summary>
     /// <returns>The spec, or null when the job names no repository.</returns>
     public static string? For(ProwJobSpec spec)
@@ -27,7 +27,8 @@ public static class RepoSpec
         {
             JobType.Presubmit when refs.FirstPull is { } pull =>
                 $"{repo}@{(string.IsNullOrEmpty(pull.Sha) ? "HEAD" : pull.Sha)}:{pull.Number.ToString(CultureInfo.InvariantCulture)}",
-            JobType.Postsubmit or JobType.Batch when !string.IsNullOrEmpty(refs.BaseSha) => $"{repo}@{refs.BaseSha}",
+            // A periodic's branch is pinned to the commit the run resolved, so every workflow checks out the same one.
+            JobType.Postsubmit or JobType.Batch or JobType.Periodic when !string.IsNullOrEmpty(refs.BaseSha) => $"{repo}@{refs.BaseSha}",
             _ => $"{repo}@{(string.IsNullOrEmpty(refs.BaseRef) ? "HEAD" : refs.BaseRef)}",
         };
     }

@@ -19,6 +19,14 @@ public interface IRepositorySource
     Task<byte[]?> ReadFileAsync(RepositoryName repository, string commitSha, string path, long maxBytes, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The full sha of the commit branch <paramref name="branch"/> points at now (a branch moves: never cached). This is
+    /// what Prow's clonerefs does for refs that name a branch and no sha (periodics).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="branch"/> is not a safe branch name.</exception>
+    /// <exception cref="SourceNotFoundException">The repository or the branch does not exist; the message names the branch.</exception>
+    Task<string> ResolveBranchAsync(RepositoryName repository, string branch, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Repository-relative paths the job's change touched: presubmit and batch = files changed between the merge base
     /// of each PR head and the base branch and that head (union, sorted, distinct); postsubmit = <c>sha^..sha</c>;
     /// periodic = none.

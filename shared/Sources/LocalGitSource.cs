@@ -92,6 +92,20 @@ public sealed partial class LocalGitSource : IRepositorySource
     }
 
     /// <inheritdoc/>
+    public async Task<string> ResolveBranchAsync(RepositoryName repository, string branch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        if (branch is null || !BranchName().IsMatch(branch) || branch.Contains("..", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{branch}' is not a branch name");
+        }
+
+        var directory = Locate(repository);
+        return await BranchHeadAsync(directory, branch, cancellationToken)
+            ?? throw new SourceNotFoundException($"branch '{branch}' of {repository} not found in {directory}");
+    }
+
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<string>> ChangedFilesAsync(ProwJobSpec job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -192,6 +206,13 @@ public sealed partial class LocalGitSource : IRepositorySource
         var branch = refs.BaseRef is { Length: > 0 } name && BranchName().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal)
             ? name
             : throw new ArgumentException($"base_ref '{refs.BaseRef}' is not a branch name");
+        return await BranchHeadAsync(directory, branch, cancellationToken)
+            ?? throw new SourceNotFoundException($"base branch '{branch}' of {repository} not found in {directory}");
+    }
+
+    /// <summary>The branch's head: the local branch, else origin's (fetched when the repository has an origin); null when neither has it.</summary>
+    private async Task<string?> BranchHeadAsync(string directory, string branch, CancellationToken cancellationToken)
+    {
         foreach (var candidate in new[] { $"refs/heads/{branch}", $"refs/remotes/origin/{branch}" })
         {
             var resolved = await RunAsync(directory, ["rev-parse", "--verify", "--quiet", $"{candidate}^{{commit}}"], Timeout, 4096, cancellationToken);
@@ -207,7 +228,7 @@ public sealed partial class LocalGitSource : IRepositorySource
             return (await GitAsync(directory, ["rev-parse", "--verify", $"refs/remotes/origin/{branch}^{{commit}}"], cancellationToken)).Text;
         }
 
-        throw new SourceNotFoundException($"base branch '{branch}' of {repository} not found in {directory}");
+        return null;
     }
 
     /// <summary>Makes sure the commit is present, fetching it (by sha, else by <paramref name="fallbackRef"/>) from origin.</summary>

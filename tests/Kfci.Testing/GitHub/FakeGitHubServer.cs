@@ -35,11 +35,17 @@ public sealed class FakeGitHubRepository
         Commits[sha] = (tree, changes ?? []);
 
     public void AddPull(int number, IReadOnlyList<FakeFileChange> files) => Pulls[number] = files;
+
+    internal ConcurrentDictionary<string, string> Branches { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Points branch <paramref name="name"/> at commit <paramref name="sha"/> (moving it when it exists).</summary>
+    public void SetBranch(string name, string sha) => Branches[name] = sha;
 }
 
 /// <summary>
-/// A faithful loopback fake of the GitHub REST v3 subset kfci reads: contents at a ref (raw or JSON media type,
-/// directories as listings), <c>/commits/{sha}</c> (JSON with paginated <c>files</c>, or the bare sha for the sha media
+/// A faithful loopback fake of the GitHub REST v3 subset kfci reads through Octokit: contents at a ref (raw or JSON
+/// media type, directories as listings), <c>/branches/{branch}</c> (404 "Branch not found"), <c>/git/commits/{sha}</c>,
+/// <c>/commits/{sha}</c> (JSON with paginated <c>files</c>, or the bare sha for the sha media
 /// type; 422 for an unknown sha), <c>/pulls/{n}/files</c> (paginated, capped at 3000 like GitHub). Every 200 carries a
 /// strong ETag; <c>If-None-Match</c> answers 304 without spending rate limit. Rate-limit headers on every answer; once
 /// the limit is spent, 403 "API rate limit exceeded" until the reset. Faults as in <see cref="FakeGcsServer"/>.
@@ -265,6 +271,14 @@ public sealed class FakeGitHubServer : IAsyncDisposable
                 return Error(422, $"No commit found for SHA: {sha}");
             case ["pulls", var number, "files"] when int.TryParse(number, CultureInfo.InvariantCulture, out var n) && repository.Pulls.TryGetValue(n, out var files):
                 return Page(origin + raw, query, files.Take(3000).ToList(), array => array);
+
+            // Branch heads and bare commits (GitHub's git data API: no file list), as Octokit asks for them.
+            case ["branches", .. var branchParts] when repository.Branches.TryGetValue(string.Join('/', branchParts), out var head):
+                return Json(new JsonObject { ["name"] = string.Join('/', branchParts), ["commit"] = new JsonObject { ["sha"] = head }, ["protected"] = false });
+            case ["branches", ..]:
+                return Error(404, "Branch not found");
+            case ["git", "commits", var sha] when repository.Commits.ContainsKey(sha):
+                return Json(new JsonObject { ["sha"] = sha, ["message"] = "commit", ["parents"] = new JsonArray() });
             default:
                 return NotFound();
         }
@@ -279,8 +293,9 @@ public sealed class FakeGitHubServer : IAsyncDisposable
 
         if (commit.Tree.TryGetValue(path, out var content))
         {
+            // GitHub echoes the raw media type asked for (v3 or not), which is what Octokit recognises as a binary body.
             return accept.Contains("raw", StringComparison.Ordinal)
-                ? (200, content, "application/vnd.github.raw; charset=utf-8", null)
+                ? (200, content, $"{(accept.Contains("v3.raw", StringComparison.Ordinal) ? "application/vnd.github.v3.raw" : "application/vnd.github.raw")}; charset=utf-8", null)
                 : Json(new JsonObject { ["type"] = "file", ["path"] = path, ["size"] = content.Length, ["encoding"] = "base64", ["content"] = Convert.ToBase64String(content) });
         }
 
@@ -346,7 +361,11 @@ public sealed class FakeGitHubServer : IAsyncDisposable
             raw,
             request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null,
             request.Headers.IfNoneMatch.ToString() is { Length: > 0 } etag ? etag : null,
-            status);
+            status)
+        {
+            UserAgent = request.Headers.UserAgent.ToString(),
+            Accept = request.Headers.Accept.ToString(),
+        };
         lock (_gate)
         {
             _requests.Add(entry);
@@ -360,4 +379,10 @@ public sealed class FakeGitHubServer : IAsyncDisposable
 /// <param name="Authorization">The Authorization header, or null.</param>
 /// <param name="IfNoneMatch">The If-None-Match header, or null.</param>
 /// <param name="Status">The status answered.</param>
-public sealed record GitHubRequest(string Method, string Target, string? Authorization, string? IfNoneMatch, int Status);
+public sealed record GitHubRequest(string Method, string Target, string? Authorization, string? IfNoneMatch, int Status)
+{
+    /// <summary>The client's User-Agent and Accept headers as sent.</summary>
+    public string UserAgent { get; init; } = "";
+
+    public string Accept { get; init; } = "";
+}

@@ -60,7 +60,8 @@ public sealed class TriggerStack : IAsyncDisposable
     /// <param name="emulators">The test run's emulators.</param>
     /// <param name="clusterRetry">The Kubernetes client's retries (none lets a fault reach the function).</param>
     /// <param name="pushEndpoint">Push somewhere else (e.g. a do-nothing handler) instead of the Trigger; null = the Trigger.</param>
-    public static async Task<TriggerStack> StartAsync(EmulatorFixture emulators, RetryOptions? clusterRetry = null, Uri? pushEndpoint = null)
+    /// <param name="prowJobs">Prow's job configuration (<c>KFCI_PROW_JOBS</c>); null for none.</param>
+    public static async Task<TriggerStack> StartAsync(EmulatorFixture emulators, RetryOptions? clusterRetry = null, Uri? pushEndpoint = null, string? prowJobs = null)
     {
         ArgumentNullException.ThrowIfNull(emulators);
         var project = EmulatorFixture.NewProjectId("trg");
@@ -82,7 +83,7 @@ public sealed class TriggerStack : IAsyncDisposable
         builder.Services.AddSingleton<IEventPublisher>(published);
         builder.Services.AddSingleton<IRepositorySource>(LocalGitSource.OverRoot(gitRoot));
         builder.Services.AddSingleton(new TriggerSettings { Render = new WorkflowRenderOptions { GitRoot = gitRoot } });
-        builder.Services.AddTrigger(_ => null);
+        builder.Services.AddTrigger(name => name == Configuration.KfciEnvironment.ProwJobs ? prowJobs : null);
         builder.AddFunction<Function>("trigger");
         var app = builder.Build();
         await app.StartAsync();

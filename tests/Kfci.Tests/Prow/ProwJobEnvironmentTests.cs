@@ -102,9 +102,25 @@ public sealed class ProwJobEnvironmentTests
     [InlineData(JobType.Presubmit, "org-name/repo-name@pull-sha:1")]
     [InlineData(JobType.Postsubmit, "org-name/repo-name@base-sha")]
     [InlineData(JobType.Batch, "org-name/repo-name@base-sha")]
-    [InlineData(JobType.Periodic, "org-name/repo-name@base-ref")]
+    [InlineData(JobType.Periodic, "org-name/repo-name@base-sha")]
     public void RepoSpec_PerJobType_IsCheckoutFormat(JobType type, string expected) =>
         Assert.Equal(expected, RepoSpec.For(Spec(type)));
+
+    [Fact]
+    public void RepoSpec_PeriodicWithBranchOnly_TheBranch() =>
+        Assert.Equal("org-name/repo-name@base-ref", RepoSpec.For(new ProwJobSpec(JobType.Periodic, "p", "0", null, [s_refs with { BaseSha = null }])));
+
+    [Fact]
+    public void FromJson_WhatToJsonWrote_TheSameSpec()
+    {
+        var spec = new ProwJobSpec(JobType.Periodic, "p", "7", null, [s_refs with { Pulls = null }]);
+
+        var read = ProwJobSpec.FromJson(spec.ToJson());
+
+        Assert.Equal(spec.ToJson(), read.ToJson());
+        Assert.Equal(JobType.Periodic, read.Type);
+        Assert.Throws<FormatException>(() => ProwJobSpec.FromJson("{\"type\":\"nightly\",\"job\":\"p\",\"buildid\":\"1\"}"));
+    }
 
     [Fact]
     public void RunIdentity_LongAndOddNames_AreSafeStableAndDistinct()

@@ -16,7 +16,6 @@ public sealed class GitHubSourceTests : IAsyncLifetime
     private const string Sha = "0123456789abcdef0123456789abcdef01234567";
     private static readonly RepositoryName s_repo = new("kubeflow", "testing");
 
-    private readonly HttpClient _http = new();
     private readonly CapturedLogs _logs = new();
     private FakeGitHubServer _server = null!;
     private FakeGitHubRepository _repository = null!;
@@ -36,13 +35,13 @@ public sealed class GitHubSourceTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
+        _source.Dispose();
         _logs.Dispose();
         await _server.DisposeAsync();
     }
 
     private GitHubSource NewSource(TimeSpan? maxRateLimitWait = null) =>
-        new(_http, _server.BaseAddress, Token, new RetryPolicy(RetryOptions.Default with { MaxRetries = 3, BaseDelay = TimeSpan.FromMilliseconds(5) }), logger: _logs.CreateLogger("github"))
+        new(_server.BaseAddress, Token, new RetryPolicy(RetryOptions.Default with { MaxRetries = 3, BaseDelay = TimeSpan.FromMilliseconds(5) }), logger: _logs.CreateLogger("github"))
         {
             MaxRateLimitWait = maxRateLimitWait ?? TimeSpan.FromSeconds(30),
         };
@@ -124,7 +123,7 @@ public sealed class GitHubSourceTests : IAsyncLifetime
     [Fact]
     public async Task ReadFile_CacheFull_LeastRecentlyUsedForgotten()
     {
-        using var small = new GitHubSource(_http, _server.BaseAddress, Token, cacheEntries: 1);
+        using var small = new GitHubSource(_server.BaseAddress, Token, cacheEntries: 1);
 
         await small.ReadFileAsync(s_repo, Sha, "prow_config.yaml", 1000, CancellationToken.None);
         await small.ReadFileAsync(s_repo, Sha, "test/dir with space/é.yaml", 1000, CancellationToken.None);
@@ -234,6 +233,52 @@ public sealed class GitHubSourceTests : IAsyncLifetime
 
         Assert.DoesNotContain(Token, e.ToString(), StringComparison.Ordinal);
         Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task ResolveBranch_BranchWithSlash_ItsHeadNowNotARememberedOne()
+    {
+        var next = new string('b', 40);
+        _repository.SetBranch("release/v1.2", Sha);
+
+        Assert.Equal(Sha, await _source.ResolveBranchAsync(s_repo, "release/v1.2", CancellationToken.None));
+        _repository.SetBranch("release/v1.2", next);
+        Assert.Equal(next, await _source.ResolveBranchAsync(s_repo, "release/v1.2", CancellationToken.None));
+
+        Assert.All(_server.Requests, r => Assert.EndsWith("/repos/kubeflow/testing/branches/release/v1.2", r.Target, StringComparison.Ordinal));
+        Assert.Equal([200, 200], _server.Requests.Select(r => r.Status));
+    }
+
+    [Fact]
+    public async Task ResolveBranch_MissingBranch_PermanentErrorNamingIt()
+    {
+        var e = await Assert.ThrowsAsync<SourceNotFoundException>(() => _source.ResolveBranchAsync(s_repo, "no-such-branch", CancellationToken.None));
+
+        Assert.Contains("'no-such-branch'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("kubeflow/testing", e.Message, StringComparison.Ordinal);
+        Assert.Single(_server.Requests);
+    }
+
+    [Theory]
+    [InlineData("-x")]
+    [InlineData("a..b")]
+    [InlineData("a b")]
+    [InlineData("https://evil.example/")]
+    public async Task ResolveBranch_HostileName_RejectedWithoutARequest(string branch)
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => _source.ResolveBranchAsync(s_repo, branch, CancellationToken.None));
+        Assert.Empty(_server.Requests);
+    }
+
+    [Fact]
+    public async Task Requests_AreOctokits_WithItsUserAgentAndRawMediaType()
+    {
+        await _source.ReadFileAsync(s_repo, Sha, "prow_config.yaml", 1000, CancellationToken.None);
+
+        var request = Assert.Single(_server.Requests);
+        Assert.Contains("kfci", request.UserAgent, StringComparison.Ordinal);
+        Assert.Contains("Octokit", request.UserAgent, StringComparison.Ordinal);
+        Assert.Equal("application/vnd.github.v3.raw", request.Accept);
     }
 
     [Fact]

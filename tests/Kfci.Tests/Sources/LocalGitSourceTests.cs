@@ -110,6 +110,24 @@ public sealed class LocalGitSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task ResolveBranch_LocalOrOnlyOnOrigin_TheHeadNow_AndAMissingBranchIsNamed()
+    {
+        _origin.Write("a.txt", "one");
+        var first = _origin.Commit();
+        var clone = Clone();
+        _origin.Git("checkout", "--quiet", "-b", "release/v1");
+        var release = _origin.Commit("release");
+        _origin.Git("checkout", "--quiet", "master");
+        var source = LocalGitSource.OverRepository(clone.Directory);
+
+        Assert.Equal(first, await source.ResolveBranchAsync(s_repo, "master", CancellationToken.None));
+        Assert.Equal(release, await source.ResolveBranchAsync(s_repo, "release/v1", CancellationToken.None));
+        var e = await Assert.ThrowsAsync<SourceNotFoundException>(() => source.ResolveBranchAsync(s_repo, "no-such-branch", CancellationToken.None));
+        Assert.Contains("branch 'no-such-branch' of kubeflow/testing not found", e.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => source.ResolveBranchAsync(s_repo, "--upload-pack=x", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ReadFile_LargerThanLimit_SourceLimitException()
     {
         _origin.Write("big.yaml", new byte[100_001]);

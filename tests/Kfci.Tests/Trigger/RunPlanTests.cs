@@ -20,6 +20,9 @@ public sealed class RunPlanTests
         public Task<byte[]?> ReadFileAsync(RepositoryName repository, string commitSha, string path, long maxBytes, CancellationToken cancellationToken) =>
             Task.FromResult(files.TryGetValue(path, out var text) ? Encoding.UTF8.GetBytes(text) : null);
 
+        public Task<string> ResolveBranchAsync(RepositoryName repository, string branch, CancellationToken cancellationToken) =>
+            throw new SourceNotFoundException($"branch '{branch}' of {repository} not found");
+
         public Task<IReadOnlyList<string>> ChangedFilesAsync(ProwJobSpec job, CancellationToken cancellationToken) => Task.FromResult(changed);
     }
 
