@@ -211,19 +211,25 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
         }
     }
 
-    /// <summary>The run document and its outcome documents, read side by side, merged.</summary>
+    /// <summary>
+    /// The run document merged with its outcome documents, which are read only while a workflow waits for one (an absent
+    /// run, the Trigger's usual case, and a Completed run, whose document holds every outcome, cost one read).
+    /// </summary>
     private async Task<(RunRecord Run, FirestoreTimestamp Version)?> ReadAsync(string runId, string path, CancellationToken cancellationToken)
     {
-        var reading = firestore.GetAsync(path, cancellationToken);
-        var outcomes = firestore.QueryAsync(new FirestoreQuery(RunDocument.WorkflowsCollection, path), cancellationToken);
-        await Task.WhenAll(reading, outcomes);
-        if (await reading is not { } document)
+        if (await firestore.GetAsync(path, cancellationToken) is not { } document)
         {
             _known.TryRemove(runId, out _);
             return null;
         }
 
-        var run = RunDocument.WithOutcomes(RunDocument.FromFields(document.Fields), ByName(OutcomesByRun(await outcomes)[runId]));
+        var run = RunDocument.FromFields(document.Fields);
+        if (run.Workflows.Any(w => !w.IsFinished))
+        {
+            var outcomes = await firestore.QueryAsync(new FirestoreQuery(RunDocument.WorkflowsCollection, path), cancellationToken);
+            run = RunDocument.WithOutcomes(run, ByName(OutcomesByRun(outcomes)[runId]));
+        }
+
         Remember(run, document.UpdateTime);
         return (run, document.UpdateTime);
     }
