@@ -26,7 +26,8 @@ internal static class TriggerBenchmark
     /// <param name="Rate">Events per second the emulator is offered (push mode).</param>
     /// <param name="Concurrency">Requests in flight in direct mode (Cloud Run's default concurrency is 80; kfci deploys 40).</param>
     /// <param name="Mode">push (through the emulator), direct (straight to one instance), or both.</param>
-    internal sealed record Settings(int Events, int Rate, int Concurrency = 40, string Mode = "both")
+    /// <param name="FloorDelayMs">The push floor's handler waits this long before answering: events/s × delay is how many pushes the emulator keeps in flight.</param>
+    internal sealed record Settings(int Events, int Rate, int Concurrency = 40, string Mode = "both", int FloorDelayMs = 0)
     {
         public static Settings Parse(string[] args)
         {
@@ -38,6 +39,7 @@ internal static class TriggerBenchmark
                     "--events" => settings with { Events = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                     "--rate" => settings with { Rate = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                     "--concurrency" => settings with { Concurrency = int.Parse(args[++i], CultureInfo.InvariantCulture) },
+                    "--floor-delay-ms" => settings with { FloorDelayMs = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                     "--mode" => settings with { Mode = args[++i] is "push" or "direct" or "both" ? args[i] : throw new ArgumentException("--mode is push, direct or both") },
                     _ => throw new ArgumentException($"unknown option {args[i]}"),
                 };
@@ -107,7 +109,7 @@ internal static class TriggerBenchmark
     /// <summary>The same requests to a handler that only answers 204: the host and client's own cost.</summary>
     private static async Task<Result> DirectFloorAsync(Settings settings)
     {
-        var app = NoContentHandler(null);
+        var app = NoContentHandler(null, TimeSpan.Zero);
         await app.StartAsync();
         try
         {
@@ -174,7 +176,7 @@ internal static class TriggerBenchmark
     }
 
     /// <summary>A handler that reads the push and answers 204, noting each event's arrival when asked to.</summary>
-    private static WebApplication NoContentHandler(ConcurrentDictionary<string, long>? received)
+    private static WebApplication NoContentHandler(ConcurrentDictionary<string, long>? received, TimeSpan delay)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -186,6 +188,11 @@ internal static class TriggerBenchmark
             var data = Convert.FromBase64String(envelope!["message"]!["data"]!.GetValue<string>());
             var key = JsonNode.Parse(data)!["gcs_path"]!.GetValue<string>();
             received?.TryAdd(key, Stopwatch.GetTimestamp());
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay);
+            }
+
             context.Response.StatusCode = StatusCodes.Status204NoContent;
         });
         return app;
@@ -240,7 +247,7 @@ internal static class TriggerBenchmark
     private static async Task<Result> FloorAsync(EmulatorFixture emulators, Settings settings)
     {
         var received = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        var app = NoContentHandler(received);
+        var app = NoContentHandler(received, TimeSpan.FromMilliseconds(settings.FloorDelayMs));
         await app.StartAsync();
         try
         {
