@@ -37,7 +37,7 @@ public sealed class Function(IServiceProvider services, ILogger<Function> logger
             {
                 { Kind: ProwEventKind.TriggerRequest } => await Starter.StartAsync(prowEvent, message.MessageId, cancellationToken),
                 { State: { } state } when state.IsStart() => await Starter.StartAsync(prowEvent, message.MessageId, cancellationToken),
-                { State: ProwJobState.Aborted } => await Aborter.AbortAsync(prowEvent, cancellationToken),
+                { State: ProwJobState.Aborted } => await Aborter.AbortAsync(prowEvent, message.MessageId, cancellationToken),
                 _ => await Aborter.NoteAsync(prowEvent, cancellationToken),
             };
         }

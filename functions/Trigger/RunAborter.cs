@@ -13,30 +13,35 @@ namespace Kfci.Functions.Trigger;
 /// </summary>
 public sealed class RunAborter(IRunStore runs, IWorkflowCluster cluster, TriggerSettings settings, TimeProvider time, ILogger<RunAborter> logger)
 {
-    public async Task<Hosting.FunctionOutcome> AbortAsync(ProwEvent prowEvent, CancellationToken cancellationToken)
+    public async Task<Hosting.FunctionOutcome> AbortAsync(ProwEvent prowEvent, string eventId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prowEvent);
         var runId = prowEvent.Run.RunId;
         var now = time.GetUtcNow();
-        var run = await runs.UpdateAsync(
-            runId,
-            r =>
-            {
-                if (r.State.IsTerminal() || r.AbortedAt is not null)
-                {
-                    return null;
-                }
-
-                var next = r with { AbortedAt = now, UpdatedAt = now };
-                return next.State == RunState.Planning && !next.Workflows.Any(w => w.Submitted)
-                    ? next.MoveTo(RunState.Aborted, now, "Prow aborted the build before its workflows were submitted")
-                    : next;
-            },
-            cancellationToken);
-        if (run is null)
+        RunRecord? Abort(RunRecord r)
         {
-            logger.LogInformation("Prow aborted {RunId}, which kfci never started; nothing to stop", runId);
-            return Hosting.FunctionOutcome.Success();
+            if (r.State.IsTerminal() || r.AbortedAt is not null)
+            {
+                return null;
+            }
+
+            var next = r with { AbortedAt = now, UpdatedAt = now };
+            return next.State == RunState.Planning && !next.Workflows.Any(w => w.Submitted)
+                ? next.MoveTo(RunState.Aborted, now, AbortedBeforeSubmission)
+                : next;
+        }
+
+        if (await runs.UpdateAsync(runId, Abort, cancellationToken) is null)
+        {
+            // The Trigger records a run only once its workflows are submitted, so a start may be submitting right now: the
+            // aborted run recorded here is what its create meets, and it then terminates what it submitted.
+            var (stored, created) = await runs.CreateAsync(Aborted(prowEvent, eventId, now), cancellationToken);
+            if (!created)
+            {
+                await runs.UpdateAsync(runId, Abort, cancellationToken);
+            }
+
+            logger.LogInformation("Prow aborted {RunId} before kfci recorded it: recorded as {State}", runId, stored.State.ToWire());
         }
 
         // Always sweep, even when AbortedAt was already set: a redelivery must finish a sweep a fault interrupted.
@@ -44,6 +49,11 @@ public sealed class RunAborter(IRunStore runs, IWorkflowCluster cluster, Trigger
         logger.LogInformation("Prow aborted run {RunId}: {Stopped} workflows told to terminate", runId, stopped);
         return Hosting.FunctionOutcome.Success();
     }
+
+    private const string AbortedBeforeSubmission = "Prow aborted the build before its workflows were submitted";
+
+    private static RunRecord Aborted(ProwEvent prowEvent, string eventId, DateTimeOffset now) =>
+        RunStarter.Identity(prowEvent, eventId, now).MoveTo(RunState.Aborted, now, AbortedBeforeSubmission) with { AbortedAt = now };
 
     /// <summary>Records a terminal report other than <c>aborted</c> in the run's history (once).</summary>
     public async Task<Hosting.FunctionOutcome> NoteAsync(ProwEvent prowEvent, CancellationToken cancellationToken)

@@ -11,10 +11,12 @@ using Microsoft.Extensions.Logging;
 namespace Kfci.Functions.Trigger;
 
 /// <summary>
-/// Starts a run: plan it at the commit under test, record it with its plan, submit its workflows, move it to Submitted and tell the Uploader. Every step is
-/// idempotent and keyed by the run document's state, so a redelivered or duplicated event converges on the same run:
-/// the run is created once (Firestore create-if-absent), workflow names are deterministic and a 409 for a workflow
-/// this run owns is success, and the state moves forward only from where it is.
+/// Starts a run: plan it at the commit under test, submit its workflows, record it as Submitted in one create-only write
+/// and tell the Uploader. One Firestore write per run, not two: a run's document exists only once its workflows are in the
+/// cluster (what the Watcher's tick relies on), and a start or abort racing this one meets it at that write. Every step is
+/// idempotent, so a redelivered or duplicated event converges on the same run: the run is created once (Firestore
+/// create-if-absent), workflow names are deterministic and a 409 for a workflow this run owns is success, and an event for
+/// a run that exists changes only what its state still allows.
 /// </summary>
 public sealed class RunStarter(
     IRunStore runs,
@@ -27,53 +29,66 @@ public sealed class RunStarter(
     ILogger<RunStarter> logger)
 {
     /// <summary>
-    /// Handles the event that starts a run (a trigger request, or crier's first start state of a build). The plan is
-    /// made first and stored with the run in the one create-if-absent write, so concurrent duplicates agree on it
-    /// (planning is deterministic, and reads of a commit are cached).
+    /// Handles the event that starts a run (a trigger request, or crier's first start state of a build). Planning is
+    /// deterministic (and reads of a commit are cached), so concurrent duplicates submit the same workflows and agree on
+    /// the run; the first create wins.
     /// </summary>
     public async Task<Hosting.FunctionOutcome> StartAsync(ProwEvent prowEvent, string eventId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prowEvent);
-        var job = new ResolvedJob(prowEvent.Job, []);
-        RunPlan? plan = null;
-        string? planningError = null;
-        if (JobResolver.NeedsResolution(job.Job))
-        {
-            // The run remembers what its branches resolved to: a redelivery tests that commit, not a newer head.
-            var known = await runs.GetAsync(job.Job.Run.RunId, cancellationToken);
-            if (known is not null && known.EventId != eventId)
-            {
-                return AlreadyStarted(known, prowEvent, eventId);
-            }
 
-            (job, planningError) = known is null ? await ResolveAsync(job.Job, cancellationToken) : (new ResolvedJob(ProwJobSpec.FromJson(known.JobSpec), []), null);
+        // A run that exists is never submitted again (a late redelivery must not re-create workflows of a finished run),
+        // and it remembers what its branches resolved to: a redelivery tests that commit, not a newer head.
+        if (await runs.GetAsync(prowEvent.Run.RunId, cancellationToken) is { } existing)
+        {
+            return await ContinueAsync(existing, prowEvent, eventId, created: false, plan: null, planningError: null, cancellationToken);
         }
 
+        var (job, planningError) = JobResolver.NeedsResolution(prowEvent.Job)
+            ? await ResolveAsync(prowEvent.Job, cancellationToken)
+            : (new ResolvedJob(prowEvent.Job, []), null);
+        RunPlan? plan;
         (plan, planningError) = planningError is null ? await PlanAsync(job.Job, prowEvent.Envs, cancellationToken) : (null, planningError);
-        var (run, created) = await runs.CreateAsync(NewRun(prowEvent, job, eventId, plan, planningError), cancellationToken);
+        var refused = plan is null ? null : await SubmitAllAsync(prowEvent.Run.RunId, plan, cancellationToken);
+        var (run, created) = await runs.CreateAsync(NewRun(prowEvent, job, eventId, plan, planningError, refused), cancellationToken);
+        return await ContinueAsync(run, prowEvent, eventId, created, plan, planningError, cancellationToken);
+    }
+
+    /// <summary>What is left to do for the run as stored, after this call created it or found it.</summary>
+    private async Task<Hosting.FunctionOutcome> ContinueAsync(
+        RunRecord run, ProwEvent prowEvent, string eventId, bool created, RunPlan? plan, string? planningError, CancellationToken cancellationToken)
+    {
+        if (run.AbortedAt is not null && plan is not null)
+        {
+            // Prow aborted the build while this call submitted: what it created must not keep running.
+            await RunAborter.TerminateAsync(cluster, settings.Render.Namespace, run.RunId, logger, cancellationToken);
+            return Hosting.FunctionOutcome.Success();
+        }
+
         if (!created && run.EventId != eventId)
         {
             return AlreadyStarted(run, prowEvent, eventId);
         }
 
-        if (!created && run.JobSpec != job.Job.ToJson() && run.State == RunState.Planning)
-        {
-            // A concurrent delivery of this event resolved a branch first (to another head): test what it recorded.
-            (plan, _) = await PlanAsync(ProwJobSpec.FromJson(run.JobSpec), prowEvent.Envs, cancellationToken);
-        }
-
         switch (run.State)
         {
-            case RunState.Planning when run.AbortedAt is null && plan is not null:
-                break;
             case RunState.Submitted:
-                // A redelivery after the move: the announcement may not have gone out.
+                // Created now, or a redelivery after the create: the announcement may not have gone out.
+                if (created)
+                {
+                    logger.LogInformation("Run {RunId} submitted {Count} workflows ({Errors} errors)", run.RunId, run.Workflows.Count, run.Errors.Count);
+                }
+
                 await PublishAsync(RunEventTypes.Submitted, run, cancellationToken);
                 return Hosting.FunctionOutcome.Success();
             case RunState.Completed when run.Workflows.Count == 0:
                 await PublishAsync(RunEventTypes.Submitted, run, cancellationToken);
                 await PublishAsync(RunEventTypes.Completed, run, cancellationToken);
                 return Hosting.FunctionOutcome.Success();
+            case RunState.Planning when run.AbortedAt is null:
+                // Recorded by an earlier kfci, which wrote the run before submitting: finish its submission.
+                plan ??= await RunPlan.BuildAsync(source, ProwJobSpec.FromJson(run.JobSpec), prowEvent.Envs, settings.Render, cancellationToken);
+                return await FinishSubmissionAsync(run.RunId, await SubmitAllAsync(run.RunId, plan, cancellationToken), cancellationToken);
             case RunState.Error:
                 if (created)
                 {
@@ -85,21 +100,23 @@ public sealed class RunStarter(
                 logger.LogInformation("Run {RunId} is {State}; event {EventId} changes nothing", run.RunId, run.State.ToWire(), eventId);
                 return Hosting.FunctionOutcome.Success();
         }
+    }
 
-        // The workflows are independent: submit them side by side (bounded), so a run's start does not grow with its size.
+    /// <summary>Submits the plan's workflows side by side (bounded), so a run's start does not grow with its size; returns why the cluster refused some.</summary>
+    private async Task<IReadOnlyDictionary<string, string>> SubmitAllAsync(string runId, RunPlan plan, CancellationToken cancellationToken)
+    {
         var refused = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(
-            plan!.Workflows,
+            plan.Workflows,
             new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSubmissions, CancellationToken = cancellationToken },
             async (workflow, token) =>
             {
-                if (await SubmitAsync(run.RunId, workflow, token) is { } reason)
+                if (await SubmitAsync(runId, workflow, token) is { } reason)
                 {
                     refused[workflow.Name] = reason;
                 }
             });
-
-        return await FinishSubmissionAsync(run.RunId, new SortedDictionary<string, string>(refused, StringComparer.Ordinal), cancellationToken);
+        return new SortedDictionary<string, string>(refused, StringComparer.Ordinal);
     }
 
     private const int MaxParallelSubmissions = 8;
@@ -136,12 +153,63 @@ public sealed class RunStarter(
 
     private DateTimeOffset Now => time.GetUtcNow();
 
-    private RunRecord NewRun(ProwEvent prowEvent, ResolvedJob resolved, string eventId, RunPlan? plan, string? planningError)
+    /// <summary>
+    /// The run as this event records it: Error when it cannot be planned; else moved on by <see cref="Submit"/> with the
+    /// workflows the cluster accepted.
+    /// </summary>
+    private RunRecord NewRun(ProwEvent prowEvent, ResolvedJob resolved, string eventId, RunPlan? plan, string? planningError, IReadOnlyDictionary<string, string>? refused)
     {
+        var run = Identity(prowEvent, resolved, eventId, Now);
+        if (plan is null)
+        {
+            return run.MoveTo(RunState.Error, run.CreatedAt, "cannot plan") with { Errors = [planningError ?? "cannot plan"] };
+        }
+
+        var ns = settings.Render.Namespace;
+        var planned = run with
+        {
+            Plan = plan.Recorded,
+            Workflows = plan.Workflows.Select(w => new WorkflowRecord
+            {
+                Name = w.Name,
+                Namespace = ns,
+                EntryName = w.Entry.Name,
+                EntryIndex = w.Entry.Index,
+                UiLink = settings.UiLink(ns, w.Name),
+            }).ToList(),
+            Errors = plan.Errors,
+        };
+        return Submit(planned, refused ?? new Dictionary<string, string>(StringComparer.Ordinal), run.CreatedAt);
+    }
+
+    /// <summary>
+    /// A planned run moved to Submitted, keeping only the workflows the cluster accepted and recording why it refused the
+    /// others, or straight on to Completed when none runs.
+    /// </summary>
+    private RunRecord Submit(RunRecord planned, IReadOnlyDictionary<string, string> refused, DateTimeOffset now)
+    {
+        var submitted = planned.Workflows.Where(w => !refused.ContainsKey(w.Name)).Select(w => w with { Submitted = true }).ToList();
+        var next = (planned with
+        {
+            Workflows = submitted,
+            Errors = [.. planned.Errors, .. refused.Values.Where(e => !planned.Errors.Contains(e))],
+            StartedAt = now,
+            Deadline = now + settings.RunDeadline,
+        }).MoveTo(RunState.Submitted, now, $"{submitted.Count} workflows submitted");
+        return submitted.Count > 0 ? next : next.MoveTo(RunState.Completed, now, "no workflow to run") with { CompletedAt = now };
+    }
+
+    /// <summary>A new run's identity from the event that names its build, in Planning: who it is, nothing decided yet.</summary>
+    internal static RunRecord Identity(ProwEvent prowEvent, string eventId, DateTimeOffset now) =>
+        Identity(prowEvent, new ResolvedJob(prowEvent.Job, []), eventId, now);
+
+    /// <summary>The same, for the job with its branches resolved (the notes say to what).</summary>
+    private static RunRecord Identity(ProwEvent prowEvent, ResolvedJob resolved, string eventId, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(prowEvent);
         var job = resolved.Job;
         var refs = job.PrimaryRefs;
-        var now = Now;
-        var run = new RunRecord
+        return new RunRecord
         {
             RunId = job.Run.RunId,
             JobName = job.JobName,
@@ -160,25 +228,6 @@ public sealed class RunStarter(
             UpdatedAt = now,
             History = [new RunHistoryEntry(RunState.Planning, now, $"event {eventId}"), .. resolved.Notes.Select(note => new RunHistoryEntry(RunState.Planning, now, note))],
             Links = prowEvent.Url is { } url ? new Dictionary<string, string>(StringComparer.Ordinal) { ["prow"] = url } : new Dictionary<string, string>(StringComparer.Ordinal),
-        };
-        if (plan is null)
-        {
-            return run.MoveTo(RunState.Error, now, "cannot plan") with { Errors = [planningError ?? "cannot plan"] };
-        }
-
-        var ns = settings.Render.Namespace;
-        return run with
-        {
-            Plan = plan.Recorded,
-            Workflows = plan.Workflows.Select(w => new WorkflowRecord
-            {
-                Name = w.Name,
-                Namespace = ns,
-                EntryName = w.Entry.Name,
-                EntryIndex = w.Entry.Index,
-                UiLink = settings.UiLink(ns, w.Name),
-            }).ToList(),
-            Errors = plan.Errors,
         };
     }
 
@@ -213,8 +262,8 @@ public sealed class RunStarter(
     }
 
     /// <summary>
-    /// Moves the run from Planning to Submitted (or on to Completed when nothing runs), keeping only the workflows the
-    /// cluster accepted, and announces it. Only the call that made the move announces it.
+    /// Moves a run an earlier kfci recorded in Planning to Submitted (<see cref="Submit"/>) and announces it. Only the
+    /// call that made the move announces it.
     /// </summary>
     private async Task<Hosting.FunctionOutcome> FinishSubmissionAsync(string runId, IReadOnlyDictionary<string, string> refused, CancellationToken cancellationToken)
     {
@@ -225,21 +274,7 @@ public sealed class RunStarter(
             r =>
             {
                 moved = r.State == RunState.Planning && r.AbortedAt is null;
-                if (!moved)
-                {
-                    return null;
-                }
-
-                var submitted = r.Workflows.Where(w => !refused.ContainsKey(w.Name)).Select(w => w with { Submitted = true }).ToList();
-                var next = r with
-                {
-                    Workflows = submitted,
-                    Errors = [.. r.Errors, .. refused.Values.Where(e => !r.Errors.Contains(e))],
-                    StartedAt = now,
-                    Deadline = now + settings.RunDeadline,
-                };
-                next = next.MoveTo(RunState.Submitted, now, $"{submitted.Count} workflows submitted");
-                return submitted.Count > 0 ? next : next.MoveTo(RunState.Completed, now, "no workflow to run") with { CompletedAt = now };
+                return moved ? Submit(r, refused, now) : null;
             },
             cancellationToken) ?? throw new InvalidOperationException($"run {runId} vanished while it was being submitted");
 

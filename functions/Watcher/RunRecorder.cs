@@ -22,9 +22,10 @@ public enum RecordResult
 }
 
 /// <summary>
-/// Records workflow outcomes on their run in one transaction and, when that makes every workflow finished, moves the
-/// run to Completed in the same transaction. Only the update that made the transition publishes <c>run.completed</c>,
-/// so concurrent and repeated notices of one completion give one message.
+/// Records workflow outcomes of a run, each in its own document (<see cref="IRunStore.RecordWorkflowsAsync"/>: a run's
+/// workflows finishing together never write one document), then, when every workflow has finished, moves the run to
+/// Completed: the one write of the run document, conditional on the version read. Only the update that made the
+/// transition publishes <c>run.completed</c>, so concurrent and repeated notices of one completion give one message.
 /// </summary>
 public sealed class RunRecorder(IRunStore runs, IEventPublisher publisher, TimeProvider clock, WatcherSettings settings, ILogger logger)
 {
@@ -33,27 +34,38 @@ public sealed class RunRecorder(IRunStore runs, IEventPublisher publisher, TimeP
     {
         ArgumentNullException.ThrowIfNull(outcomes);
         var now = clock.GetUtcNow();
-        var transitioned = false;
-        var changed = false;
-        var stored = await runs.UpdateAsync(
-            runId,
-            run =>
-            {
-                // Runs again from the read on contention: the flags describe the attempt that committed.
-                var next = Apply(run, outcomes, now);
-                changed = next is not null;
-                transitioned = next is { State: RunState.Completed } && run.State != RunState.Completed;
-                return next;
-            },
-            cancellationToken);
-        if (stored is null)
+        var run = await runs.GetAsync(runId, cancellationToken);
+        if (run is null)
         {
             return RecordResult.UnknownRun;
         }
 
-        if (!transitioned)
+        if (!IsWaiting(run))
         {
-            return changed ? RecordResult.Recorded : RecordResult.Unchanged;
+            return RecordResult.Unchanged;
+        }
+
+        var finished = NewlyFinished(run, outcomes);
+        if (finished.Count > 0 && await runs.RecordWorkflowsAsync(runId, finished, cancellationToken) is { } recorded)
+        {
+            run = recorded;
+        }
+
+        // Also when nothing was new: a redelivery must finish a transition that a fault interrupted after the outcome was stored.
+        var transitioned = false;
+        var stored = Complete(run, now) is null ? run : await runs.UpdateAsync(
+            runId,
+            current =>
+            {
+                // Runs again from the read on contention: the flag describes the attempt that committed.
+                var next = Complete(current, now);
+                transitioned = next is not null;
+                return next;
+            },
+            cancellationToken);
+        if (!transitioned || stored is null)
+        {
+            return finished.Count > 0 ? RecordResult.Recorded : RecordResult.Unchanged;
         }
 
         await PublishCompletedAsync(stored, cancellationToken);
@@ -65,34 +77,46 @@ public sealed class RunRecorder(IRunStore runs, IEventPublisher publisher, TimeP
         publisher.PublishAsync(settings.RunCompletedTopic, RunEvent.For(RunEventTypes.Completed, run).ToMessage(), cancellationToken);
 
     /// <summary>
-    /// The run with <paramref name="outcomes"/> recorded (the first completion of a workflow wins) and, when every
-    /// workflow has finished, Completed; null when nothing changes. Pure: safe to re-run on transaction retries.
+    /// The run's workflows that <paramref name="outcomes"/> finish and that have no outcome yet (the first completion of a
+    /// workflow wins), as they are to be recorded; empty when the run is past waiting. Pure.
     /// </summary>
-    public static RunRecord? Apply(RunRecord run, IReadOnlyList<WorkflowOutcome> outcomes, DateTimeOffset now)
+    public static IReadOnlyList<WorkflowRecord> NewlyFinished(RunRecord run, IReadOnlyList<WorkflowOutcome> outcomes)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(outcomes);
-        if (run.State is not (RunState.Planning or RunState.Submitted))
+        if (!IsWaiting(run))
+        {
+            return [];
+        }
+
+        var finished = new Dictionary<string, WorkflowRecord>(StringComparer.Ordinal);
+        foreach (var outcome in outcomes.Where(o => o.IsFinished))
+        {
+            if (!finished.ContainsKey(outcome.Name) && run.Workflow(outcome.Name) is { IsFinished: false } record
+                && outcome.ApplyTo(record) is var applied && !ReferenceEquals(applied, record))
+            {
+                finished[outcome.Name] = applied;
+            }
+        }
+
+        return [.. finished.Values];
+    }
+
+    /// <summary>
+    /// The run moved to Completed when it is Submitted (every workflow is in the cluster, or recorded as not submitted)
+    /// and every workflow has finished; null otherwise. Pure: safe to re-run on update retries. A Planning run may still get more.
+    /// </summary>
+    public static RunRecord? Complete(RunRecord run, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.State != RunState.Submitted || !(run.Workflows.Count == 0 || run.AllWorkflowsFinished))
         {
             return null;
         }
 
-        var next = run;
-        foreach (var outcome in outcomes.Where(o => o.IsFinished))
-        {
-            if (next.Workflow(outcome.Name) is { } record && outcome.ApplyTo(record) is var applied && !ReferenceEquals(applied, record))
-            {
-                next = next.WithWorkflow(applied);
-            }
-        }
-
-        // Submitted means every workflow is in the cluster (or recorded as not submitted); a Planning run may still get more.
-        if (next.State == RunState.Submitted && (next.Workflows.Count == 0 || next.AllWorkflowsFinished))
-        {
-            var finished = next.Workflows.Count(w => w.Phase == WorkflowPhases.Succeeded);
-            next = next.MoveTo(RunState.Completed, now, $"{finished} of {next.Workflows.Count} workflows succeeded") with { CompletedAt = now };
-        }
-
-        return ReferenceEquals(next, run) ? null : next with { UpdatedAt = now };
+        var succeeded = run.Workflows.Count(w => w.Phase == WorkflowPhases.Succeeded);
+        return run.MoveTo(RunState.Completed, now, $"{succeeded} of {run.Workflows.Count} workflows succeeded") with { CompletedAt = now, UpdatedAt = now };
     }
+
+    private static bool IsWaiting(RunRecord run) => run.State is RunState.Planning or RunState.Submitted;
 }

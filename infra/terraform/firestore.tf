@@ -19,6 +19,28 @@ resource "google_firestore_database" "kfci" {
 #   (jobName == X order by createdAt desc).
 # - real (not dry-run) sweeps, newest first: the janitor alert and `kfci sweeps`
 #   (dryRun == false order by startedAt desc).
+# Workflow outcomes of many runs at once: each finished workflow is its own document,
+# runs/{runId}/workflows/{name}, so a run's workflows finishing together never write one document.
+# Listing runs reads the outcomes of the runs still waiting with one collection-group query per 30
+# runs (runId in [...]); collection-group scope is not automatic for single fields.
+resource "google_firestore_field" "workflow_outcomes_by_run" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "workflows"
+  field      = "runId"
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+}
+
 resource "google_firestore_index" "runs_by_state" {
   project    = var.project_id
   database   = google_firestore_database.kfci.name

@@ -10,9 +10,10 @@ namespace Kfci.Firestore;
 /// <summary>
 /// Firestore over its REST v1 API, for one database. Documents are named by their path under the database
 /// (<c>runs/abc</c>, <c>runs/abc/steps/build</c>) or by full resource name. Reads and idempotent writes are
-/// retried on transient failures by the shared <see cref="RetryPolicy"/>; a commit whose repetition could
-/// apply twice (an unconditioned increment, or any transactional commit) is sent once, because a commit that
-/// timed out may still have been applied. A singleton: thread-safe.
+/// retried on transient failures and contention (<c>ABORTED</c>) by the shared <see cref="RetryPolicy"/>; a commit
+/// whose repetition could apply twice (an unconditioned increment, or any transactional commit) is sent once, because
+/// a commit that timed out may still have been applied. A missing database is a configuration error
+/// (<see cref="FirestoreDatabaseNotFoundException"/>), never an absent document. A singleton: thread-safe.
 /// </summary>
 public sealed partial class FirestoreClient
 {
@@ -22,6 +23,7 @@ public sealed partial class FirestoreClient
 
     private readonly RestClient _rest;
     private readonly RetryPolicy _once;
+    private readonly RetryPolicy _inTransaction;
     private readonly ILogger _logger;
 
     /// <exception cref="ArgumentException">No project id was given.</exception>
@@ -36,6 +38,10 @@ public sealed partial class FirestoreClient
 
         _rest = rest;
         _once = new RetryPolicy(rest.Retry.Options with { MaxRetries = 0 });
+
+        // Inside a transaction ABORTED means the transaction is gone: the whole transaction is re-run, not the read.
+        _inTransaction = new RetryPolicy(
+            rest.Retry.Options, retryOn: e => !IsAborted(e) && (e is Polly.Timeout.TimeoutRejectedException || Transience.IsTransient(e)));
         _logger = logger ?? NullLogger<FirestoreClient>.Instance;
         ProjectId = projectId;
         DatabaseId = string.IsNullOrWhiteSpace(databaseId) ? DefaultDatabase : databaseId;
@@ -102,10 +108,22 @@ public sealed partial class FirestoreClient
     /// <summary>Reads a document; null when it does not exist.</summary>
     public async Task<FirestoreDocument?> GetAsync(string path, CancellationToken cancellationToken = default)
     {
-        var uri = DocumentUri(DocumentName(path));
+        var json = await GetJsonAsync(DocumentName(path), cancellationToken);
+        return json is null ? null : FirestoreDocument.FromJson(json);
+    }
+
+    /// <summary>A document's JSON; null when it does not exist (never when the database does not).</summary>
+    private async Task<JsonNode?> GetJsonAsync(string name, CancellationToken cancellationToken)
+    {
         try
         {
-            return FirestoreDocument.FromJson(await _rest.GetJsonAsync(uri, cancellationToken));
+            return await _rest.Retry.ExecuteAsync(
+                async token =>
+                {
+                    using var response = await SendOnceAsync(() => new HttpRequestMessage(HttpMethod.Get, DocumentUri(name)), token);
+                    return await RestClient.ReadJsonAsync(response, token);
+                },
+                cancellationToken);
         }
         catch (ApiException e) when (e.IsNotFound)
         {
@@ -116,7 +134,7 @@ public sealed partial class FirestoreClient
     /// <summary>
     /// Creates the document unless it exists. True when this call created it, false when it already existed.
     /// Retried on transient failures (safe thanks to the precondition): if an attempt was applied but its
-    /// answer lost, the retry finds the document and returns false although this caller wrote it.
+    /// answer lost, the retry's conflict is recognised as this caller's own write (the document holds exactly its fields).
     /// </summary>
     public async Task<bool> CreateIfAbsentAsync(string path, IReadOnlyDictionary<string, object?> fields, CancellationToken cancellationToken = default)
     {
@@ -176,15 +194,24 @@ public sealed partial class FirestoreClient
         // A transactional commit cannot be repeated (the transaction ends with the first one to arrive), and a
         // repeated increment would count twice; everything else converges when sent again.
         var policy = transaction is null && writes.All(w => w.IsIdempotent) ? _rest.Retry : _once;
+        var attempts = 0;
         try
         {
-            var response = await PostAsync(DatabaseUri("documents:commit"), body, policy, cancellationToken);
+            var response = await PostAsync(DatabaseUri("documents:commit"), body, policy, cancellationToken, () => attempts++);
             return new FirestoreCommitResult(
                 FirestoreDocument.Time(response?["commitTime"]),
                 [.. (response?["writeResults"] as JsonArray ?? []).Select(WriteResult)]);
         }
         catch (ApiException e) when (FirestorePreconditionException.Matches(e))
         {
+            // A retry follows an attempt whose answer never came: if that attempt was applied, the retry's precondition
+            // fails on our own write. Only a read tells a lost reply from a real conflict.
+            if (attempts > 1 && await ReadBackAsync(writes, cancellationToken) is { } applied)
+            {
+                LogOwnWriteRecognised(attempts, e.Message);
+                return applied;
+            }
+
             throw FirestorePreconditionException.From(e);
         }
     }
@@ -200,7 +227,7 @@ public sealed partial class FirestoreClient
         }
 
         // The answer is a JSON array of {document, readTime}; items without a document only report progress.
-        var response = await PostAsync(DocumentUri(parent) + ":runQuery", body, _rest.Retry, cancellationToken);
+        var response = await PostAsync(DocumentUri(parent) + ":runQuery", body, transaction is null ? _rest.Retry : _inTransaction, cancellationToken);
         return [.. (response as JsonArray ?? [])
             .Where(item => item?["document"] is not null)
             .Select(item => FirestoreDocument.FromJson(item!["document"]))];
@@ -214,7 +241,7 @@ public sealed partial class FirestoreClient
             ["documents"] = new JsonArray(DocumentName(path)),
             ["transaction"] = transaction,
         };
-        var response = await PostAsync(DatabaseUri("documents:batchGet"), body, _rest.Retry, cancellationToken);
+        var response = await PostAsync(DatabaseUri("documents:batchGet"), body, _inTransaction, cancellationToken);
         var found = (response as JsonArray ?? []).Select(item => item?["found"]).FirstOrDefault(doc => doc is not null);
         return found is null ? null : FirestoreDocument.FromJson(found);
     }
@@ -239,15 +266,28 @@ public sealed partial class FirestoreClient
         await PostAsync(DatabaseUri("documents:rollback"), body, _once, cancellationToken);
     }
 
-    private async Task<JsonNode?> PostAsync(string uri, JsonObject body, RetryPolicy policy, CancellationToken cancellationToken) =>
+    private async Task<JsonNode?> PostAsync(string uri, JsonObject body, RetryPolicy policy, CancellationToken cancellationToken, Action? onAttempt = null) =>
         await policy.ExecuteAsync(
             async token =>
             {
-                using var response = await _rest.SendOnceAsync(
-                    () => RestClient.JsonRequest(HttpMethod.Post, uri, body), HttpCompletionOption.ResponseContentRead, token);
+                onAttempt?.Invoke();
+                using var response = await SendOnceAsync(() => RestClient.JsonRequest(HttpMethod.Post, uri, body), token);
                 return await RestClient.ReadJsonAsync(response, token);
             },
             cancellationToken);
+
+    /// <summary>One request; a 404 for the database itself becomes <see cref="FirestoreDatabaseNotFoundException"/> (never retried).</summary>
+    private async ValueTask<HttpResponseMessage> SendOnceAsync(Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _rest.SendOnceAsync(createRequest, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        }
+        catch (ApiException e) when (FirestoreDatabaseNotFoundException.IsMissingDatabase(e))
+        {
+            throw FirestoreDatabaseNotFoundException.For(DatabaseName, e);
+        }
+    }
 
     private string DatabaseUri(string method) => $"v1/{DatabaseName}/{method}";
 

@@ -35,9 +35,18 @@ public sealed record FirestoreQuery
         Parent = parent;
     }
 
+    /// <summary>
+    /// A query over every collection with this id, wherever it is nested (<c>runs/*/workflows</c>): a collection-group
+    /// query. Filters on it need a collection-group index (Terraform's <c>google_firestore_field</c>).
+    /// </summary>
+    public static FirestoreQuery CollectionGroup(string collectionId) => new FirestoreQuery(collectionId) { AllDescendants = true };
+
     public string CollectionId { get; }
 
     public string? Parent { get; }
+
+    /// <summary>True for a <see cref="CollectionGroup"/> query.</summary>
+    public bool AllDescendants { get; private init; }
 
     public ImmutableList<(string Field, FilterOperator Operator, object? Value)> Filters { get; private init; } = [];
 
@@ -73,7 +82,13 @@ public sealed record FirestoreQuery
 
     internal JsonObject ToJson()
     {
-        var query = new JsonObject { ["from"] = new JsonArray(new JsonObject { ["collectionId"] = CollectionId }) };
+        var from = new JsonObject { ["collectionId"] = CollectionId };
+        if (AllDescendants)
+        {
+            from["allDescendants"] = true;
+        }
+
+        var query = new JsonObject { ["from"] = new JsonArray(from) };
         if (Filters.Count == 1)
         {
             query["where"] = FilterJson(Filters[0]);

@@ -46,6 +46,6 @@ public class ApiException : Exception
 
     public bool IsPreconditionFailed => Status == HttpStatusCode.PreconditionFailed;
 
-    /// <summary>True for answers that can change on a later attempt: 408, 429 and 5xx.</summary>
-    public bool IsTransient => Transience.IsTransientStatus(Status);
+    /// <summary>True for answers that can change on a later attempt: 408, 429, 5xx and Google's contention <c>ABORTED</c>.</summary>
+    public bool IsTransient => Transience.IsTransientStatus(Status) || Transience.IsContention(this);
 }

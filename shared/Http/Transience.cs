@@ -10,6 +10,14 @@ public static class Transience
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
     /// <summary>
+    /// Google's <c>ABORTED</c> (409) outside a transaction: the request lost a race for a busy resource (Firestore answers
+    /// it when one document is written too often) and succeeds when sent again after a backoff. A transactional commit
+    /// that answers it is never resent as is (it is sent once); the whole transaction is re-run instead.
+    /// </summary>
+    public static bool IsContention(ApiException exception) =>
+        exception is { Status: HttpStatusCode.Conflict, Reason: "ABORTED" };
+
+    /// <summary>
     /// Whether an exception is worth retrying: transient API answers, connection failures and resets,
     /// and timeouts that were not the caller's own cancellation.
     /// </summary>

@@ -12,8 +12,65 @@ public static class RunDocument
 {
     public const string Collection = "runs";
 
+    /// <summary>The sub-collection of a run's workflow outcomes: <c>runs/{runId}/workflows/{name}</c>.</summary>
+    public const string WorkflowsCollection = "workflows";
+
     /// <summary>The document path of a run.</summary>
     public static string PathOf(string runId) => $"{Collection}/{runId}";
+
+    /// <summary>The document path of one workflow's outcome.</summary>
+    public static string WorkflowPathOf(string runId, string workflowName) => $"{PathOf(runId)}/{WorkflowsCollection}/{workflowName}";
+
+    /// <summary>A finished workflow as its own document: the workflow's fields and its run's id (what the collection-group query filters on).</summary>
+    public static Dictionary<string, object?> OutcomeFields(string runId, WorkflowRecord workflow)
+    {
+        var fields = WorkflowFields(workflow);
+        fields["runId"] = runId;
+        return fields;
+    }
+
+    /// <summary>Reads a workflow outcome document.</summary>
+    /// <exception cref="FormatException">Not an outcome kfci wrote.</exception>
+    public static (string RunId, WorkflowRecord Workflow) ReadOutcome(IReadOnlyDictionary<string, object?> fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        try
+        {
+            return (Str(fields, "runId")!, ReadWorkflow(fields));
+        }
+        catch (InvalidCastException e)
+        {
+            throw new FormatException($"workflow outcome document has a mistyped field: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The run as readers see it: each workflow of the run document with its outcome from its own document, when one was
+    /// recorded (the run document holds outcomes only as of its last state transition), and <c>updatedAt</c> the latest
+    /// of the run's and those outcomes' writes. The same instance when nothing adds.
+    /// </summary>
+    public static RunRecord WithOutcomes(RunRecord run, IReadOnlyDictionary<string, (WorkflowRecord Workflow, DateTimeOffset RecordedAt)> outcomes)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(outcomes);
+        var added = run.Workflows
+            .Where(w => !w.IsFinished && outcomes.TryGetValue(w.Name, out var o) && o.Workflow.IsFinished)
+            .Select(w => outcomes[w.Name])
+            .ToDictionary(o => o.Workflow.Name, StringComparer.Ordinal);
+        if (added.Count == 0)
+        {
+            return run;
+        }
+
+        var latest = added.Values.Max(o => o.RecordedAt);
+        return run with
+        {
+            Workflows = run.Workflows.Select(w => added.TryGetValue(w.Name, out var o)
+                ? w with { Phase = o.Workflow.Phase, Message = o.Workflow.Message, StartedAt = o.Workflow.StartedAt, FinishedAt = o.Workflow.FinishedAt, FailedNodes = o.Workflow.FailedNodes }
+                : w).ToList(),
+            UpdatedAt = latest > run.UpdatedAt ? latest : run.UpdatedAt,
+        };
+    }
 
     public static Dictionary<string, object?> ToFields(RunRecord run)
     {

@@ -52,8 +52,11 @@ public static class RunStoreExtensions
 }
 
 /// <summary>
-/// Where runs live (Firestore <c>runs/</c>). Every change is an atomic read-modify-write of the one document, so concurrent
-/// handlers (redelivered events, the Watcher's tick beside its event path) cannot lose each other's updates.
+/// Where runs live (Firestore <c>runs/{runId}</c>, each finished workflow in <c>runs/{runId}/workflows/{name}</c>). A change
+/// of the run is an atomic read-modify-write of its document, so concurrent handlers (redelivered events, the Watcher's
+/// tick beside its event path) cannot lose each other's updates; a workflow's outcome is written once to its own document,
+/// so a run's workflows finishing together never contend for one document (Firestore sustains about one write per
+/// second per document). Readers see the run with every recorded outcome.
 /// </summary>
 public interface IRunStore
 {
@@ -74,6 +77,14 @@ public interface IRunStore
     Task<RunRecord?> UpdateAsync(string runId, Func<RunRecord, RunRecord?> change, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Records finished workflows of the run, each in a document of its own; the first outcome recorded for a workflow
+    /// wins and a repeated one changes nothing. The run document is not written (it changes only on state transitions,
+    /// through <see cref="UpdateAsync"/>). Returns the run as stored afterwards, with the outcomes others recorded
+    /// meanwhile; null when there is no such run.
+    /// </summary>
+    Task<RunRecord?> RecordWorkflowsAsync(string runId, IReadOnlyList<WorkflowRecord> finished, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Runs matching <paramref name="query"/>, newest first (by <c>createdAt</c>, then id), at most <see cref="RunQuery.Limit"/>,
     /// starting after <see cref="RunQuery.After"/>; <see cref="RunStoreExtensions.ListAllAsync"/> pages through all of them.
     /// </summary>
@@ -86,12 +97,15 @@ public interface IRunStore
 public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransactionOptions? updateOptions = null) : IRunStore
 {
     /// <summary>
-    /// Ten attempts: every workflow of a run reports on the same document, and several may finish together (plus a
-    /// redelivery, plus the Watcher's tick); each lost race costs a read, and retries back off with jitter.
+    /// Ten attempts: a run's document changes only on state transitions, but a transition can race a redelivery, the
+    /// Watcher's tick or an abort; each lost race costs a read, and retries back off with jitter.
     /// </summary>
     public static FirestoreTransactionOptions DefaultUpdateOptions { get; } = new() { MaxAttempts = 10 };
 
     private const string DocumentNameField = "__name__";
+
+    /// <summary>Firestore's limit on the values of one <c>IN</c> filter.</summary>
+    private const int MaxInValues = 30;
 
     /// <summary>Runs whose last version this instance knows; a handful are busy at any time, so a small bound is plenty.</summary>
     private const int MaxKnownRuns = 1024;
@@ -101,6 +115,20 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
 
     public async Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken) =>
         (await ReadAsync(runId, RunDocument.PathOf(runId), cancellationToken))?.Run;
+
+    public async Task<RunRecord?> RecordWorkflowsAsync(string runId, IReadOnlyList<WorkflowRecord> finished, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(finished);
+        if (finished.FirstOrDefault(w => !w.IsFinished) is { } unfinished)
+        {
+            throw new ArgumentException($"workflow {unfinished.Name} of run {runId} has not finished ({unfinished.Phase ?? "no phase"})", nameof(finished));
+        }
+
+        // Create-only: the first outcome of a workflow wins, and a repeated notice is a no-op (also when its reply was lost).
+        await Task.WhenAll(finished.Select(w =>
+            firestore.CreateIfAbsentAsync(RunDocument.WorkflowPathOf(runId, w.Name), RunDocument.OutcomeFields(runId, w), cancellationToken)));
+        return await GetAsync(runId, cancellationToken);
+    }
 
     public async Task<(RunRecord Run, bool Created)> CreateAsync(RunRecord run, CancellationToken cancellationToken)
     {
@@ -183,19 +211,36 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
         }
     }
 
+    /// <summary>
+    /// The run document merged with its outcome documents, which are read only while a workflow waits for one (an absent
+    /// run, the Trigger's usual case, and a Completed run, whose document holds every outcome, cost one read).
+    /// </summary>
     private async Task<(RunRecord Run, FirestoreTimestamp Version)?> ReadAsync(string runId, string path, CancellationToken cancellationToken)
     {
-        var document = await firestore.GetAsync(path, cancellationToken);
-        if (document is null)
+        if (await firestore.GetAsync(path, cancellationToken) is not { } document)
         {
             _known.TryRemove(runId, out _);
             return null;
         }
 
         var run = RunDocument.FromFields(document.Fields);
+        if (run.Workflows.Any(w => !w.IsFinished))
+        {
+            var outcomes = await firestore.QueryAsync(new FirestoreQuery(RunDocument.WorkflowsCollection, path), cancellationToken);
+            run = RunDocument.WithOutcomes(run, ByName(OutcomesByRun(outcomes)[runId]));
+        }
+
         Remember(run, document.UpdateTime);
         return (run, document.UpdateTime);
     }
+
+    /// <summary>Outcome documents by run id.</summary>
+    private static ILookup<string, (WorkflowRecord Workflow, DateTimeOffset RecordedAt)> OutcomesByRun(IEnumerable<FirestoreDocument> documents) =>
+        documents.Select(d => (Outcome: RunDocument.ReadOutcome(d.Fields), RecordedAt: d.UpdateTime.ToDateTimeOffset()))
+            .ToLookup(o => o.Outcome.RunId, o => (o.Outcome.Workflow, o.RecordedAt), StringComparer.Ordinal);
+
+    private static Dictionary<string, (WorkflowRecord Workflow, DateTimeOffset RecordedAt)> ByName(IEnumerable<(WorkflowRecord Workflow, DateTimeOffset RecordedAt)> outcomes) =>
+        outcomes.GroupBy(o => o.Workflow.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
 
     private void Remember(RunRecord run, FirestoreTimestamp version)
     {
@@ -232,6 +277,25 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
         }
 
         var documents = await firestore.QueryAsync(firestoreQuery, cancellationToken);
-        return documents.Select(d => RunDocument.FromFields(d.Fields)).ToList();
+        var page = documents.Select(d => RunDocument.FromFields(d.Fields)).ToList();
+        return await WithOutcomesAsync(page, cancellationToken);
+    }
+
+    /// <summary>
+    /// The page's runs with their recorded outcomes: one collection-group query per 30 runs that still wait for a
+    /// workflow (a run's document holds every outcome once it is Completed, so finished runs cost nothing).
+    /// </summary>
+    private async Task<IReadOnlyList<RunRecord>> WithOutcomesAsync(List<RunRecord> page, CancellationToken cancellationToken)
+    {
+        var waiting = page.Where(r => r.Workflows.Any(w => !w.IsFinished)).Select(r => r.RunId).ToList();
+        if (waiting.Count == 0)
+        {
+            return page;
+        }
+
+        var queries = waiting.Chunk(MaxInValues).Select(ids => firestore.QueryAsync(
+            FirestoreQuery.CollectionGroup(RunDocument.WorkflowsCollection).Where("runId", FilterOperator.In, ids), cancellationToken));
+        var outcomes = OutcomesByRun((await Task.WhenAll(queries)).SelectMany(d => d));
+        return page.Select(r => RunDocument.WithOutcomes(r, ByName(outcomes[r.RunId]))).ToList();
     }
 }

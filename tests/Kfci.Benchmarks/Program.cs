@@ -4,7 +4,7 @@
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- engine [steps]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- uploader [--runs 3] [--latencies 60] [--log-mb 200] [--junit 1000]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- janitor [--resources 10000] [--latency-ms 20] [--runs 3] [--parallelism 32] [--rate 1000] [--no-baseline]
-//   dotnet run -c Release --project tests/Kfci.Benchmarks -- trigger [--events 1000] [--rate 100]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- trigger [--events 1000] [--rate 100] [--concurrency 40] [--mode push|direct|both] [--floor-delay-ms 0]
 using Kfci.Benchmarks;
 
 return args.FirstOrDefault() switch
@@ -23,7 +23,7 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]
-               Kfci.Benchmarks trigger [--events N] [--rate N]
+               Kfci.Benchmarks trigger [--events N] [--rate N] [--concurrency N] [--mode push|direct|both] [--floor-delay-ms N]
                Kfci.Benchmarks watcher [--samples N] [--runs N] [--ticks N]
                Kfci.Benchmarks uploader [--runs N] [--latencies N] [--log-mb N] [--junit N]
                Kfci.Benchmarks janitor [--resources N] [--latency-ms N] [--runs N] [--parallelism N] [--rate N] [--no-baseline]

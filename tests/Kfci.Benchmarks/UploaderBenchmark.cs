@@ -350,6 +350,9 @@ internal static class UploaderBenchmark
             return Task.FromResult<RunRecord?>(_run);
         }
 
+        public Task<RunRecord?> RecordWorkflowsAsync(string runId, IReadOnlyList<WorkflowRecord> finished, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("the Uploader records no workflow outcomes");
+
         public Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<RunRecord>>([_run]);
     }
 

@@ -74,10 +74,105 @@ public sealed class FirestoreFaultTests
         Assert.Equal(0, (await _client.GetAsync("counters/t"))!.Get<int>("n"));
     }
 
-    /// <summary>Answers 503 to the next N requests whose path contains a marker, and counts requests per marker.</summary>
+    [Fact]
+    public async Task GetAsync_DatabaseMissing_ConfigurationErrorNotAbsent()
+    {
+        _faults.AnswerNext("/runs/r", HttpStatusCode.NotFound, MissingDatabase);
+
+        var e = await Assert.ThrowsAsync<FirestoreDatabaseNotFoundException>(() => _client.GetAsync("runs/r"));
+
+        Assert.Contains("KFCI_FIRESTORE_DATABASE", e.Message, StringComparison.Ordinal);
+        Assert.Null(await _client.GetAsync("runs/r"));
+    }
+
+    [Fact]
+    public async Task UpdateAsync_DatabaseMissing_ConfigurationErrorNotPrecondition()
+    {
+        _faults.AnswerNext(":commit", HttpStatusCode.NotFound, MissingProject);
+
+        await Assert.ThrowsAsync<FirestoreDatabaseNotFoundException>(() => _client.UpdateAsync("runs/u", new Dictionary<string, object?> { ["n"] = 1 }));
+        Assert.Equal(1, _faults.Requests(":commit"));
+    }
+
+    [Fact]
+    public async Task FirestoreRunStore_DatabaseMissing_NotReadAsNoSuchRun()
+    {
+        var store = new Kfci.Runs.FirestoreRunStore(_client);
+        _faults.AnswerNext("/runs/", HttpStatusCode.NotFound, MissingDatabase);
+
+        await Assert.ThrowsAsync<FirestoreDatabaseNotFoundException>(() => store.UpdateAsync("some-run", r => r, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SetAsync_OneAborted_RetriedWithBackoff()
+    {
+        _faults.AnswerNext(":commit", HttpStatusCode.Conflict, """{"error":{"code":409,"message":"Too much contention on these documents. Please try again.","status":"ABORTED"}}""");
+
+        await _client.SetAsync("runs/hot", new Dictionary<string, object?> { ["n"] = 1 });
+
+        Assert.Equal(2, _faults.Requests(":commit"));
+        Assert.Equal(1, (await _client.GetAsync("runs/hot"))!.Get<int>("n"));
+    }
+
+    [Fact]
+    public async Task UpdateAsync_ConditionalReplyLost_RecognisedAsOwnWrite()
+    {
+        var version = await _client.SetAsync("runs/lost", new Dictionary<string, object?> { ["state"] = "planning", ["at"] = DateTimeOffset.UtcNow });
+        _faults.DropReplyNext(":commit");
+
+        var written = await _client.UpdateAsync(
+            "runs/lost", new Dictionary<string, object?> { ["state"] = "submitted", ["at"] = DateTimeOffset.UtcNow }, ifUpdateTime: version);
+
+        Assert.Equal(2, _faults.Requests(":commit"));
+        var stored = (await _client.GetAsync("runs/lost"))!;
+        Assert.Equal("submitted", stored.Get<string>("state"));
+        Assert.Equal(stored.UpdateTime, written);
+    }
+
+    [Fact]
+    public async Task CreateIfAbsentAsync_ReplyLost_ReportsCreatedOnce()
+    {
+        _faults.DropReplyNext(":commit");
+
+        Assert.True(await _client.CreateIfAbsentAsync("runs/once", new Dictionary<string, object?> { ["n"] = 1, ["tags"] = new[] { "a" } }));
+        Assert.False(await _client.CreateIfAbsentAsync("runs/once", new Dictionary<string, object?> { ["n"] = 1, ["tags"] = new[] { "a" } }));
+    }
+
+    [Fact]
+    public async Task CreateIfAbsentAsync_RetriedIntoSomeoneElsesDocument_StillAConflict()
+    {
+        await _client.SetAsync("runs/theirs", new Dictionary<string, object?> { ["n"] = 1 });
+        _faults.FailNext(":commit", 1);
+
+        Assert.False(await _client.CreateIfAbsentAsync("runs/theirs", new Dictionary<string, object?> { ["n"] = 2 }));
+        Assert.Equal(2, _faults.Requests(":commit"));
+    }
+
+    [Fact]
+    public async Task UpdateAsync_ReplyLostThenChangedByAnother_StillAConflict()
+    {
+        var version = await _client.SetAsync("runs/race", new Dictionary<string, object?> { ["state"] = "planning" });
+        _faults.DropReplyNext(":commit", afterForwarding: () => _client.SetAsync("runs/race", new Dictionary<string, object?> { ["state"] = "aborted" }));
+
+        await Assert.ThrowsAsync<FirestorePreconditionException>(() =>
+            _client.UpdateAsync("runs/race", new Dictionary<string, object?> { ["state"] = "submitted" }, ifUpdateTime: version));
+    }
+
+    private const string MissingDatabase =
+        """{"error":{"code":404,"message":"The database kfci-typo does not exist for project p Please visit https://console.cloud.google.com/datastore/setup?project=p to add a Cloud Datastore or Cloud Firestore database.","status":"NOT_FOUND"}}""";
+
+    private const string MissingProject =
+        """{"error":{"code":404,"message":"The project p does not exist or it does not contain an active Cloud Datastore or Cloud Firestore database. Please visit http://console.cloud.google.com to create a project or https://console.cloud.google.com/datastore/setup?project=p to add a Cloud Datastore or Cloud Firestore database.","status":"NOT_FOUND"}}""";
+
+    /// <summary>
+    /// In front of the emulator: answers 503 (or a given answer) to the next N requests whose path contains a marker, or
+    /// forwards one and drops its reply (the request was applied, the caller sees a reset); counts requests per marker.
+    /// </summary>
     private sealed class FaultInjector : DelegatingHandler
     {
         private readonly Dictionary<string, int> _failures = [];
+        private readonly Dictionary<string, (HttpStatusCode Status, string Body)> _answers = [];
+        private readonly Dictionary<string, Func<Task>?> _drops = [];
         private readonly Dictionary<string, int> _seen = [];
         private readonly Lock _lock = new();
 
@@ -90,6 +185,24 @@ public sealed class FirestoreFaultTests
             }
         }
 
+        public void AnswerNext(string marker, HttpStatusCode status, string body)
+        {
+            lock (_lock)
+            {
+                _answers[marker] = (status, body);
+                _seen[marker] = 0;
+            }
+        }
+
+        public void DropReplyNext(string marker, Func<Task>? afterForwarding = null)
+        {
+            lock (_lock)
+            {
+                _drops[marker] = afterForwarding;
+                _seen[marker] = 0;
+            }
+        }
+
         public int Requests(string marker)
         {
             lock (_lock)
@@ -98,30 +211,56 @@ public sealed class FirestoreFaultTests
             }
         }
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var path = Uri.UnescapeDataString(request.RequestUri!.AbsolutePath);
             var fail = false;
+            (HttpStatusCode Status, string Body)? answer = null;
+            var drop = false;
+            Func<Task>? afterDrop = null;
             lock (_lock)
             {
-                foreach (var marker in _failures.Keys.Where(m => path.Contains(m, StringComparison.Ordinal)))
+                foreach (var marker in _seen.Keys.Where(m => path.Contains(m, StringComparison.Ordinal)).ToList())
                 {
                     _seen[marker]++;
-                    if (_failures[marker] > 0)
+                    if (_failures.GetValueOrDefault(marker) > 0)
                     {
                         _failures[marker]--;
                         fail = true;
                     }
+
+                    if (_answers.Remove(marker, out var given))
+                    {
+                        answer = given;
+                    }
+
+                    if (_drops.Remove(marker, out var then))
+                    {
+                        drop = true;
+                        afterDrop = then;
+                    }
                 }
             }
 
-            return fail
-                ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
-                {
-                    RequestMessage = request,
-                    Content = new StringContent("""{"error":{"code":503,"message":"injected","status":"UNAVAILABLE"}}"""),
-                })
-                : base.SendAsync(request, cancellationToken);
+            if (fail || answer is not null)
+            {
+                var (status, body) = answer ?? (HttpStatusCode.ServiceUnavailable, """{"error":{"code":503,"message":"injected","status":"UNAVAILABLE"}}""");
+                return new HttpResponseMessage(status) { RequestMessage = request, Content = new StringContent(body) };
+            }
+
+            var response = await base.SendAsync(request, cancellationToken);
+            if (!drop)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            if (afterDrop is not null)
+            {
+                await afterDrop();
+            }
+
+            throw new HttpRequestException("injected: the connection closed before the reply arrived");
         }
     }
 }

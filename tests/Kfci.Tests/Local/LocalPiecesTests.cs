@@ -122,6 +122,8 @@ public sealed class LocalPiecesTests
 
         public Task<RunRecord?> UpdateAsync(string runId, Func<RunRecord, RunRecord?> change, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+        public Task<RunRecord?> RecordWorkflowsAsync(string runId, IReadOnlyList<WorkflowRecord> finished, CancellationToken cancellationToken) => throw new NotSupportedException();
+
         public Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

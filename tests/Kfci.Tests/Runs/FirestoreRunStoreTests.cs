@@ -82,6 +82,58 @@ public sealed class FirestoreRunStoreTests(EmulatorFixture emulators)
     }
 
     [Fact]
+    public async Task RecordWorkflowsAsync_ConcurrentOutcomes_OwnDocumentsFirstWinsRunDocumentUnwritten()
+    {
+        var entries = Enumerable.Range(0, 20).Select(i => $"w{i}").ToArray();
+        var (run, _) = await Store.CreateAsync(SampleRuns.Submitted("wide-run", "ns", null, entries), CancellationToken.None);
+        var before = (await _firestore.GetAsync(RunDocument.PathOf("wide-run")))!.UpdateTime;
+
+        await Task.WhenAll(run.Workflows.Select(w => Store.RecordWorkflowsAsync("wide-run", [Finished(w, WorkflowPhases.Failed, "first")], CancellationToken.None)));
+        var again = await Store.RecordWorkflowsAsync("wide-run", [Finished(run.Workflows[0], WorkflowPhases.Succeeded, "second")], CancellationToken.None);
+
+        Assert.Equal(before, (await _firestore.GetAsync(RunDocument.PathOf("wide-run")))!.UpdateTime);
+        var stored = (await Store.GetAsync("wide-run", CancellationToken.None))!;
+        Assert.All(stored.Workflows, w => Assert.Equal((WorkflowPhases.Failed, "first"), (w.Phase, w.Message)));
+        Assert.Equal((WorkflowPhases.Failed, "first"), (again!.Workflows[0].Phase, again.Workflows[0].Message));
+        Assert.Equal(RunState.Submitted, stored.State);
+        Assert.True(stored.UpdatedAt > run.UpdatedAt);
+    }
+
+    [Fact]
+    public async Task ListAsync_WaitingRuns_CarryTheirRecordedOutcomes_FinishedRunsTheirOwn()
+    {
+        var t = SampleRuns.Epoch;
+        var waiting = Enumerable.Range(0, 35).Select(i => SampleRuns.Submitted($"wait-{i:00}", "ns", t.AddMinutes(i), "a", "b")).ToList();
+        foreach (var run in waiting)
+        {
+            await Store.CreateAsync(run, CancellationToken.None);
+            await Store.RecordWorkflowsAsync(run.RunId, [Finished(run.Workflows[1], WorkflowPhases.Succeeded, null)], CancellationToken.None);
+        }
+
+        var listed = await Store.ListAsync(new RunQuery(State: RunState.Submitted, Limit: 50), CancellationToken.None);
+
+        Assert.Equal(35, listed.Count);
+        Assert.All(listed, r => Assert.Equal([null, WorkflowPhases.Succeeded], r.Workflows.Select(w => w.Phase)));
+    }
+
+    [Fact]
+    public async Task UpdateAsync_AfterRecordedOutcomes_TransitionKeepsThem()
+    {
+        var (run, _) = await Store.CreateAsync(SampleRuns.Submitted("move-run", "ns", null, "a", "b"), CancellationToken.None);
+        await Store.RecordWorkflowsAsync("move-run", [.. run.Workflows.Select(w => Finished(w, WorkflowPhases.Succeeded, null))], CancellationToken.None);
+
+        await Store.UpdateAsync("move-run", r => r.AllWorkflowsFinished ? r.MoveTo(RunState.Completed, r.UpdatedAt) : null, CancellationToken.None);
+
+        var document = (await _firestore.GetAsync(RunDocument.PathOf("move-run")))!;
+        var snapshot = RunDocument.FromFields(document.Fields);
+        Assert.Equal(RunState.Completed, snapshot.State);
+        Assert.All(snapshot.Workflows, w => Assert.Equal(WorkflowPhases.Succeeded, w.Phase));
+    }
+
+    private static WorkflowRecord Finished(WorkflowRecord workflow, string phase, string? message) =>
+        workflow with { Phase = phase, Message = message, FinishedAt = SampleRuns.Epoch.AddHours(1) };
+
+    [Fact]
     public async Task ListAsync_ByJobAndState_NewestFirst_AndPagesWithoutGapsOrRepeats()
     {
         var t = SampleRuns.Epoch;

@@ -175,6 +175,25 @@ public sealed class TriggerIntegrationTests(EmulatorFixture emulators)
     }
 
     [Fact]
+    public async Task Publish_AbortedReportBeforeTheStart_RecordedSoTheLateStartSubmitsNothing()
+    {
+        // The Trigger records a run only after submitting its workflows; an abort that overtakes the start must still stop it.
+        await using var stack = await TriggerStack.StartAsync(emulators);
+        var sha = Seed(stack.CreateRepository("kubeflow", "demo"));
+        var runId = new RunIdentity("kfci-postsubmit", "450").RunId;
+
+        await stack.PublishAsync(CrierReport("aborted", sha, build: "450"));
+        var aborted = await stack.WaitForRunAsync(runId, r => r.State == RunState.Aborted);
+        await stack.PublishAsync(CrierReport("triggered", sha, build: "450"));
+        await Poll.UntilAsync(() => stack.Logs.Entries.Any(e => e.Message.Contains("changes nothing", StringComparison.Ordinal)));
+
+        Assert.NotNull(aborted.AbortedAt);
+        Assert.Empty(Workflows(stack, runId));
+        Assert.Equal(RunState.Aborted, (await stack.Runs.GetAsync(runId, CancellationToken.None))!.State);
+        Assert.Empty(stack.Published.Published);
+    }
+
+    [Fact]
     public async Task Publish_InvalidConfig_RunInErrorNothingSubmitted()
     {
         await using var stack = await TriggerStack.StartAsync(emulators);

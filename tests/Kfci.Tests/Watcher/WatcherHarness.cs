@@ -197,7 +197,7 @@ internal sealed class FailingPublishes : DelegatingHandler
             : base.SendAsync(request, cancellationToken);
 }
 
-/// <summary>The real store, except that the next <see cref="FailNextUpdates"/> updates fail as a Firestore outage (503 after retries) would.</summary>
+/// <summary>The real store, except that the next <see cref="FailNextUpdates"/> writes (updates, recorded outcomes) fail as a Firestore outage (503 after retries) would.</summary>
 internal sealed class FlakyRunStore(IRunStore inner) : IRunStore
 {
     private int _failures;
@@ -212,6 +212,11 @@ internal sealed class FlakyRunStore(IRunStore inner) : IRunStore
         Interlocked.Decrement(ref _failures) >= 0
             ? Task.FromException<RunRecord?>(new ApiException(HttpStatusCode.ServiceUnavailable, "UNAVAILABLE", "injected: Firestore unavailable"))
             : inner.UpdateAsync(runId, change, cancellationToken);
+
+    public Task<RunRecord?> RecordWorkflowsAsync(string runId, IReadOnlyList<WorkflowRecord> finished, CancellationToken cancellationToken) =>
+        Interlocked.Decrement(ref _failures) >= 0
+            ? Task.FromException<RunRecord?>(new ApiException(HttpStatusCode.ServiceUnavailable, "UNAVAILABLE", "injected: Firestore unavailable"))
+            : inner.RecordWorkflowsAsync(runId, finished, cancellationToken);
 
     public Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken) => inner.ListAsync(query, cancellationToken);
 }

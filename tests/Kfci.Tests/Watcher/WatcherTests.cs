@@ -43,6 +43,35 @@ public sealed class WatcherTests(EmulatorFixture emulators)
     }
 
     [Fact]
+    public async Task Event_SixtyOneWorkflowsFinishingTogether_RunDocumentWrittenOnlyByTheTransition()
+    {
+        // kubeflow/kubeflow's prow_config.yaml has 61 entries: one run document written by each would exceed Firestore's
+        // sustained one write per second per document. Outcomes go to documents of their own.
+        await using var h = await WatcherHarness.StartAsync(emulators);
+        var entries = Enumerable.Range(0, 61).Select(i => $"w{i}").ToArray();
+        var run = await h.AddRunAsync(SampleRuns.Submitted("run-wide", WatcherHarness.Namespace, DateTimeOffset.UtcNow, entries));
+        var created = (await h.Firestore.GetAsync(RunDocument.PathOf(run.RunId)))!.UpdateTime;
+        foreach (var workflow in run.Workflows)
+        {
+            h.Finish(workflow.Name, WorkflowPhases.Succeeded);
+        }
+
+        var first = await Task.WhenAll(run.Workflows.Take(60).Select(w => h.DeliverEventAsync(w.Name, WorkflowEventEntry.Succeeded, messageId: w.Name)));
+        var waiting = await h.RunAsync(run.RunId);
+        var untouched = (await h.Firestore.GetAsync(RunDocument.PathOf(run.RunId)))!.UpdateTime;
+        var last = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => h.DeliverEventAsync(run.Workflows[60].Name, WorkflowEventEntry.Succeeded, messageId: $"last-{i}")));
+
+        Assert.All(first.Concat(last), r => WatcherHarness.AssertStatus(HttpStatusCode.NoContent, r));
+        Assert.Equal(created, untouched);
+        Assert.Equal((RunState.Submitted, 60), (waiting.State, waiting.Workflows.Count(w => w.Phase == WorkflowPhases.Succeeded)));
+        var stored = await h.RunAsync(run.RunId);
+        Assert.Equal(RunState.Completed, stored.State);
+        Assert.All(stored.Workflows, w => Assert.Equal(WorkflowPhases.Succeeded, w.Phase));
+        Assert.Single(stored.History, e => e.State == RunState.Completed);
+        Assert.Single(await h.CompletedEventsAsync(atLeast: 1));
+    }
+
+    [Fact]
     public async Task Event_ErrorPhase_CompletesTheRun()
     {
         await using var h = await WatcherHarness.StartAsync(emulators);
