@@ -121,6 +121,12 @@ public sealed class FakeGcsServer : IAsyncDisposable
             // The client went away mid-request; there is nobody to answer.
             status = -1;
         }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            // A request the fake cannot read is the client's fault, as GCS sees it: a 400 that names why.
+            status = 400;
+            await WriteErrorAsync(context, GcsError.BadRequest($"Unreadable request: {e.Message}"));
+        }
         finally
         {
             Record(context.Request, status);
