@@ -263,6 +263,8 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
             throw new GcsError(400, "required", "Required parameter: name");
         }
 
+        context.Items[FakeGcsServer.ObjectItem] = name;
+
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         if (resource?["metadata"] is JsonObject map)
         {
@@ -280,6 +282,7 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
 
     private async Task PutToSessionAsync(UploadSession session)
     {
+        context.Items[FakeGcsServer.ObjectItem] = session.Write.Name;
         await session.Gate.WaitAsync(context.RequestAborted);
         try
         {

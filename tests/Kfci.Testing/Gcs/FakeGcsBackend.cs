@@ -264,6 +264,15 @@ internal sealed class FakeGcsBackend : IDisposable
         }
     }
 
+    /// <summary>The object a session uploads, or null for an unknown session.</summary>
+    public string? SessionObject(string id)
+    {
+        lock (_gate)
+        {
+            return _sessions.GetValueOrDefault(id)?.Write.Name;
+        }
+    }
+
     public void ExpireSessions()
     {
         lock (_gate)
