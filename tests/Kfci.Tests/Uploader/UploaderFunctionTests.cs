@@ -213,7 +213,7 @@ public sealed class UploaderFunctionTests(EmulatorFixture emulators, FakeGcsFixt
 
         Assert.All(responses.Append(again), r => Assert.Equal(HttpStatusCode.NoContent, r.StatusCode));
         Assert.Equal(generation, (await h.Store.GetAsync(finishedPath, default))!.Generation);
-        var finishedWrites = gcs.Server.Requests.Where(r => r.Method == "PUT" && r.Object == finishedPath && r.Status == 200);
+        var finishedWrites = gcs.Server.Requests.Where(r => r.Method == "PUT" && r.ObjectName == finishedPath && r.Status == 200);
         Assert.Single(finishedWrites);
         var stored = await h.Runs.GetAsync(run.RunId, default);
         Assert.Single(stored!.History, e => e.State == RunState.Finished);
