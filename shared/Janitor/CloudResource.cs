@@ -11,6 +11,12 @@ public sealed record CloudResource(ResourceType Type, string Name)
     /// <summary>Zone, region, <c>global</c>, or the cluster of a Kubernetes object; empty when not known.</summary>
     public string Location { get; init; } = "";
 
+    /// <summary>
+    /// Where the API keeps it, as its URLs name it (Compute: <c>zones/us-east1-b</c>, <c>regions/us-east1</c>,
+    /// <c>global</c>): a disk or instance group may be zonal or regional, and only its listing says which. Null when unknown.
+    /// </summary>
+    public string? Scope { get; init; }
+
     /// <summary>The GCP project, when the lister knows it; null otherwise.</summary>
     public string? Project { get; init; }
 

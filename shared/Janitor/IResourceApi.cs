@@ -25,3 +25,12 @@ public interface IResourceApi
     /// </summary>
     Task<bool> DeleteAsync(CloudResource resource, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// The API is switched off or retired where this sweep runs (e.g. Deployment Manager after its end of support): its types
+/// are reported as skipped, not as a failed sweep.
+/// </summary>
+public sealed class ApiUnavailableException(string api, string message, Exception? inner = null) : Exception(message, inner)
+{
+    public string Api { get; } = api;
+}

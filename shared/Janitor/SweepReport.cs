@@ -37,6 +37,9 @@ public sealed record TypeReport(
 {
     /// <summary>Errors kept in a report per type: a Firestore document holds at most 1 MiB.</summary>
     public const int MaxErrors = 20;
+
+    /// <summary>Why the type was not swept at all (<c>skipped: API unavailable …</c>); null when it was.</summary>
+    public string? Skipped { get; init; }
 }
 
 /// <summary>One sweep's result: written to Firestore <c>sweeps/{id}</c> and summarised in the log.</summary>
@@ -75,6 +78,7 @@ public sealed record SweepReport(string Id, DateTimeOffset StartedAt, TimeSpan D
                 ["kept"] = type.Kept.ToDictionary(pair => pair.Key, pair => (object?)pair.Value),
                 ["errors"] = type.Errors.ToList(),
                 ["errorCount"] = type.ErrorCount,
+                ["skipped"] = type.Skipped,
             }),
     };
 
@@ -88,7 +92,7 @@ public sealed record SweepReport(string Id, DateTimeOffset StartedAt, TimeSpan D
         foreach (var type in Types)
         {
             var kept = string.Join(" ", type.Kept.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => $"{pair.Key}={pair.Value}"));
-            text.Append(CultureInfo.InvariantCulture, $"{type.Type.WireName(),-20}{type.Listed,8}{type.Planned,8}{type.Deleted,9}{type.AlreadyGone,6}{type.ErrorCount,8}  {kept}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{type.Type.WireName(),-20}{type.Listed,8}{type.Planned,8}{type.Deleted,9}{type.AlreadyGone,6}{type.ErrorCount,8}  {type.Skipped ?? kept}\n");
         }
 
         foreach (var error in Types.SelectMany(type => type.Errors.Select(e => $"{type.Type.WireName()}: {e}")).Take(10))

@@ -114,6 +114,12 @@ public sealed partial class Sweeper : IDisposable
                 tallies[type].Listed = resources.Count;
                 return resources;
             }
+            catch (ApiUnavailableException e)
+            {
+                tallies[type].Skipped = $"skipped: API unavailable ({e.Api}: {e.Message})";
+                LogApiUnavailable(type.WireName(), e.Api);
+                return [];
+            }
             catch (Exception e) when (IsApiFailure(e, cancellationToken))
             {
                 tallies[type].Fail($"list failed: {e.Message}");
@@ -192,6 +198,9 @@ public sealed partial class Sweeper : IDisposable
 #pragma warning restore CA1727
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "janitor: {Api} is not available in this project; {Type} skipped")]
+    private partial void LogApiUnavailable(string type, string api);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "janitor: listing {Type} failed, type skipped: {Error}")]
     private partial void LogListFailed(string type, string error);
 
@@ -211,6 +220,8 @@ public sealed partial class Sweeper : IDisposable
 
         public int Planned { get; set; }
 
+        public string? Skipped { get; set; }
+
         public void Keep(string rule) => _kept.AddOrUpdate(rule, 1, (_, count) => count + 1);
 
         public void Delete() => Interlocked.Increment(ref _deleted);
@@ -226,6 +237,6 @@ public sealed partial class Sweeper : IDisposable
         }
 
         public TypeReport ToReport(ResourceType type) =>
-            new(type, Listed, Planned, _deleted, _gone, new Dictionary<string, int>(_kept, StringComparer.Ordinal), [.. _errors], _errorCount);
+            new(type, Listed, Planned, _deleted, _gone, new Dictionary<string, int>(_kept, StringComparer.Ordinal), [.. _errors], _errorCount) { Skipped = Skipped };
     }
 }

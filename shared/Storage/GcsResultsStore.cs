@@ -1,28 +1,34 @@
-using System.Buffers;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
-using System.Text.Json.Nodes;
+using Google.Apis.Upload;
+using Google.Cloud.Storage.V1;
 using Kfci.Configuration;
 using Kfci.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using GcsObject = Google.Apis.Storage.v1.Data.Object;
 
 namespace Kfci.Storage;
 
-/// <summary>How <see cref="GcsResultsStore"/> uploads. Immutable; start from <see cref="Default"/>.</summary>
+/// <summary>How <see cref="GcsResultsStore"/> uploads and lists. Immutable; start from <see cref="Default"/>.</summary>
 public sealed record GcsUploadOptions
 {
     /// <summary>GCS requires every chunk of a resumable upload but the last to be a multiple of this.</summary>
-    public const int ChunkGranularity = 256 * 1024;
+    public const int ChunkGranularity = UploadObjectOptions.MinimumChunkSize;
 
     public static GcsUploadOptions Default { get; } = new();
 
     /// <summary>
-    /// Bytes per resumable-upload chunk, and the size of the one buffer an upload holds. An object that
-    /// fits in one chunk goes in a single multipart request instead. A positive multiple of 256 KiB.
+    /// Bytes per resumable-upload chunk: the client holds about one chunk of a stream in memory at a time.
+    /// A positive multiple of 256 KiB.
     /// </summary>
     public int ChunkSize { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>Bytes per ranged request of a download.</summary>
+    public int DownloadChunkSize { get; init; } = 1024 * 1024;
+
+    /// <summary>Entries per listing page (GCS serves at most 1,000).</summary>
+    public int PageSize { get; init; } = 1000;
 
     internal void Validate()
     {
@@ -30,61 +36,73 @@ public sealed record GcsUploadOptions
         {
             throw new ArgumentException($"ChunkSize {ChunkSize} must be a positive multiple of {ChunkGranularity} bytes (256 KiB).", nameof(ChunkSize));
         }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DownloadChunkSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(PageSize);
     }
 }
 
 /// <summary>
-/// <see cref="IResultsStore"/> on a Cloud Storage bucket through the JSON API
-/// (<c>storage/v1</c> and <c>upload/storage/v1</c>). Honours <c>STORAGE_EMULATOR_HOST</c> through
-/// <see cref="Create"/>.
+/// <see cref="IResultsStore"/> on a Cloud Storage bucket through the official client (<see cref="StorageClient"/>):
+/// resumable uploads in chunks (bounded memory whatever the object's size), <c>ifGenerationMatch=0</c> for
+/// create-only writes, custom metadata, paged listings and streamed downloads. Every call runs under kfci's
+/// <see cref="RetryPolicy"/>; an upload that fails mid-way resumes its session where the service says it stopped.
+/// A bucket that does not exist is a <see cref="ResultsBucketNotFoundException"/>, never an absent object.
 /// </summary>
-public sealed class GcsResultsStore : IResultsStore
+public sealed partial class GcsResultsStore : IResultsStore
 {
-    public const string ProductionBase = "https://storage.googleapis.com/";
-
     private const int MaxSessionRestarts = 2;
 
-    private readonly RestClient _client;
-    private readonly GcsUploadOptions _upload;
+    private readonly StorageClient _client;
+    private readonly RetryPolicy _retry;
+    private readonly RetryPolicy _uploadRetry;
+    private readonly GcsUploadOptions _options;
     private readonly ILogger _logger;
-    private readonly string _objectsPath;
-    private readonly string _uploadPath;
 
     /// <param name="bucket">The bucket name (no <c>gs://</c>).</param>
-    /// <param name="client">A client whose base address is the storage endpoint (e.g. <see cref="ProductionBase"/>).</param>
-    public GcsResultsStore(string bucket, RestClient client, GcsUploadOptions? upload = null, ILogger<GcsResultsStore>? logger = null)
+    /// <param name="client">The storage client; its own retrying is not used, <paramref name="retry"/> decides.</param>
+    /// <param name="retry">Attempts and backoff for every call; <see cref="RetryOptions.Default"/> when null.</param>
+    /// <param name="options">Chunk and page sizes.</param>
+    /// <param name="logger">Where resumptions and restarts are logged.</param>
+    public GcsResultsStore(string bucket, StorageClient client, Http.RetryOptions? retry = null, GcsUploadOptions? options = null, ILogger<GcsResultsStore>? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bucket);
         ArgumentNullException.ThrowIfNull(client);
-        if (client.Http.BaseAddress is null)
-        {
-            throw new ArgumentException("The client needs a base address (the storage endpoint).", nameof(client));
-        }
-
-        _upload = upload ?? GcsUploadOptions.Default;
-        _upload.Validate();
+        _options = options ?? GcsUploadOptions.Default;
+        _options.Validate();
         Bucket = bucket;
         _client = client;
-        _logger = logger ?? NullLogger<GcsResultsStore>.Instance;
-        _objectsPath = $"storage/v1/b/{Uri.EscapeDataString(bucket)}/o";
-        _uploadPath = $"upload/storage/v1/b/{Uri.EscapeDataString(bucket)}/o";
+        var retryOptions = retry ?? Http.RetryOptions.Default;
+        _retry = new RetryPolicy(retryOptions);
+
+        // An upload's attempt is the whole object (each chunk request has the client's own HTTP timeout), so the
+        // per-attempt bound is what a large object needs, not what one request needs.
+        _uploadRetry = new RetryPolicy(retryOptions with { AttemptTimeout = TimeSpan.FromHours(1), Deadline = TimeSpan.FromHours(2) }, retryOn: IsResumable);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
     public string Bucket { get; }
 
     /// <summary>
     /// A store on <paramref name="bucket"/> at Google's endpoint with Application Default Credentials, or at
-    /// <c>STORAGE_EMULATOR_HOST</c> (host:port or a full URL) without credentials when that is set.
+    /// <c>STORAGE_EMULATOR_HOST</c> (host:port or a full URL, e.g. the fake in tests) without credentials when that is set.
     /// </summary>
     public static GcsResultsStore Create(
         string bucket,
-        RetryOptions? retry = null,
+        Http.RetryOptions? retry = null,
         GcsUploadOptions? upload = null,
         ILogger<GcsResultsStore>? logger = null,
         Func<string, string?>? getEnv = null)
     {
-        var endpoint = GoogleEndpoint.Resolve(KfciEnvironment.StorageEmulatorHost, ProductionBase, getEnv);
-        return new GcsResultsStore(bucket, endpoint.CreateClient(retry), upload, logger);
+        var host = (getEnv ?? Environment.GetEnvironmentVariable)(KfciEnvironment.StorageEmulatorHost);
+        var client = string.IsNullOrWhiteSpace(host)
+            ? StorageClient.Create()
+            : new StorageClientBuilder
+            {
+                BaseUri = new Uri(GoogleEndpoint.EmulatorUri(host), "storage/v1/").ToString(),
+                UnauthenticatedAccess = true,
+            }.Build();
+        return new GcsResultsStore(bucket, client, retry, upload, logger);
     }
 
     public string Describe(string path) => $"gs://{Bucket}/{path}";
@@ -94,52 +112,53 @@ public sealed class GcsResultsStore : IResultsStore
         ObjectPaths.Validate(path);
         ArgumentNullException.ThrowIfNull(content);
         options ??= ObjectWriteOptions.Default;
-        var buffer = ArrayPool<byte>.Shared.Rent(_upload.ChunkSize);
+        var source = new UploadSource(content);
+        var destination = new GcsObject
+        {
+            Bucket = Bucket,
+            Name = path,
+            ContentType = options.ContentType ?? ObjectPaths.DefaultContentType,
+            CacheControl = options.CacheControl,
+            Metadata = options.Metadata is { Count: > 0 } metadata ? new Dictionary<string, string>(metadata, StringComparer.Ordinal) : null,
+        };
+        var uploadOptions = new UploadObjectOptions
+        {
+            ChunkSize = _options.ChunkSize,
+            IfGenerationMatch = options.CreateOnly ? 0 : null,
+        };
         try
         {
-            var origin = content.CanSeek ? content.Position : -1;
-            var count = await FillAsync(content, buffer, 0, _upload.ChunkSize, cancellationToken);
-            var resource = count < _upload.ChunkSize
-                ? await UploadMultipartAsync(path, options, buffer.AsMemory(0, count), cancellationToken)
-                : await UploadResumableAsync(path, options, content, origin, buffer, count, cancellationToken);
-            return GcsJson.ToStoredObject(resource);
+            for (var restarts = 0; ; restarts++)
+            {
+                try
+                {
+                    return ToStoredObject(await UploadAsync(path, destination, source, uploadOptions, cancellationToken));
+                }
+                catch (ApiException e) when (e.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+                {
+                    RestartOrThrow(path, source, restarts, e);
+                }
+            }
         }
         catch (ApiException e) when (options.CreateOnly && e.IsPreconditionFailed)
         {
-            _logger.LogDebug("{Object} already exists; create-only write skipped", Describe(path));
+            LogCreateOnlySkipped(Describe(path));
             return null;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
     public async Task<Stream?> OpenReadAsync(string path, CancellationToken cancellationToken)
     {
-        ObjectPaths.Validate(path);
-        HttpResponseMessage response;
-        try
-        {
-            response = await _client.SendAsync(
-                () => new HttpRequestMessage(HttpMethod.Get, ObjectUri(path) + "?alt=media"),
-                cancellationToken,
-                HttpCompletionOption.ResponseHeadersRead);
-        }
-        catch (ApiException e) when (e.IsNotFound)
+        if (await GetAsync(path, cancellationToken) is not { } stored)
         {
             return null;
         }
 
-        try
-        {
-            return new ResponseStream(response, await response.Content.ReadAsStreamAsync(cancellationToken));
-        }
-        catch
-        {
-            response.Dispose();
-            throw;
-        }
+        // Pinned to the generation just read: an overwrite during the download cannot splice two generations.
+        var download = new DownloadObjectOptions { Generation = stored.Generation, ChunkSize = _options.DownloadChunkSize };
+        return GcsDownloadStream.Start(
+            (destination, token) => CallAsync(path, t => _client.DownloadObjectAsync(Bucket, path, destination, download, t), token),
+            cancellationToken);
     }
 
     public async Task<StoredObject?> GetAsync(string path, CancellationToken cancellationToken)
@@ -147,7 +166,7 @@ public sealed class GcsResultsStore : IResultsStore
         ObjectPaths.Validate(path);
         try
         {
-            return GcsJson.ToStoredObject(await _client.GetJsonAsync(ObjectUri(path), cancellationToken));
+            return ToStoredObject(await CallWithRetryAsync(path, token => _client.GetObjectAsync(Bucket, path, NoRetry.Get, token), cancellationToken));
         }
         catch (ApiException e) when (e.IsNotFound)
         {
@@ -162,13 +181,29 @@ public sealed class GcsResultsStore : IResultsStore
         string? pageToken = null;
         do
         {
-            var page = await _client.GetJsonAsync(ListUri(prefix, delimiter, pageToken), cancellationToken);
+            var list = new ListObjectsOptions
+            {
+                Delimiter = string.IsNullOrEmpty(delimiter) ? null : delimiter,
+                PageSize = _options.PageSize,
+                PageToken = pageToken,
+                RetryOptions = Google.Cloud.Storage.V1.RetryOptions.Never,
+            };
+
+            // One raw page at a time: the typed enumerable hides the prefixes a delimiter rolls names into.
+            var page = await CallWithRetryAsync(
+                prefix,
+                async token =>
+                {
+                    await using var pages = _client.ListObjectsAsync(Bucket, prefix, list).AsRawResponses().GetAsyncEnumerator(token);
+                    return await pages.MoveNextAsync() ? pages.Current : new Google.Apis.Storage.v1.Data.Objects();
+                },
+                cancellationToken);
             foreach (var entry in MergePage(page))
             {
                 yield return entry;
             }
 
-            pageToken = page?["nextPageToken"]?.GetValue<string>();
+            pageToken = page.NextPageToken;
         }
         while (!string.IsNullOrEmpty(pageToken));
     }
@@ -178,7 +213,9 @@ public sealed class GcsResultsStore : IResultsStore
         ObjectPaths.Validate(path);
         try
         {
-            using var response = await _client.SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, ObjectUri(path)), cancellationToken);
+            // Retried although a bare delete is not idempotent: a retry after a lost reply finds 404 and reports false,
+            // which callers read as "not there", the state they asked for.
+            await CallWithRetryAsync<bool>(path, async token => { await _client.DeleteObjectAsync(Bucket, path, NoRetry.Delete, token); return true; }, cancellationToken);
             return true;
         }
         catch (ApiException e) when (e.IsNotFound)
@@ -187,123 +224,102 @@ public sealed class GcsResultsStore : IResultsStore
         }
     }
 
-    /// <summary>Reads until <paramref name="count"/> bytes are in or the stream ends; returns how many were read.</summary>
-    internal static async Task<int> FillAsync(Stream stream, byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    /// <summary>
+    /// One upload: starts a session, and while the upload fails in a way the session survives (a 5xx, 408/429, a dropped
+    /// connection) waits and resumes it; the client asks the session how much it holds and sends only the rest.
+    /// </summary>
+    private async Task<GcsObject> UploadAsync(string path, GcsObject destination, UploadSource source, UploadObjectOptions options, CancellationToken cancellationToken)
     {
-        var total = 0;
-        while (total < count)
-        {
-            var read = await stream.ReadAsync(buffer.AsMemory(offset + total, count - total), cancellationToken);
-            if (read == 0)
+        source.Rewind();
+        var uploader = _client.CreateObjectUploader(destination, source, options);
+        var attempt = 0;
+        return await _uploadRetry.ExecuteAsync(
+            async token =>
             {
-                break;
-            }
+                var resumed = attempt++ > 0;
+                if (resumed)
+                {
+                    LogResuming(Describe(path), uploader.GetProgress().BytesSent);
+                }
 
-            total += read;
-        }
-
-        return total;
+                var progress = resumed ? await uploader.ResumeAsync(token) : await uploader.UploadAsync(token);
+                return progress.Status == UploadStatus.Completed
+                    ? uploader.ResponseBody
+                    : throw GcsErrors.Translate(Bucket, path, progress.Exception ?? new IOException($"Upload of {Describe(path)} ended as {progress.Status}."));
+            },
+            cancellationToken);
     }
 
-    // Object names go in one path segment, so '/' must be %2F; EscapeDataString also covers ' ', '#', '?', '%' and non-ASCII.
-    private string ObjectUri(string path) => $"{_objectsPath}/{Uri.EscapeDataString(path)}";
-
-    private string ListUri(string prefix, string? delimiter, string? pageToken)
+    /// <summary>A lost session (404/410 on the session URI) starts over when the source can be rewound, a couple of times at most.</summary>
+    private void RestartOrThrow(string path, UploadSource source, int restarts, ApiException lost)
     {
-        var uri = $"{_objectsPath}?prefix={Uri.EscapeDataString(prefix)}";
-        if (!string.IsNullOrEmpty(delimiter))
+        if (!source.CanRewind)
         {
-            uri += $"&delimiter={Uri.EscapeDataString(delimiter)}";
+            throw new IOException(
+                $"Upload of {Describe(path)} failed: the resumable session was lost ({(int)lost.Status}) and the source stream cannot be rewound to start again.", lost);
         }
 
-        return pageToken is null ? uri : uri + $"&pageToken={Uri.EscapeDataString(pageToken)}";
+        if (restarts == MaxSessionRestarts)
+        {
+            throw new IOException($"Upload of {Describe(path)} failed: the resumable session was lost {restarts + 1} times.", lost);
+        }
+
+        LogRestarting(Describe(path), (int)lost.Status);
     }
 
-    private string UploadUri(string uploadType, string path, ObjectWriteOptions options) =>
-        $"{_uploadPath}?uploadType={uploadType}&name={Uri.EscapeDataString(path)}" + (options.CreateOnly ? "&ifGenerationMatch=0" : string.Empty);
+    private async Task<T> CallWithRetryAsync<T>(string path, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
+        await _retry.ExecuteAsync(async token => await CallAsync(path, call, token), cancellationToken);
+
+    /// <summary>One call to the client, its errors in kfci's terms (<see cref="ApiException"/>, <see cref="ResultsBucketNotFoundException"/>).</summary>
+    private async Task<T> CallAsync<T>(string path, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call(cancellationToken);
+        }
+        catch (Google.GoogleApiException e)
+        {
+            throw GcsErrors.Translate(Bucket, path, e);
+        }
+    }
+
+    /// <summary>Retries an upload where its session survives; a bucket that does not exist is final.</summary>
+    private static bool IsResumable(Exception e) =>
+        e is not ResultsBucketNotFoundException && (e is Polly.Timeout.TimeoutRejectedException || Transience.IsTransient(e));
 
     /// <summary>A page holds items and prefixes in two sorted arrays; the caller sees one sorted sequence.</summary>
-    private static List<ResultsListEntry> MergePage(JsonNode? page)
+    private static List<ResultsListEntry> MergePage(Google.Apis.Storage.v1.Data.Objects page)
     {
-        var objects = (page?["items"] as JsonArray ?? []).Select(item => GcsJson.ToStoredObject(item)).Select(o => new ResultsListEntry(o.Name, o));
-        var prefixes = (page?["prefixes"] as JsonArray ?? []).Select(p => new ResultsListEntry(p!.GetValue<string>(), null));
+        var objects = (page.Items ?? []).Select(ToStoredObject).Select(o => new ResultsListEntry(o.Name, o));
+        var prefixes = (page.Prefixes ?? []).Select(p => new ResultsListEntry(p, null));
         var merged = objects.Concat(prefixes).ToList();
         merged.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return merged;
     }
 
-    private async Task<JsonNode?> UploadMultipartAsync(string path, ObjectWriteOptions options, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private static StoredObject ToStoredObject(GcsObject resource) => new(
+        Name: resource.Name ?? throw new FormatException("Object resource without a name."),
+        Size: (long)(resource.Size ?? 0),
+        Generation: resource.Generation ?? 0,
+        ContentType: resource.ContentType ?? ObjectPaths.DefaultContentType,
+        Metadata: resource.Metadata is { } metadata ? new Dictionary<string, string>(metadata, StringComparer.Ordinal) : new Dictionary<string, string>(StringComparer.Ordinal),
+        Updated: resource.UpdatedDateTimeOffset ?? resource.TimeCreatedDateTimeOffset ?? DateTimeOffset.UnixEpoch,
+        CacheControl: resource.CacheControl);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Object} already exists; create-only write skipped")]
+    private partial void LogCreateOnlySkipped(string @object);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload of {Object} failed after {Bytes} bytes; resuming its session")]
+    private partial void LogResuming(string @object, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upload session for {Object} was lost ({Status}); restarting from the beginning")]
+    private partial void LogRestarting(string @object, int status);
+
+    /// <summary>Per-call options that switch the client's own retrying off: kfci's policy retries, once, for every call.</summary>
+    private static class NoRetry
     {
-        var metadata = GcsJson.ObjectResource(path, options).ToJsonString();
-        using var response = await _client.SendAsync(
-            () =>
-            {
-                var media = new ReadOnlyMemoryContent(body);
-                media.Headers.ContentType = MediaTypeHeaderValue.Parse(options.ContentType ?? ObjectPaths.DefaultContentType);
-                return new HttpRequestMessage(HttpMethod.Post, UploadUri("multipart", path, options))
-                {
-                    Content = new MultipartContent("related")
-                    {
-                        new StringContent(metadata, System.Text.Encoding.UTF8, "application/json"),
-                        media,
-                    },
-                };
-            },
-            cancellationToken);
-        return await RestClient.ReadJsonAsync(response, cancellationToken);
-    }
+        public static readonly GetObjectOptions Get = new() { RetryOptions = Google.Cloud.Storage.V1.RetryOptions.Never };
 
-    private async Task<JsonNode?> UploadResumableAsync(
-        string path, ObjectWriteOptions options, Stream content, long origin, byte[] buffer, int count, CancellationToken cancellationToken)
-    {
-        long? knownLength = origin >= 0 ? content.Length - origin : null;
-        for (var restarts = 0; ; restarts++)
-        {
-            var session = await StartSessionAsync(path, options, knownLength, cancellationToken);
-            var upload = new GcsResumableUpload(_client, session, content, buffer, _upload.ChunkSize, knownLength, _logger);
-            try
-            {
-                return await upload.RunAsync(count, cancellationToken);
-            }
-            catch (ApiException e) when (e.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
-            {
-                if (origin < 0)
-                {
-                    throw new IOException(
-                        $"Upload of {Describe(path)} failed: the resumable session was lost ({(int)e.Status}) and the source stream cannot be rewound to start again.", e);
-                }
-
-                if (restarts == MaxSessionRestarts)
-                {
-                    throw new IOException($"Upload of {Describe(path)} failed: the resumable session was lost {restarts + 1} times.", e);
-                }
-
-                // The session expired or lost bytes we no longer hold; a seekable stream can simply start over.
-                _logger.LogWarning("Upload session for {Object} was lost ({Status}); restarting from the beginning", Describe(path), (int)e.Status);
-                content.Position = origin;
-                count = await FillAsync(content, buffer, 0, _upload.ChunkSize, cancellationToken);
-            }
-        }
-    }
-
-    private async Task<Uri> StartSessionAsync(string path, ObjectWriteOptions options, long? knownLength, CancellationToken cancellationToken)
-    {
-        var resource = GcsJson.ObjectResource(path, options);
-        using var response = await _client.SendAsync(
-            () =>
-            {
-                var request = RestClient.JsonRequest(HttpMethod.Post, UploadUri("resumable", path, options), resource);
-                request.Headers.Add("X-Upload-Content-Type", options.ContentType ?? ObjectPaths.DefaultContentType);
-                if (knownLength is { } length)
-                {
-                    request.Headers.Add("X-Upload-Content-Length", length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                }
-
-                return request;
-            },
-            cancellationToken);
-        var location = response.Headers.Location
-            ?? throw new ApiException(HttpStatusCode.BadGateway, null, $"Starting a resumable upload of {Describe(path)} returned no session URI (Location).");
-        return location.IsAbsoluteUri ? location : new Uri(_client.Http.BaseAddress!, location);
+        public static readonly DeleteObjectOptions Delete = new() { RetryOptions = Google.Cloud.Storage.V1.RetryOptions.Never };
     }
 }

@@ -51,16 +51,19 @@ public sealed class ComputeApi(RestClient rest, OperationPolling? polling = null
         {
             if (scope != Scope.Global)
             {
-                var wanted = new HashSet<string>(scope == Scope.Zonal ? config.Zones : config.Regions, StringComparer.Ordinal);
+                var zones = new HashSet<string>(config.Zones, StringComparer.Ordinal);
+                var regions = new HashSet<string>(config.Regions, StringComparer.Ordinal);
                 await foreach (var page in GcpRest.PagesAsync(rest, $"{Root}{GcpRest.Escape(project)}/aggregated/{collection}", cancellationToken))
                 {
                     foreach (var (key, scoped) in page["items"] as JsonObject ?? [])
                     {
-                        // Keys are "zones/us-east1-b", "regions/us-east1" or "global"; empty scopes carry only a warning.
+                        // Keys are "zones/us-east1-b", "regions/us-east1" or "global"; empty scopes carry only a warning. Disks and
+                        // instance groups come back under both zones/ and regions/: each is kept to its own configured list.
                         var location = key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..];
+                        var wanted = key.StartsWith("regions/", StringComparison.Ordinal) ? regions : zones;
                         if (location == "global" || wanted.Count == 0 || wanted.Contains(location))
                         {
-                            AddAll(found, scoped?[collection], type, project, location);
+                            AddAll(found, scoped?[collection], type, project, location, key);
                         }
                     }
                 }
@@ -70,7 +73,7 @@ public sealed class ComputeApi(RestClient rest, OperationPolling? polling = null
             {
                 await foreach (var page in GcpRest.PagesAsync(rest, $"{Root}{GcpRest.Escape(project)}/global/{collection}", cancellationToken))
                 {
-                    AddAll(found, page["items"], type, project, "global");
+                    AddAll(found, page["items"], type, project, "global", "global");
                 }
             }
         }
@@ -82,9 +85,17 @@ public sealed class ComputeApi(RestClient rest, OperationPolling? polling = null
     {
         ArgumentNullException.ThrowIfNull(resource);
         var (collection, scope) = s_collections[resource.Type];
-        var scopePath = resource.Location == "global" ? "global"
+        var scopePath = resource.Scope is { } listed ? ScopePath(listed)
+            : resource.Location == "global" ? "global"
             : scope == Scope.Zonal ? $"zones/{GcpRest.Escape(resource.Location)}"
             : $"regions/{GcpRest.Escape(resource.Location)}";
+        if (resource.Type == ResourceType.InstanceGroup && scopePath.StartsWith("regions/", StringComparison.Ordinal))
+        {
+            // A regional instance group has no delete of its own: it is its regional managed group's, which shares its
+            // name, and deleting that group (regionInstanceGroupManagers.delete) deletes the instance group with it.
+            collection = "instanceGroupManagers";
+        }
+
         var projectPath = Root + GcpRest.Escape(resource.Project ?? throw new ArgumentException("a compute resource needs its project", nameof(resource)));
         if (await GcpRest.DeleteAsync(rest, $"{projectPath}/{scopePath}/{collection}/{GcpRest.Escape(resource.Name)}", cancellationToken) is not { } operation)
         {
@@ -97,16 +108,24 @@ public sealed class ComputeApi(RestClient rest, OperationPolling? polling = null
         return true;
     }
 
-    private static void AddAll(Dictionary<string, CloudResource> found, JsonNode? items, ResourceType type, string project, string location)
+    /// <summary><c>zones/x</c>, <c>regions/x</c> or <c>global</c> with the location escaped for the URL.</summary>
+    private static string ScopePath(string scope)
+    {
+        var slash = scope.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? scope : $"{scope[..slash]}/{GcpRest.Escape(scope[(slash + 1)..])}";
+    }
+
+    private static void AddAll(Dictionary<string, CloudResource> found, JsonNode? items, ResourceType type, string project, string location, string scope)
     {
         foreach (var item in items as JsonArray ?? [])
         {
             if (item is JsonObject json && GcpRest.Str(json, "name") is { Length: > 0 } name)
             {
-                found[$"{project}/{location}/{name}"] = new CloudResource(type, name)
+                found[$"{project}/{scope}/{name}"] = new CloudResource(type, name)
                 {
                     Project = project,
                     Location = location,
+                    Scope = scope,
                     Created = GcpRest.Time(json, "creationTimestamp"),
                     Labels = GcpRest.Labels(json["labels"]),
                     Status = GcpRest.Str(json, "status"),

@@ -18,6 +18,19 @@ public sealed class DeploymentManagerApi(RestClient rest, OperationPolling? poll
 
     public async Task<IReadOnlyList<CloudResource>> ListAsync(ResourceType type, JanitorConfig config, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ListDeploymentsAsync(config, cancellationToken);
+        }
+        catch (ApiException e) when (IsUnavailable(e))
+        {
+            // Deployment Manager reached end of support (2026-03-31): where it no longer answers there is nothing to sweep.
+            throw new ApiUnavailableException(Api, e.Message, e);
+        }
+    }
+
+    private async Task<IReadOnlyList<CloudResource>> ListDeploymentsAsync(JanitorConfig config, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(config);
         var deployments = new List<CloudResource>();
         foreach (var project in config.Projects)
@@ -59,6 +72,15 @@ public sealed class DeploymentManagerApi(RestClient rest, OperationPolling? poll
             $"delete dm-deployment {resource.Name}", _polling, _clock, cancellationToken);
         return true;
     }
+
+    /// <summary>403 SERVICE_DISABLED / accessNotConfigured ("API has not been used … or it is disabled"), or 404 for the API itself.</summary>
+    private static bool IsUnavailable(ApiException e) =>
+        e.IsNotFound
+        || (e.Status == System.Net.HttpStatusCode.Forbidden
+            && (e.Reason is "SERVICE_DISABLED" or "accessNotConfigured"
+                || e.Message.Contains("has not been used", StringComparison.Ordinal)
+                || e.Message.Contains("is disabled", StringComparison.Ordinal)
+                || e.Message.Contains("not enabled", StringComparison.Ordinal)));
 
     private static string Global(string project) => $"deploymentmanager/v2/projects/{GcpRest.Escape(project)}/global";
 

@@ -55,7 +55,7 @@ internal static class FakeGcpJson
 
     private static JsonObject ComputeResource(CloudResource resource, string project, DateTimeOffset? created, Uri baseAddress)
     {
-        var zonal = resource.Type is ResourceType.Instance or ResourceType.InstanceGroup or ResourceType.Disk;
+        var zonal = IsZonal(resource);
         var scope = resource.Location == "global" ? "global" : zonal ? $"zones/{resource.Location}" : $"regions/{resource.Location}";
         var json = new JsonObject
         {
@@ -82,6 +82,17 @@ internal static class FakeGcpJson
 
         return json;
     }
+
+    /// <summary>
+    /// Instances are zonal; disks and instance groups are zonal in a zone (<c>us-east1-b</c>) and regional in a region
+    /// (<c>us-east1</c>), as Compute has both; everything else is regional or global.
+    /// </summary>
+    public static bool IsZonal(CloudResource resource) =>
+        resource.Type == ResourceType.Instance
+        || (resource.Type is ResourceType.InstanceGroup or ResourceType.Disk && IsZoneName(resource.Location));
+
+    private static bool IsZoneName(string location) =>
+        location.LastIndexOf('-') is var dash and > 0 && location.Length - dash == 2 && char.IsAsciiLetterLower(location[^1]);
 
     private static JsonObject Labels(CloudResource resource) =>
         new([.. resource.Labels.Select(pair => KeyValuePair.Create<string, JsonNode?>(pair.Key, pair.Value))]);

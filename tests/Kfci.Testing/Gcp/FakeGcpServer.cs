@@ -181,7 +181,10 @@ public sealed class FakeGcpServer : IAsyncDisposable
                 Page(request, Items(s_computeCollections[c], p, "global"), "items", new JsonObject { ["kind"] = $"compute#{c[..^1]}List", ["id"] = $"projects/{p}/global/{c}" }),
             ["compute", "v1", "projects", var p, "global", var c, var name] when delete && s_computeCollections.ContainsKey(c) =>
                 Delete(s_computeCollections[c], p, "global", name, $"compute/{p}/global", ComputeOperation),
-            ["compute", "v1", "projects", var p, var s, var l, var c, var name] when delete && s is "zones" or "regions" && s_computeCollections.ContainsKey(c) =>
+            ["compute", "v1", "projects", var p, "regions", var l, "instanceGroupManagers", var name] when delete && IsScope(ResourceType.InstanceGroup, p, l, name, "regions") =>
+                Delete(ResourceType.InstanceGroup, p, l, name, $"compute/{p}/regions/{l}", ComputeOperation),
+            ["compute", "v1", "projects", var p, var s, var l, var c, var name] when delete && s is "zones" or "regions" && s_computeCollections.ContainsKey(c)
+                && IsScope(s_computeCollections[c], p, l, name, s) && !(s == "regions" && c == "instanceGroups") =>
                 Delete(s_computeCollections[c], p, l, name, $"compute/{p}/{s}/{l}", ComputeOperation),
             ["v1", "projects", var p, "locations", "-", "clusters"] when get => new JsonObject { ["clusters"] = new JsonArray([.. Items(ResourceType.GkeCluster, p, null)]) },
             ["v1", "projects", var p, "locations", var l, "clusters", var name] when delete => Delete(ResourceType.GkeCluster, p, l, name, $"container/{p}/{l}", ContainerOperation),
@@ -194,6 +197,14 @@ public sealed class FakeGcpServer : IAsyncDisposable
             _ => null,
         };
     }
+
+    /// <summary>
+    /// Whether the resource lives in that kind of scope: Compute answers 404 for a regional disk asked for under
+    /// <c>zones/</c> (and regional instance groups have no delete of their own: their managed group's is the one).
+    /// </summary>
+    private bool IsScope(ResourceType type, string project, string location, string name, string scopeKind) =>
+        _resources.TryGetValue((type, project, location, name), out var json)
+        && (json[scopeKind == "zones" ? "zone" : "region"] is not null);
 
     private JsonObject Gone(ResourceType type, string name, string location, JsonObject answer)
     {
@@ -225,13 +236,14 @@ public sealed class FakeGcpServer : IAsyncDisposable
     private JsonObject AggregatedList(HttpRequest request, string project, string collection)
     {
         var type = s_computeCollections[collection];
-        var zonal = type is ResourceType.Instance or ResourceType.InstanceGroup or ResourceType.Disk;
         var page = Page(request, Items(type, project, null), "flat", new JsonObject { ["kind"] = $"compute#{collection[..^1]}AggregatedList", ["id"] = $"projects/{project}/aggregated/{collection}" });
         var items = new JsonObject();
         foreach (var item in (JsonArray)page["flat"]!)
         {
-            var location = item!["zone"]?.ToString() ?? item["region"]?.ToString();
-            var scope = location is null ? "global" : $"{(zonal ? "zones" : "regions")}/{location[(location.LastIndexOf('/') + 1)..]}";
+            // Each item under its own scope: a regional disk or instance group under regions/*, beside the zonal ones.
+            var zone = item!["zone"]?.ToString();
+            var location = zone ?? item["region"]?.ToString();
+            var scope = location is null ? "global" : $"{(zone is not null ? "zones" : "regions")}/{location[(location.LastIndexOf('/') + 1)..]}";
             if (items[scope] is not JsonObject scoped)
             {
                 items[scope] = scoped = new JsonObject { [collection] = new JsonArray() };
@@ -241,7 +253,7 @@ public sealed class FakeGcpServer : IAsyncDisposable
         }
 
         // Real aggregated lists also name the scopes that hold nothing, with a warning instead of items.
-        items[zonal ? "zones/us-west1-a" : "regions/us-west1"] = new JsonObject
+        items[type == ResourceType.Instance ? "zones/us-west1-a" : "regions/us-west1"] = new JsonObject
         {
             ["warning"] = new JsonObject { ["code"] = "NO_RESULTS_ON_PAGE", ["message"] = "There are no results for scope on this page." },
         };

@@ -76,6 +76,27 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
 
     private Preconditions ReadPreconditions() => new(QueryInt64("ifGenerationMatch"), QueryInt64("ifGenerationNotMatch"));
 
+    /// <summary>
+    /// A JSON request body, or null when there is none. The official client gzips request bodies
+    /// (<c>Content-Encoding: gzip</c>), which GCS accepts; any other encoding is refused.
+    /// </summary>
+    private async Task<JsonNode?> ReadJsonBodyAsync()
+    {
+        var encoding = Request.Headers.ContentEncoding.ToString();
+        Stream body = encoding switch
+        {
+            "" or "identity" => Request.Body,
+            "gzip" => new System.IO.Compression.GZipStream(Request.Body, System.IO.Compression.CompressionMode.Decompress, leaveOpen: true),
+            _ => throw GcsError.BadRequest($"Unsupported Content-Encoding: {encoding}"),
+        };
+        await using (body.ConfigureAwait(false))
+        {
+            using var buffer = new MemoryStream();
+            await body.CopyToAsync(buffer, context.RequestAborted);
+            return buffer.Length == 0 ? null : JsonNode.Parse(buffer.ToArray());
+        }
+    }
+
     private async Task WriteJsonAsync(JsonNode json, int status = 200)
     {
         Response.StatusCode = status;
@@ -85,7 +106,7 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
 
     private async Task CreateBucketAsync()
     {
-        var body = await JsonNode.ParseAsync(Request.Body, cancellationToken: context.RequestAborted);
+        var body = await ReadJsonBodyAsync();
         var name = body?["name"]?.GetValue<string>() ?? throw GcsError.BadRequest("Bucket name is required.");
         backend.CreateBucket(name);
         await WriteJsonAsync(FakeGcsServer.BucketJson(name));
@@ -152,6 +173,8 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
 
         Response.ContentType = obj.ContentType;
         Response.Headers["x-goog-generation"] = obj.Generation.ToString(CultureInfo.InvariantCulture);
+        Response.Headers["x-goog-stored-content-length"] = obj.Size.ToString(CultureInfo.InvariantCulture);
+        Response.Headers["x-goog-hash"] = $"crc32c={obj.Crc32c},md5={obj.Md5}";
         if (obj.CacheControl is not null)
         {
             Response.Headers.CacheControl = obj.CacheControl;
@@ -203,7 +226,7 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
                 break;
             case "resumable":
                 {
-                    var resource = Request.ContentLength is > 0 ? await JsonNode.ParseAsync(Request.Body, cancellationToken: context.RequestAborted) : null;
+                    var resource = await ReadJsonBodyAsync();
                     var session = backend.StartSession(WriteFrom(bucket, resource as JsonObject, Request.Headers["X-Upload-Content-Type"]));
                     Response.Headers.Location = $"{Request.Scheme}://{Request.Host}/upload/storage/v1/b/{Uri.EscapeDataString(bucket)}/o?uploadType=resumable&upload_id={session.Id}";
                     Response.ContentLength = 0;
@@ -240,6 +263,8 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
             throw new GcsError(400, "required", "Required parameter: name");
         }
 
+        context.Items[FakeGcsServer.ObjectItem] = name;
+
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         if (resource?["metadata"] is JsonObject map)
         {
@@ -253,10 +278,11 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
         return new WriteRequest(bucket, name, contentType, resource?["cacheControl"]?.GetValue<string>(), metadata, ReadPreconditions());
     }
 
-    private async Task CommitAsync(WriteRequest write, string file) => await WriteJsonAsync(backend.Commit(write, file).ToJson());
+    private async Task CommitAsync(WriteRequest write, string file) => await WriteJsonAsync(backend.Commit(write, file, Request.Headers["x-goog-hash"].ToString()).ToJson());
 
     private async Task PutToSessionAsync(UploadSession session)
     {
+        context.Items[FakeGcsServer.ObjectItem] = session.Write.Name;
         await session.Gate.WaitAsync(context.RequestAborted);
         try
         {
@@ -295,7 +321,7 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
     {
         try
         {
-            session.Result = backend.Commit(session.Write, session.File);
+            session.Result = backend.Commit(session.Write, session.File, Request.Headers["x-goog-hash"].ToString());
         }
         catch (GcsError)
         {

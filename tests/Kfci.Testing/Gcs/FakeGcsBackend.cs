@@ -12,7 +12,8 @@ internal sealed class GcsError(int status, string reason, string message) : Exce
 
     public string Reason { get; } = reason;
 
-    public static GcsError NoBucket(string bucket) => new(404, "notFound", $"The specified bucket does not exist: {bucket}");
+    // GCS's own words, the only thing that tells a missing bucket from a missing object (both 404 notFound).
+    public static GcsError NoBucket(string bucket) => new(404, "notFound", "The specified bucket does not exist.");
 
     public static GcsError NoObject(string bucket, string name) => new(404, "notFound", $"No such object: {bucket}/{name}");
 
@@ -34,7 +35,7 @@ internal sealed class GcsError(int status, string reason, string message) : Exce
 /// <summary>An object generation as the fake keeps it; its content is a file in the fake's directory.</summary>
 internal sealed record FakeObject(
     string Bucket, string Name, long Generation, long Metageneration, string ContentType, string? CacheControl,
-    IReadOnlyDictionary<string, string> Metadata, DateTimeOffset Updated, long Size, string Md5, string File)
+    IReadOnlyDictionary<string, string> Metadata, DateTimeOffset Updated, long Size, string Md5, string Crc32c, string File)
 {
     public JsonObject ToJson()
     {
@@ -53,9 +54,10 @@ internal sealed record FakeObject(
             ["storageClass"] = "STANDARD",
             ["size"] = Size.ToString(CultureInfo.InvariantCulture),
             ["md5Hash"] = Md5,
+            ["crc32c"] = Crc32c,
             ["etag"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(id)),
-            ["timeCreated"] = Updated.ToString("O", CultureInfo.InvariantCulture),
-            ["updated"] = Updated.ToString("O", CultureInfo.InvariantCulture),
+            ["timeCreated"] = Rfc3339(Updated),
+            ["updated"] = Rfc3339(Updated),
         };
         if (CacheControl is not null)
         {
@@ -75,6 +77,10 @@ internal sealed record FakeObject(
 
         return json;
     }
+
+    // GCS writes RFC 3339 in UTC with milliseconds; the official client's parser refuses .NET's 7-digit "O" form.
+    private static string Rfc3339(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }
 
 /// <summary>What a write asks for: the object resource fields and the preconditions.</summary>
@@ -195,10 +201,19 @@ internal sealed class FakeGcsBackend : IDisposable
         return file;
     }
 
-    /// <summary>Makes a received content file the object's new generation, if the preconditions still hold.</summary>
-    public FakeObject Commit(WriteRequest write, string file)
+    /// <summary>
+    /// Makes a received content file the object's new generation, if the preconditions still hold and the content
+    /// matches the checksums the client declared (<c>x-goog-hash</c>), as GCS rejects a corrupted upload.
+    /// </summary>
+    public FakeObject Commit(WriteRequest write, string file, string? declaredHashes = null)
     {
-        var (size, md5) = Digest(file);
+        var (size, md5, crc32c) = Digest(file);
+        if (DeclaredMismatch(declaredHashes, md5, crc32c) is { } mismatch)
+        {
+            File.Delete(file);
+            throw GcsError.BadRequest(mismatch);
+        }
+
         FakeObject? replaced;
         FakeObject created;
         lock (_gate)
@@ -213,7 +228,7 @@ internal sealed class FakeGcsBackend : IDisposable
 
             _lastGeneration = Math.Max(_lastGeneration + 1, (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks / 10);
             created = new FakeObject(write.Bucket, write.Name, _lastGeneration, 1, write.ContentType, write.CacheControl,
-                write.Metadata, DateTimeOffset.UtcNow, size, md5, file);
+                write.Metadata, DateTimeOffset.UtcNow, size, md5, crc32c, file);
             objects[write.Name] = created;
         }
 
@@ -246,6 +261,15 @@ internal sealed class FakeGcsBackend : IDisposable
         {
             var session = _sessions.GetValueOrDefault(id) ?? throw new GcsError(404, "notFound", $"No such upload session: {id}");
             return session.Expired ? throw new GcsError(410, "gone", "The upload session has expired; start a new one.") : session;
+        }
+    }
+
+    /// <summary>The object a session uploads, or null for an unknown session.</summary>
+    public string? SessionObject(string id)
+    {
+        lock (_gate)
+        {
+            return _sessions.GetValueOrDefault(id)?.Write.Name;
         }
     }
 
@@ -345,12 +369,38 @@ internal sealed class FakeGcsBackend : IDisposable
 
     private string NewFile() => Path.Combine(Directory, Guid.NewGuid().ToString("N"));
 
-    private static (long Size, string Md5) Digest(string file)
+    private static (long Size, string Md5, string Crc32c) Digest(string file)
     {
         using var stream = File.OpenRead(file);
 #pragma warning disable CA5351 // md5Hash is GCS's integrity checksum in the object resource, not a security measure.
-        var md5 = MD5.HashData(stream);
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
 #pragma warning restore CA5351
-        return (stream.Length, Convert.ToBase64String(md5));
+        var crc = 0u;
+        var buffer = new byte[81920];
+        int read;
+        while ((read = stream.Read(buffer)) > 0)
+        {
+            md5.AppendData(buffer, 0, read);
+            crc = Gcs.Crc32c.Append(crc, buffer.AsSpan(0, read));
+        }
+
+        return (stream.Length, Convert.ToBase64String(md5.GetHashAndReset()), Gcs.Crc32c.ToBase64(crc));
+    }
+
+    /// <summary><c>x-goog-hash: crc32c=…,md5=…</c> (one header or several); the first declared value that differs, described.</summary>
+    private static string? DeclaredMismatch(string? declared, string md5, string crc32c)
+    {
+        foreach (var part in (declared ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = part.IndexOf('=', StringComparison.Ordinal);
+            var (kind, value) = eq > 0 ? (part[..eq].ToLowerInvariant(), part[(eq + 1)..]) : (part, "");
+            var actual = kind switch { "crc32c" => crc32c, "md5" => md5, _ => null };
+            if (actual is not null && actual != value)
+            {
+                return $"Provided {kind.ToUpperInvariant()} \"{value}\" doesn't match calculated {kind.ToUpperInvariant()} \"{actual}\".";
+            }
+        }
+
+        return null;
     }
 }

@@ -21,6 +21,9 @@ namespace Kfci.Testing.Gcs;
 /// </summary>
 public sealed class FakeGcsServer : IAsyncDisposable
 {
+    /// <summary>Where a handler leaves the name of the object a request writes, for <see cref="RecordedRequest.Object"/>.</summary>
+    internal const string ObjectItem = "gcs.object";
+
     private readonly WebApplication _app;
     private readonly FakeGcsBackend _backend;
     private readonly Lock _gate = new();
@@ -79,6 +82,13 @@ public sealed class FakeGcsServer : IAsyncDisposable
 
     public void CreateBucket(string bucket) => _backend.CreateBucket(bucket);
 
+    /// <summary>The object a request to a resumable session (<c>upload_id</c>) is uploading; null for any other request.</summary>
+    public string? SessionObject(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.Query["upload_id"].FirstOrDefault() is { } id ? _backend.SessionObject(id) : null;
+    }
+
     /// <summary>Marks every open resumable session expired: their next request gets 410 Gone.</summary>
     public void ExpireUploadSessions() => _backend.ExpireSessions();
 
@@ -120,6 +130,12 @@ public sealed class FakeGcsServer : IAsyncDisposable
         {
             // The client went away mid-request; there is nobody to answer.
             status = -1;
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            // A request the fake cannot read is the client's fault, as GCS sees it: a 400 that names why.
+            status = 400;
+            await WriteErrorAsync(context, GcsError.BadRequest($"Unreadable request: {e.Message}"));
         }
         finally
         {
@@ -186,7 +202,8 @@ public sealed class FakeGcsServer : IAsyncDisposable
             query < 0 ? string.Empty : raw[(query + 1)..],
             request.Headers.ContentRange.Count > 0 ? request.Headers.ContentRange.ToString() : null,
             request.ContentLength,
-            status);
+            status,
+            request.HttpContext.Items.TryGetValue(ObjectItem, out var name) ? name as string : null);
         lock (_gate)
         {
             _requests.Add(entry);

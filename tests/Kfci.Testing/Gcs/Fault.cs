@@ -83,7 +83,8 @@ public sealed class FaultQueue
 /// <param name="ContentRange">The <c>Content-Range</c> header, or null.</param>
 /// <param name="ContentLength">The <c>Content-Length</c> header, or null.</param>
 /// <param name="Status">The status answered.</param>
-public sealed record RecordedRequest(string Method, string Path, string Query, string? ContentRange, long? ContentLength, int Status)
+/// <param name="ObjectName">The object an upload request writes (its session's object for a chunk), when the fake knew it.</param>
+public sealed record RecordedRequest(string Method, string Path, string Query, string? ContentRange, long? ContentLength, int Status, string? ObjectName = null)
 {
     public bool IsChunk => Method == "PUT" && ContentRange is { } range && !range.StartsWith("bytes */", StringComparison.Ordinal);
 

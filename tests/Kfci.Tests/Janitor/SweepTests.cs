@@ -13,7 +13,7 @@ namespace Kfci.Tests.Janitor;
 public sealed class SweepTests(EmulatorFixture emulators)
 {
     [Fact]
-    public async Task Sweep_WithFaultsAndADisabledApi_DeletesExactlyThePlanInOrderAndReportsPartial()
+    public async Task Sweep_WithFaultsAndDeploymentManagerDisabled_DeletesExactlyThePlanInOrderAndSkipsDeploymentManager()
     {
         await using var rig = await SweepRig.StartAsync(emulators);
         rig.Gcp.DisabledApis["deploymentmanager"] = true;
@@ -36,16 +36,20 @@ public sealed class SweepTests(EmulatorFixture emulators)
             Assert.Equal(expected.Contains(workflow), gone);
         }
 
-        Assert.Equal(SweepOutcomes.Partial, report.Outcome);
+        // Deployment Manager is past its end of support: a disabled API is a skipped type, not a failed sweep.
+        Assert.Equal(SweepOutcomes.Succeeded, report.Outcome);
         var dm = report.Types.Single(t => t.Type == ResourceType.DmDeployment);
-        Assert.Contains("not been used", Assert.Single(dm.Errors), StringComparison.Ordinal);
+        Assert.StartsWith("skipped: API unavailable", dm.Skipped, StringComparison.Ordinal);
+        Assert.Contains("not been used", dm.Skipped, StringComparison.Ordinal);
+        Assert.Empty(dm.Errors);
         Assert.Equal(expected.Count, report.Deleted);
-        Assert.All(report.Types.Where(t => t.Type != ResourceType.DmDeployment), t => Assert.Equal(0, t.ErrorCount));
-        Assert.Contains(rig.Logs.Entries, e => e.Message.StartsWith("sweep.finished s1 partial", StringComparison.Ordinal));
+        Assert.All(report.Types, t => Assert.Equal(0, t.ErrorCount));
+        Assert.Contains(rig.Logs.Entries, e => e.Message.StartsWith("sweep.finished s1 succeeded", StringComparison.Ordinal) && e.Message.Contains("skipped: API unavailable", StringComparison.Ordinal));
 
         var stored = await rig.Firestore.GetAsync("sweeps/s1");
         Assert.NotNull(stored);
-        Assert.Equal("partial", stored.Get<string>("outcome"));
+        Assert.Equal("succeeded", stored.Get<string>("outcome"));
+        Assert.StartsWith("skipped: API unavailable", stored.Get<string>("types.dm-deployment.skipped"), StringComparison.Ordinal);
         Assert.Equal((long)report.Deleted, stored.Get<long>("deleted"));
         Assert.Equal((long)dm.ErrorCount, stored.Get<long>("types.dm-deployment.errorCount"));
     }

@@ -15,15 +15,27 @@ public sealed class GcsResultsStoreTests(FakeGcsFixture fixture) : IClassFixture
     private FakeGcsServer Server => fixture.Server;
 
     [Fact]
-    public async Task WriteAsync_SmallObject_UsesOneMultipartRequest()
+    public async Task WriteAsync_SmallObject_OneResumableSessionWithOneFinalPut()
     {
         var store = fixture.NewStore();
 
         await store.WriteAsync("logs/job/1/started.json", new MemoryStream([1, 2, 3]), null, default);
 
         var uploads = UploadsOf(store);
-        var upload = Assert.Single(uploads);
-        Assert.Contains("uploadType=multipart", upload.Query, StringComparison.Ordinal);
+        Assert.Equal(["POST", "PUT"], uploads.Select(r => r.Method));
+        Assert.Contains("uploadType=resumable", uploads[0].Query, StringComparison.Ordinal);
+        Assert.Equal("bytes 0-2/3", uploads[1].ContentRange);
+        Assert.Equal([200, 200], uploads.Select(r => r.Status));
+    }
+
+    [Fact]
+    public async Task WriteAsync_CreateOnly_SendsIfGenerationMatchZeroOnSessionStart()
+    {
+        var store = fixture.NewStore();
+
+        await store.WriteAsync("logs/job/1/finished.json", new MemoryStream([1]), new ObjectWriteOptions { CreateOnly = true }, default);
+
+        Assert.Contains("ifGenerationMatch=0", UploadsOf(store)[0].Query, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -56,17 +68,35 @@ public sealed class GcsResultsStoreTests(FakeGcsFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task WriteAsync_429WithRetryAfter_WaitsThatLongThenSucceeds()
+    public async Task WriteAsync_429OnSessionStart_RetriedAndSucceeds()
     {
         var store = fixture.NewStore();
-        Server.Faults.Enqueue(new Fault(r => r.Path.Value!.Contains(store.Bucket, StringComparison.Ordinal) && r.Method == "POST", status: 429) { RetryAfter = TimeSpan.FromSeconds(1) });
-        var clock = Stopwatch.StartNew();
+        Server.Faults.Enqueue(new Fault(r => r.Path.Value!.Contains(store.Bucket, StringComparison.Ordinal) && r.Method == "POST", status: 429));
 
         var written = await store.WriteAsync("throttled.txt", new MemoryStream([42]), null, default);
 
         Assert.NotNull(written);
-        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(950), $"retried after {clock.Elapsed}, before Retry-After");
-        Assert.Equal([429, 200], UploadsOf(store).Select(r => r.Status));
+        Assert.Equal([("POST", 429), ("POST", 200), ("PUT", 200)], UploadsOf(store).Select(r => (r.Method, r.Status)));
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(429)]
+    public async Task WriteAsync_FaultOnMiddleChunk_OfficialClientResumesSessionFromPersistedOffset(int status)
+    {
+        var store = fixture.NewStore(chunkSize: Chunk);
+        var session = SessionOf(store);
+        Server.Faults.Enqueue(new Fault(r => session(r) && r.Headers.ContentRange.ToString().StartsWith($"bytes {Chunk}-", StringComparison.Ordinal), status: status));
+        const int length = (3 * Chunk) + 7;
+
+        var written = await store.WriteAsync("logs/job/resumed.log", new GeneratedStream(length), null, default);
+
+        Assert.Equal(length, written!.Size);
+        var uploads = UploadsOf(store);
+        Assert.Single(uploads, r => r.Method == "POST");
+        Assert.Equal([0, Chunk, Chunk, 2 * Chunk, 3 * Chunk], uploads.Where(r => r.IsChunk).Select(r => r.ChunkStart!.Value));
+        Assert.Contains(uploads, r => r.IsStatusQuery && r.Status == 308);
+        Assert.Equal(GeneratedStream.Sha256(length), await DownloadHashAsync(store, "logs/job/resumed.log"));
     }
 
     [Fact]
@@ -92,7 +122,7 @@ public sealed class GcsResultsStoreTests(FakeGcsFixture fixture) : IClassFixture
         var written = await store.WriteAsync("small-dropped.txt", new MemoryStream(Encoding.UTF8.GetBytes("hello")), null, default);
 
         Assert.Equal(5, written!.Size);
-        Assert.Equal([-1, 200], UploadsOf(store).Select(r => r.Status));
+        Assert.Equal([("POST", -1), ("POST", 200), ("PUT", 200)], UploadsOf(store).Select(r => (r.Method, r.Status)));
     }
 
     [Fact]
@@ -132,7 +162,9 @@ public sealed class GcsResultsStoreTests(FakeGcsFixture fixture) : IClassFixture
         var result = await store.WriteAsync("exists.bin", new GeneratedStream(2 * Chunk), new ObjectWriteOptions { CreateOnly = true }, default);
 
         Assert.Null(result);
-        Assert.DoesNotContain(UploadsOf(store), r => r.Method == "PUT");
+        var uploads = UploadsOf(store);
+        Assert.Equal(("POST", 412), (uploads[^1].Method, uploads[^1].Status));
+        Assert.Single(uploads, r => r.Method == "PUT");
         Assert.Equal(1, (await store.GetAsync("exists.bin", default))!.Size);
     }
 
@@ -184,6 +216,86 @@ public sealed class GcsResultsStoreTests(FakeGcsFixture fixture) : IClassFixture
         var error = await Assert.ThrowsAsync<Kfci.Http.ApiException>(() => store.GetAsync("forbidden", default));
 
         Assert.Equal(HttpStatusCode.Forbidden, error.Status);
+    }
+
+    [Fact]
+    public async Task GetAsync_BucketMissing_ThrowsConfigurationErrorNotAbsent()
+    {
+        var store = MissingBucketStore();
+
+        var error = await Assert.ThrowsAsync<ResultsBucketNotFoundException>(() => store.GetAsync("logs/job/1/finished.json", default));
+
+        Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
+        Assert.Equal(store.Bucket, error.Bucket);
+    }
+
+    [Fact]
+    public async Task OpenReadAsync_BucketMissing_ThrowsConfigurationError()
+    {
+        var store = MissingBucketStore();
+
+        await Assert.ThrowsAsync<ResultsBucketNotFoundException>(() => store.OpenReadAsync("logs/job/1/build-log.txt", default));
+    }
+
+    [Fact]
+    public async Task WriteAsync_BucketMissing_ThrowsConfigurationErrorWithoutRetrying()
+    {
+        var store = MissingBucketStore();
+
+        await Assert.ThrowsAsync<ResultsBucketNotFoundException>(() =>
+            store.WriteAsync("logs/job/1/finished.json", new MemoryStream([1]), new ObjectWriteOptions { CreateOnly = true }, default));
+
+        Assert.Single(UploadsOf(store));
+    }
+
+    [Fact]
+    public async Task ListAsync_And_DeleteAsync_BucketMissing_ThrowConfigurationError()
+    {
+        var store = MissingBucketStore();
+
+        await Assert.ThrowsAsync<ResultsBucketNotFoundException>(async () => await store.ListAsync("logs/", "/", default).ToListAsync());
+        await Assert.ThrowsAsync<ResultsBucketNotFoundException>(() => store.DeleteAsync("logs/x", default));
+    }
+
+    [Fact]
+    public async Task GetAsync_ObjectMissingInExistingBucket_ReturnsNull()
+    {
+        var store = fixture.NewStore();
+
+        Assert.Null(await store.GetAsync("logs/job/1/finished.json", default));
+        Assert.Null(await store.OpenReadAsync("logs/job/1/finished.json", default));
+    }
+
+    [Fact]
+    public async Task OpenReadAsync_LargeObject_StreamsInRangedRequestsAndMatches()
+    {
+        var store = fixture.NewStore();
+        const int length = (5 * 1024 * 1024) / 2;
+        await store.WriteAsync("logs/job/big-read.bin", new GeneratedStream(length), null, default);
+
+        Assert.Equal(GeneratedStream.Sha256(length), await DownloadHashAsync(store, "logs/job/big-read.bin"));
+        Assert.Contains(Server.Requests, r => r.Method == "GET" && r.Query.Contains("alt=media", StringComparison.Ordinal) && r.Path.Contains(store.Bucket, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task OpenReadAsync_DisposedEarly_ReleasesTheDownload()
+    {
+        var store = fixture.NewStore();
+        await store.WriteAsync("logs/job/abandoned.bin", new GeneratedStream(4 * 1024 * 1024), null, default);
+
+        var stream = await store.OpenReadAsync("logs/job/abandoned.bin", default);
+        var first = new byte[10];
+        await stream!.ReadExactlyAsync(first);
+        await stream.DisposeAsync();
+
+        Assert.NotNull(await store.GetAsync("logs/job/abandoned.bin", default));
+    }
+
+    /// <summary>A store on a bucket the fake does not have: what a typo in KFCI_RESULTS_BUCKET looks like.</summary>
+    private GcsResultsStore MissingBucketStore()
+    {
+        var host = $"{Server.BaseAddress.Host}:{Server.BaseAddress.Port}";
+        return GcsResultsStore.Create("kfci-missing-" + Guid.NewGuid().ToString("N")[..8], FakeGcsFixture.FastRetry, getEnv: name => name == "STORAGE_EMULATOR_HOST" ? host : null);
     }
 
     /// <summary>Expires the open sessions when the first matching request arrives, as GCS does to a session a week old.</summary>

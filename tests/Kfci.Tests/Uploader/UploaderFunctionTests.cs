@@ -213,7 +213,7 @@ public sealed class UploaderFunctionTests(EmulatorFixture emulators, FakeGcsFixt
 
         Assert.All(responses.Append(again), r => Assert.Equal(HttpStatusCode.NoContent, r.StatusCode));
         Assert.Equal(generation, (await h.Store.GetAsync(finishedPath, default))!.Generation);
-        var finishedWrites = gcs.Server.Requests.Where(r => r.Method == "POST" && r.Query.Contains("finished.json", StringComparison.Ordinal) && r.Status == 200);
+        var finishedWrites = gcs.Server.Requests.Where(r => r.Method == "PUT" && r.ObjectName == finishedPath && r.Status == 200);
         Assert.Single(finishedWrites);
         var stored = await h.Runs.GetAsync(run.RunId, default);
         Assert.Single(stored!.History, e => e.State == RunState.Finished);
@@ -270,7 +270,7 @@ public sealed class UploaderFunctionTests(EmulatorFixture emulators, FakeGcsFixt
         h.Cluster.InjectFault(new FakeFault { PathContains = "/log", DropConnection = true });
         h.Cluster.InjectFault(new FakeFault { PathContains = "/pods/", StatusCode = 429 });
         // The bucket keeps failing the build log: the delivery gives up, and nothing claims the build finished.
-        var outage = new Fault(r => r.QueryString.Value?.Contains("build-log", StringComparison.Ordinal) == true, 503, count: 1000);
+        var outage = new Fault(r => gcs.Server.SessionObject(r)?.Contains("build-log", StringComparison.Ordinal) == true, 503, count: 1000);
         gcs.Server.Faults.Enqueue(outage);
 
         var first = await h.DeliverAsync(RunEventTypes.Completed, run);
