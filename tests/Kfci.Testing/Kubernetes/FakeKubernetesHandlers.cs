@@ -227,7 +227,7 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
         }
     }
 
-    private static ApiRoute Route(string path)
+    internal static ApiRoute Route(string path)
     {
         var parts = path.Trim('/').Split('/');
         var (group, version, rest) = parts switch
@@ -254,5 +254,5 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
 
     private static FakeStatusException NotFound(string path) => new(404, "NotFound", $"the server could not find the requested resource ({path})");
 
-    private sealed record ApiRoute(FakeResource Resource, string? Namespace, string? Name, string? Subresource);
+    internal sealed record ApiRoute(FakeResource Resource, string? Namespace, string? Name, string? Subresource);
 }

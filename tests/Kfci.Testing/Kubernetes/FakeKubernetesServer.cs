@@ -38,6 +38,9 @@ public sealed record FakeKubernetesOptions
 
     /// <summary>With <see cref="ServerCertificate"/>: insist on a client certificate (any; its subject is recorded).</summary>
     public bool RequireClientCertificate { get; init; }
+
+    /// <summary>When set, every request is authorized by it (after authentication) and refused with 403 as RBAC would.</summary>
+    public IFakeKubernetesAuthorizer? Authorizer { get; init; }
 }
 
 /// <summary>
@@ -275,6 +278,11 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
             if (Options.RequiredBearerToken is { } token && request.Headers.Authorization.ToString() != $"Bearer {token}")
             {
                 throw new FakeStatusException(401, "Unauthorized", "Unauthorized");
+            }
+
+            if (Options.Authorizer is { } authorizer)
+            {
+                FakeAuthorization.Check(authorizer, request);
             }
 
             if (await ApplyFaultAsync(context))
