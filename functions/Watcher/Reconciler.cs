@@ -9,8 +9,15 @@ using Microsoft.Extensions.Logging;
 
 namespace Kfci.Functions.Watcher;
 
-/// <summary>What one tick did, for its log line (and tests).</summary>
-public sealed record TickReport(int SubmittedRuns, int Recorded, int Completed, int TimedOut, int Vanished, int Republished, IReadOnlyList<string> Failures);
+/// <summary>
+/// What one tick did, for its log line (and tests). <see cref="Failures"/> failed transiently (the tick is redelivered);
+/// <see cref="Refused"/> were refused by the cluster (403, 422), which a redelivery would not change: they are logged
+/// as errors and the next scheduled tick tries them again.
+/// </summary>
+public sealed record TickReport(int SubmittedRuns, int Recorded, int Completed, int TimedOut, int Vanished, int Republished, IReadOnlyList<string> Failures)
+{
+    public IReadOnlyList<string> Refused { get; init; } = [];
+}
 
 /// <summary>
 /// The reconcile tick: what guarantees completeness when events are lost. Reads the runs Firestore holds as Submitted
@@ -44,6 +51,7 @@ public sealed class Reconciler(IRunStore runs, IWorkflowCluster cluster, RunReco
 
         var counts = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         var failures = new ConcurrentQueue<string>();
+        var refused = new ConcurrentQueue<string>();
         var work = submitted.Select(run => Plan(run, inCluster, now)).Where(p => p.NeedsWork);
         await Parallel.ForEachAsync(work, Options(cancellationToken), async (plan, token) =>
         {
@@ -55,15 +63,25 @@ public sealed class Reconciler(IRunStore runs, IWorkflowCluster cluster, RunReco
             {
                 failures.Enqueue($"run {plan.Run.RunId}: {e.Message}");
             }
+            catch (ApiException e) when (!token.IsCancellationRequested)
+            {
+                // A refusal about one run (403 from a Role that lacks a verb, 422 for one workflow) must not fail the tick
+                // for every other run; it is logged as an error, and the next tick tries this run again.
+                logger.LogError(e, "Reconciling run {RunId} was refused ({Status}): {Message}", plan.Run.RunId, (int)e.Status, e.Message);
+                refused.Enqueue($"run {plan.Run.RunId}: {(int)e.Status} {e.Message}");
+            }
         });
 
         var republished = await RepublishStuckAsync(now, failures, cancellationToken);
         var report = new TickReport(
             submitted.Count, Count(counts, nameof(TickReport.Recorded)), Count(counts, nameof(TickReport.Completed)),
-            Count(counts, nameof(TickReport.TimedOut)), Count(counts, nameof(TickReport.Vanished)), republished, [.. failures]);
+            Count(counts, nameof(TickReport.TimedOut)), Count(counts, nameof(TickReport.Vanished)), republished, [.. failures])
+        {
+            Refused = [.. refused],
+        };
         logger.LogInformation(
-            "Tick: {Submitted} submitted runs, {Workflows} of their workflows in the cluster; recorded {Recorded}, completed {Completed}, timed out {TimedOut}, vanished {Vanished}, republished {Republished}, failed {Failed}",
-            report.SubmittedRuns, inCluster.Count, report.Recorded, report.Completed, report.TimedOut, report.Vanished, report.Republished, report.Failures.Count);
+            "Tick: {Submitted} submitted runs, {Workflows} of their workflows in the cluster; recorded {Recorded}, completed {Completed}, timed out {TimedOut}, vanished {Vanished}, republished {Republished}, failed {Failed}, refused {Refused}",
+            report.SubmittedRuns, inCluster.Count, report.Recorded, report.Completed, report.TimedOut, report.Vanished, report.Republished, report.Failures.Count, report.Refused.Count);
         return report;
     }
 

@@ -32,3 +32,32 @@ resource "google_cloudbuild_trigger" "functions" {
     _REGION = var.region
   }
 }
+
+# Where `gcloud builds submit` uploads the source (--gcs-source-staging-dir): a bucket of this
+# configuration that the build account may read, instead of the default PROJECT_cloudbuild bucket,
+# which a user-specified build account cannot read unless granted by hand.
+resource "google_storage_bucket" "build_source" {
+  name     = "${var.project_id}-kfci-build-source"
+  project  = var.project_id
+  location = upper(var.region)
+
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = true
+
+  lifecycle_rule {
+    condition {
+      age = 7
+    }
+
+    action {
+      type = "Delete"
+    }
+  }
+}
+
+resource "google_storage_bucket_iam_member" "builder_source" {
+  bucket = google_storage_bucket.build_source.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.builder.email}"
+}

@@ -55,11 +55,3 @@ resource "google_container_node_pool" "workers" {
     }
   }
 }
-
-resource "kubernetes_namespace" "test_infra" {
-  metadata {
-    name = var.workflow_namespace
-  }
-
-  depends_on = [google_container_node_pool.workers]
-}

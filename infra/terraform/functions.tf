@@ -18,7 +18,9 @@ locals {
   }
 
   # Workflow links in runs and in started.json/finished.json metadata; none when the UI is not exposed.
-  argo_ui_url = var.argo_ui_host == "" ? "" : "https://${var.argo_ui_host}"
+  # https works: the UI's Ingress serves TLS with a Google-managed certificate for argo_ui_host
+  # (cluster/argo.tf) and refuses plain http.
+  argo_ui_url = var.expose_argo_ui ? "https://${var.argo_ui_host}" : ""
 
   # The test cluster's API server, for the functions that talk to Kubernetes.
   cluster_env = {
@@ -48,6 +50,7 @@ locals {
         KFCI_ARGO_UI_URL          = local.argo_ui_url
         KFCI_RUN_DEADLINE_MINUTES = tostring(var.run_deadline_minutes)
         KFCI_PROW_JOBS            = var.prow_job_config
+        KFCI_WORKFLOW_POLICY      = jsonencode(local.workflow_policy)
       }
       secret_env = {
         KFCI_GITHUB_TOKEN = google_secret_manager_secret.github_token.secret_id
@@ -99,7 +102,7 @@ locals {
       publishes = []
       env = {
         FUNCTION_TARGET     = "Janitor"
-        KFCI_JANITOR_CONFIG = var.janitor_config_path
+        KFCI_JANITOR_CONFIG = "${local.janitor_config_directory}/${local.janitor_config_file}"
       }
       secret_env = {}
     }
@@ -124,6 +127,24 @@ resource "google_cloud_run_v2_service" "function" {
     scaling {
       min_instance_count = 0
       max_instance_count = var.function_max_instances
+    }
+
+    # A function's configuration file (the Janitor's rules), mounted read-only from Secret Manager.
+    dynamic "volumes" {
+      for_each = contains(keys(local.function_config_files), each.key) ? [local.function_config_files[each.key]] : []
+
+      content {
+        name = "config"
+
+        secret {
+          secret = volumes.value.secret
+
+          items {
+            version = "latest"
+            path    = volumes.value.file
+          }
+        }
+      }
     }
 
     containers {
@@ -151,6 +172,15 @@ resource "google_cloud_run_v2_service" "function" {
         }
       }
 
+      dynamic "volume_mounts" {
+        for_each = contains(keys(local.function_config_files), each.key) ? [local.function_config_files[each.key]] : []
+
+        content {
+          name       = "config"
+          mount_path = volume_mounts.value.directory
+        }
+      }
+
       dynamic "env" {
         for_each = each.value.secret_env
 
@@ -171,6 +201,8 @@ resource "google_cloud_run_v2_service" "function" {
   depends_on = [
     google_project_service.enabled,
     google_secret_manager_secret_iam_member.trigger_github_token,
+    google_secret_manager_secret_iam_member.janitor_config,
+    google_secret_manager_secret_version.janitor_config,
   ]
 }
 

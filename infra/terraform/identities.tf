@@ -23,15 +23,33 @@ resource "google_project_iam_member" "nodes" {
 
 # --- Test workflows -----------------------------------------------------------------------------
 
-# Exactly the roles the seed granted its test-workflow account (kubeflow/testing README, "Setting up
-# Kubeflow Test Infrastructure"): the end-to-end tests create and delete clusters and VMs.
-resource "google_service_account" "test_workflow" {
-  account_id   = "kfci-test-workflow"
-  project      = var.project_id
-  display_name = "kfci test workflows (Argo pods)"
+# Two identities, because a pull request's code runs in its workflow's pods. Pull-request workflows
+# run as the restricted one: it may write Argo's archived logs (storage.tf) and nothing else in the
+# project. Postsubmit and periodic jobs of the repositories in var.trusted_repositories run as the
+# trusted one, which holds exactly the roles the seed granted its test-workflow account (kubeflow/testing
+# README, "Setting up Kubeflow Test Infrastructure"): their end-to-end tests create and delete clusters
+# and VMs. The Trigger picks between them (KFCI_WORKFLOW_POLICY, workflow_policy.tf) and a workflow
+# that names another account is refused.
+locals {
+  workflow_kubernetes_accounts = {
+    restricted = "kfci-workflow"
+    trusted    = "kfci-workflow-trusted"
+  }
 }
 
-resource "google_project_iam_member" "test_workflow" {
+resource "google_service_account" "pr_workflow" {
+  account_id   = "kfci-pr-workflow"
+  project      = var.project_id
+  display_name = "kfci pull-request workflows (restricted)"
+}
+
+resource "google_service_account" "trusted_workflow" {
+  account_id   = "kfci-trusted-workflow"
+  project      = var.project_id
+  display_name = "kfci trusted postsubmit/periodic workflows (the seed's deployer roles)"
+}
+
+resource "google_project_iam_member" "trusted_workflow" {
   for_each = toset([
     "roles/cloudbuild.builds.editor",
     "roles/compute.instanceAdmin.v1",
@@ -43,22 +61,30 @@ resource "google_project_iam_member" "test_workflow" {
 
   project = var.project_id
   role    = each.value
-  member  = "serviceAccount:${google_service_account.test_workflow.email}"
+  member  = "serviceAccount:${google_service_account.trusted_workflow.email}"
 }
 
 # Creating VMs that run as the Compute Engine default account needs actAs on it, and only on it.
-resource "google_service_account_iam_member" "test_workflow_compute_default" {
+resource "google_service_account_iam_member" "trusted_workflow_compute_default" {
   service_account_id = "projects/${var.project_id}/serviceAccounts/${data.google_project.current.number}-compute@developer.gserviceaccount.com"
   role               = "roles/iam.serviceAccountUser"
-  member             = "serviceAccount:${google_service_account.test_workflow.email}"
+  member             = "serviceAccount:${google_service_account.trusted_workflow.email}"
 }
 
-# Workflow pods run as the Kubernetes account argo-workflow; Workload Identity lets them act as the
-# Google account above, which replaces the seed's downloaded key.
-resource "google_service_account_iam_member" "test_workflow_workload_identity" {
-  service_account_id = google_service_account.test_workflow.name
+# Workload Identity: the Kubernetes accounts of cluster/workflow_identities.tf act as these Google
+# accounts, which replaces the seed's downloaded key. The pool exists once the cluster does.
+resource "google_service_account_iam_member" "pr_workflow_workload_identity" {
+  service_account_id = google_service_account.pr_workflow.name
   role               = "roles/iam.workloadIdentityUser"
-  member             = "serviceAccount:${var.project_id}.svc.id.goog[${var.workflow_namespace}/${local.argo_workflow_service_account}]"
+  member             = "serviceAccount:${var.project_id}.svc.id.goog[${var.workflow_namespace}/${local.workflow_kubernetes_accounts.restricted}]"
+
+  depends_on = [google_container_cluster.testing]
+}
+
+resource "google_service_account_iam_member" "trusted_workflow_workload_identity" {
+  service_account_id = google_service_account.trusted_workflow.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${var.project_id}.svc.id.goog[${var.workflow_namespace}/${local.workflow_kubernetes_accounts.trusted}]"
 
   depends_on = [google_container_cluster.testing]
 }
@@ -122,7 +148,9 @@ resource "google_project_iam_member" "uploader" {
 }
 
 # Janitor: the one account that deletes what tests leaked: VMs and instance groups, disks,
-# networks and firewall rules, load balancers, GKE clusters and Deployment Manager deployments.
+# networks and firewall rules, load balancers, GKE clusters, Deployment Manager deployments and
+# service accounts. It deletes accounts (iam.serviceAccountDeleter) but cannot act as any: a
+# project-wide serviceAccountUser would let it act as the trusted workflow identity.
 resource "google_service_account" "janitor" {
   account_id   = "kfci-janitor"
   project      = var.project_id
@@ -139,7 +167,7 @@ resource "google_project_iam_member" "janitor" {
     "roles/container.clusterAdmin",
     "roles/datastore.user",
     "roles/deploymentmanager.editor",
-    "roles/iam.serviceAccountUser",
+    "roles/iam.serviceAccountDeleter",
   ])
 
   project = var.project_id

@@ -90,6 +90,19 @@ resource "google_logging_metric" "janitor_deleting_sweeps" {
   }
 }
 
+# Monitoring answers "Cannot find metric(s)" for a log-based metric up to ten minutes after it was created
+# (hashicorp/terraform-provider-google#11102; the API's own message says so), so an alert policy created in the
+# same apply fails. Depending on the metric alone is not enough: the metric exists, its descriptor does not yet.
+# The wait runs only when a metric is (re)created, in parallel with the cluster's creation on the first apply.
+resource "time_sleep" "janitor_metrics_propagated" {
+  create_duration = "600s"
+
+  triggers = {
+    failed_sweeps   = google_logging_metric.janitor_failed_sweeps.id
+    deleting_sweeps = google_logging_metric.janitor_deleting_sweeps.id
+  }
+}
+
 resource "google_monitoring_alert_policy" "janitor_stalled" {
   project      = var.project_id
   display_name = "kfci: janitor sweep failed or deleted nothing for a day"
@@ -123,4 +136,6 @@ resource "google_monitoring_alert_policy" "janitor_stalled" {
   }
 
   notification_channels = var.alert_notification_channels
+
+  depends_on = [time_sleep.janitor_metrics_propagated]
 }

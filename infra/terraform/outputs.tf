@@ -40,9 +40,42 @@ output "cluster" {
   }
 }
 
-output "test_workflow_service_account" {
-  description = "Google service account the test workflow pods act as."
-  value       = google_service_account.test_workflow.email
+output "workflow_service_accounts" {
+  description = "Google service accounts the workflow pods act as: restricted (pull requests) and trusted (postsubmit/periodic of trusted_repositories)."
+  value = {
+    restricted = google_service_account.pr_workflow.email
+    trusted    = google_service_account.trusted_workflow.email
+  }
+}
+
+# Everything the second root module (cluster/) needs, as its variables:
+#   terraform output -json cluster_inputs > cluster/platform.auto.tfvars.json
+output "cluster_inputs" {
+  description = "Variables of the cluster/ root module (the test cluster's contents), written to cluster/platform.auto.tfvars.json."
+  value = {
+    project_id            = var.project_id
+    zone                  = var.zone
+    cluster_name          = google_container_cluster.testing.name
+    workflow_namespace    = var.workflow_namespace
+    workflow_pod_security = var.workflow_pod_security
+    argo_namespace        = var.argo_namespace
+    argo_chart_version    = var.argo_chart_version
+    argo_artifacts_bucket = google_storage_bucket.argo_artifacts.name
+    workflow_accounts = {
+      restricted = { kubernetes = local.workflow_kubernetes_accounts.restricted, google = google_service_account.pr_workflow.email }
+      trusted    = { kubernetes = local.workflow_kubernetes_accounts.trusted, google = google_service_account.trusted_workflow.email }
+    }
+    function_accounts  = { for name, function in local.functions : name => function.service_account }
+    nfs_instance       = google_filestore_instance.nfs.name
+    nfs_capacity_gb    = var.nfs_capacity_gb
+    debug_worker_image = "${local.image_repository}/debug-worker:${var.image_tag}"
+    argo_ui = {
+      expose              = var.expose_argo_ui
+      host                = var.argo_ui_host
+      address_name        = var.expose_argo_ui ? google_compute_global_address.argo_ui[0].name : ""
+      oauth_client_secret = var.argo_ui_oauth_client_secret
+    }
+  }
 }
 
 output "github_token_secret" {

@@ -14,20 +14,7 @@ provider "google-beta" {
   default_labels = var.labels
 }
 
-# The Kubernetes and Helm providers talk to the test cluster this configuration creates, with the
-# caller's own Google credentials: no kubeconfig file and no downloaded key.
-data "google_client_config" "current" {}
-
-provider "kubernetes" {
-  host                   = "https://${google_container_cluster.testing.endpoint}"
-  token                  = data.google_client_config.current.access_token
-  cluster_ca_certificate = base64decode(google_container_cluster.testing.master_auth[0].cluster_ca_certificate)
-}
-
-provider "helm" {
-  kubernetes {
-    host                   = "https://${google_container_cluster.testing.endpoint}"
-    token                  = data.google_client_config.current.access_token
-    cluster_ca_certificate = base64decode(google_container_cluster.testing.master_auth[0].cluster_ca_certificate)
-  }
-}
+# No Kubernetes or Helm provider here: what runs inside the test cluster is the second root module,
+# cluster/, which reads the cluster through data sources. A provider configured from a cluster created
+# in the same state breaks when that cluster is replaced; this split makes replacing it a supported
+# operation (README.md, "Replacing the cluster").

@@ -1,17 +1,18 @@
+# The APIs kfci itself needs; everything that calls one depends on this set. Only APIs a fresh project
+# can still enable belong here: Container Registry is shut down (images live in Artifact Registry)
+# and Deployment Manager reached end of support on 2026-03-31, so either would fail the apply and
+# block everything after it.
 locals {
   services = toset([
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
-    "cloudfunctions.googleapis.com",
     "cloudscheduler.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",
-    "containerregistry.googleapis.com",
-    "deploymentmanager.googleapis.com",
-    "eventarc.googleapis.com",
     "file.googleapis.com",
     "firestore.googleapis.com",
     "iam.googleapis.com",
+    "iap.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
     "pubsub.googleapis.com",
@@ -27,6 +28,18 @@ resource "google_project_service" "enabled" {
   service = each.value
 
   # Other systems in the project may use these APIs too; removing kfci must not switch them off.
+  disable_on_destroy = false
+}
+
+# APIs only the Janitor's sweep uses where a project still has them (Deployment Manager): enabled on
+# request, and nothing depends on them, so one that can no longer be enabled fails alone. The
+# Janitor says in its sweep which APIs did not answer and sweeps the others.
+resource "google_project_service" "optional" {
+  for_each = toset(var.optional_services)
+
+  project = var.project_id
+  service = each.value
+
   disable_on_destroy = false
 }
 

@@ -57,6 +57,17 @@ resource "google_storage_bucket" "argo_artifacts" {
   }
 }
 
+# Argo's executor archives each step's log (and passes artifacts between steps) here with the identity
+# of the workflow's pod: it writes new objects and reads them, but cannot delete or overwrite another
+# run's.
+resource "google_storage_bucket_iam_member" "pr_workflow_argo_artifacts" {
+  for_each = toset(["roles/storage.objectCreator", "roles/storage.objectViewer"])
+
+  bucket = google_storage_bucket.argo_artifacts.name
+  role   = each.value
+  member = "serviceAccount:${google_service_account.pr_workflow.email}"
+}
+
 resource "google_storage_bucket_iam_member" "uploader_argo_artifacts" {
   bucket = google_storage_bucket.argo_artifacts.name
   role   = "roles/storage.objectViewer"

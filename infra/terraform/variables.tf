@@ -87,6 +87,63 @@ variable "workflow_namespace" {
   }
 }
 
+variable "argo_namespace" {
+  type        = string
+  description = "Kubernetes namespace of Argo's controller and server, apart from the workflows."
+  default     = "argo"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.argo_namespace))
+    error_message = "argo_namespace must be a valid Kubernetes namespace name."
+  }
+}
+
+variable "workflow_pod_security" {
+  type        = string
+  description = "Pod Security Admission level enforced on the workflow namespace. baseline refuses privileged pods, host namespaces and hostPath; set privileged only if a repository in repository_allowances needs them."
+  default     = "baseline"
+
+  validation {
+    condition     = contains(["baseline", "restricted", "privileged"], var.workflow_pod_security)
+    error_message = "workflow_pod_security must be baseline, restricted or privileged."
+  }
+}
+
+variable "trusted_repositories" {
+  type        = list(string)
+  description = "owner/repo whose postsubmit and periodic jobs run as the trusted workflow identity (the seed's deployer roles). Pull requests never do."
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.trusted_repositories : can(regex("^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$", r))])
+    error_message = "trusted_repositories must hold owner/repo names."
+  }
+}
+
+variable "repository_allowances" {
+  type        = map(list(string))
+  description = "Per owner/repo, what its workflows may use beyond the safe default: hostPath, privileged, hostNamespaces, podSpecPatch, resourceTemplates, clusterTemplates."
+  default     = {}
+
+  validation {
+    condition = alltrue(flatten([for repository, allow in var.repository_allowances : [
+      for a in allow : contains(["hostPath", "privileged", "hostNamespaces", "podSpecPatch", "resourceTemplates", "clusterTemplates"], a)
+    ]]))
+    error_message = "repository_allowances may only allow hostPath, privileged, hostNamespaces, podSpecPatch, resourceTemplates or clusterTemplates."
+  }
+}
+
+variable "max_workflow_deadline_seconds" {
+  type        = number
+  description = "Longest activeDeadlineSeconds the Trigger lets a workflow keep; longer ones are capped."
+  default     = 14400
+
+  validation {
+    condition     = var.max_workflow_deadline_seconds >= 60 && var.max_workflow_deadline_seconds <= 86400
+    error_message = "max_workflow_deadline_seconds must be between 60 and 86400."
+  }
+}
+
 variable "argo_chart_version" {
   type        = string
   description = "Version of the argo-workflows Helm chart (argoproj/argo-helm). Pinned: the Watcher relies on workflow events, which need Argo Workflows 3.6 or later."
@@ -100,8 +157,30 @@ variable "argo_chart_version" {
 
 variable "expose_argo_ui" {
   type        = bool
-  description = "Reserve the global address argo-ui and expose the Argo UI through an Ingress on it (the seed did for testing, not for releases)."
+  description = "Deploy the Argo UI (read-only) on argo_ui_host over TLS behind Identity-Aware Proxy, for the members in argo_ui_viewers. Off by default."
   default     = false
+
+  validation {
+    condition     = !var.expose_argo_ui || (var.argo_ui_host != "" && length(var.argo_ui_viewers) > 0)
+    error_message = "expose_argo_ui needs argo_ui_host (for the managed certificate) and at least one member in argo_ui_viewers."
+  }
+}
+
+variable "argo_ui_viewers" {
+  type        = list(string)
+  description = "IAM members (user:, group:, domain:) who may open the Argo UI through Identity-Aware Proxy. Never allUsers or allAuthenticatedUsers."
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.argo_ui_viewers : can(regex("^(user|group|domain|serviceAccount):.+", m))])
+    error_message = "argo_ui_viewers must be user:, group:, domain: or serviceAccount: members; the UI is never public."
+  }
+}
+
+variable "argo_ui_oauth_client_secret" {
+  type        = string
+  description = "Name of a Kubernetes secret in argo_namespace holding client_id and client_secret of an OAuth client for IAP; empty for the Google-managed OAuth client (users of your organisation only)."
+  default     = ""
 }
 
 variable "argo_ui_host" {
@@ -126,10 +205,10 @@ variable "nfs_capacity_gb" {
   }
 }
 
-variable "test_worker_image" {
-  type        = string
-  description = "Image of the debug worker that mounts the shared NFS volume (the seed's test-worker image)."
-  default     = "gcr.io/kubeflow-ci/test-worker:latest"
+variable "optional_services" {
+  type        = list(string)
+  description = "APIs enabled apart from kfci's own set, on which nothing depends: e.g. deploymentmanager.googleapis.com where a project still has Deployment Manager deployments for the Janitor to sweep."
+  default     = []
 }
 
 variable "image_tag" {
@@ -365,8 +444,14 @@ variable "results_default_repo" {
   default     = ""
 }
 
-variable "janitor_config_path" {
-  type        = string
-  description = "Path, inside the Janitor's container, of its rules file (KFCI_JANITOR_CONFIG); the built-in rules when empty."
-  default     = ""
+variable "janitor_dry_run" {
+  type        = bool
+  description = "Let the Janitor only report what it would delete. Start with true on a project that has other users."
+  default     = false
+}
+
+variable "janitor_protect" {
+  type        = list(string)
+  description = "Regular expressions of resource names the Janitor must never delete, added to kfci's own (kfci-*, the cluster, system and kfci namespaces)."
+  default     = []
 }

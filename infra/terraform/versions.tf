@@ -10,13 +10,9 @@ terraform {
       source  = "hashicorp/google-beta"
       version = "~> 6.14"
     }
-    kubernetes = {
-      source  = "hashicorp/kubernetes"
-      version = "~> 2.35"
-    }
-    helm = {
-      source  = "hashicorp/helm"
-      version = "~> 2.17"
+    time = {
+      source  = "hashicorp/time"
+      version = "~> 0.12"
     }
   }
 }

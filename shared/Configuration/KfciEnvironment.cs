@@ -61,6 +61,9 @@ public static class KfciEnvironment
     /// <summary>Local and tests only: one plain-HTTP server (the GCP fake) that serves Compute, Container, Deployment Manager and IAM for the Janitor.</summary>
     public const string GcpApiEndpoint = "KFCI_GCP_API_ENDPOINT";
 
+    /// <summary>Trigger: the workflow policy (JSON: serviceAccount, trustedServiceAccount, trustedRepositories, maxDeadlineSeconds, repositories); a restricted default when unset.</summary>
+    public const string WorkflowPolicy = "KFCI_WORKFLOW_POLICY";
+
     /// <summary>Namespace of the test workflows in the test cluster; <c>kubeflow-test-infra</c> when unset.</summary>
     public const string WorkflowNamespace = "KFCI_WORKFLOW_NAMESPACE";
 

@@ -235,7 +235,7 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
 
     // An unknown group, version or resource — e.g. Argo's CRD not installed — is the generic 404 that names no
     // object, unlike the NotFound of a missing object, whose details carry its name and kind.
-    private static ApiRoute Route(string path, IReadOnlyCollection<FakeResource> served)
+    internal static ApiRoute Route(string path, IReadOnlyCollection<FakeResource> served)
     {
         var parts = path.Trim('/').Split('/');
         var (group, version, rest) = parts switch

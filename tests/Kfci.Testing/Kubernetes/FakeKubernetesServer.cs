@@ -45,6 +45,9 @@ public sealed record FakeKubernetesOptions
     /// <see cref="FakeResource.Workflows"/> for a cluster without Argo's CRD.
     /// </summary>
     public IReadOnlyList<FakeResource> ServedResources { get; init; } = FakeResource.All;
+
+    /// <summary>When set, every request is authorized by it (after authentication) and refused with 403 as RBAC would.</summary>
+    public IFakeKubernetesAuthorizer? Authorizer { get; init; }
 }
 
 /// <summary>
@@ -281,6 +284,11 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
             if (Options.RequiredBearerToken is { } token && request.Headers.Authorization.ToString() != $"Bearer {token}")
             {
                 throw new FakeStatusException(401, "Unauthorized", "Unauthorized");
+            }
+
+            if (Options.Authorizer is { } authorizer)
+            {
+                FakeAuthorization.Check(authorizer, request);
             }
 
             if (await ApplyFaultAsync(context))

@@ -61,12 +61,14 @@ public sealed class TriggerStack : IAsyncDisposable
     /// <param name="clusterRetry">The Kubernetes client's retries (none lets a fault reach the function).</param>
     /// <param name="pushEndpoint">Push somewhere else (e.g. a do-nothing handler) instead of the Trigger; null = the Trigger.</param>
     /// <param name="prowJobs">Prow's job configuration (<c>KFCI_PROW_JOBS</c>); null for none.</param>
-    public static async Task<TriggerStack> StartAsync(EmulatorFixture emulators, RetryOptions? clusterRetry = null, Uri? pushEndpoint = null, string? prowJobs = null)
+    /// <param name="kubernetesOptions">The cluster fake's options (e.g. an RBAC authorizer); null for the defaults.</param>
+    public static async Task<TriggerStack> StartAsync(
+        EmulatorFixture emulators, RetryOptions? clusterRetry = null, Uri? pushEndpoint = null, string? prowJobs = null, FakeKubernetesOptions? kubernetesOptions = null)
     {
         ArgumentNullException.ThrowIfNull(emulators);
         var project = EmulatorFixture.NewProjectId("trg");
         var gitRoot = Directory.CreateTempSubdirectory("kfci-gitroot-").FullName;
-        var kubernetes = await FakeKubernetesServer.StartAsync();
+        var kubernetes = await FakeKubernetesServer.StartAsync(kubernetesOptions);
         kubernetes.CreateNamespace(Namespace);
         var fast = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(200) };
         var firestore = FirestoreClient.Create(project, retry: fast, getEnv: name => name == emulators.Firestore.HostVariable ? emulators.Firestore.HostPort : null);

@@ -38,9 +38,12 @@ public sealed class TerraformFixture : IDisposable
         var copy = Directory.CreateTempSubdirectory("kfci-terraform-");
         try
         {
-            foreach (var source in Directory.EnumerateFiles(ConfigurationDirectory, "*.tf"))
+            // Both root modules: the configuration directory and cluster/ below it.
+            foreach (var source in Directory.EnumerateFiles(ConfigurationDirectory, "*.tf", SearchOption.AllDirectories))
             {
-                File.Copy(source, Path.Combine(copy.FullName, Path.GetFileName(source)));
+                var target = Path.Combine(copy.FullName, Path.GetRelativePath(ConfigurationDirectory, source));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(source, target);
             }
 
             var path = Path.Combine(copy.FullName, file);

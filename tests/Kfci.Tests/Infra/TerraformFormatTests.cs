@@ -1,3 +1,5 @@
+using Xunit.Abstractions;
+
 namespace Kfci.Tests.Infra;
 
 [Collection(TerraformCollection.Name)]
@@ -43,4 +45,38 @@ public sealed class TerraformFormatTests(TerraformFixture terraform)
     [InlineData("f = { for k, v in x : k => v }\ng = \"${join(\",\", [\"a\"])}\"\n")]
     public void CheckText_FormattedInput_HasNoViolations(string text) =>
         Assert.Empty(TerraformFormat.CheckText("x.tf", text));
+}
+
+/// <summary><c>terraform fmt -check -recursive</c> itself, where a terraform binary is on PATH.</summary>
+[Collection(TerraformCollection.Name)]
+public sealed class TerraformFmtTests(TerraformFixture terraform, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task FmtCheck_BothRootModules_AreFormatted()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("terraform") { WorkingDirectory = terraform.ConfigurationDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "fmt", "-check", "-recursive", "-no-color" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        System.Diagnostics.Process process;
+        try
+        {
+            process = System.Diagnostics.Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // Said, not silent: the structural check above (TerraformFormat) still runs everywhere.
+            output.WriteLine("terraform is not on PATH: skipping `terraform fmt -check` (TerraformFormatTests still check the layout)");
+            return;
+        }
+
+        using (process)
+        {
+            var unformatted = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, $"terraform fmt -check lists files to reformat: {unformatted}");
+        }
+    }
 }

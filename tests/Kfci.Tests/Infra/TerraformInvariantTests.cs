@@ -10,7 +10,8 @@ public sealed class TerraformInvariantTests(TerraformFixture terraform)
     [Fact]
     public void Parse_Configuration_ReadsEveryFileAndTheFunctions()
     {
-        var files = Directory.GetFiles(terraform.ConfigurationDirectory, "*.tf").Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        var files = Directory.GetFiles(terraform.ConfigurationDirectory, "*.tf", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(terraform.ConfigurationDirectory, f).Replace('\\', '/')).Order(StringComparer.Ordinal);
 
         Assert.Equal(files, terraform.Tree.Files.EnumerateObject().Select(f => f.Name).Order(StringComparer.Ordinal));
         Assert.Equal(["janitor", "trigger", "uploader", "watcher"], TerraformInvariants.Functions(terraform.Tree).Select(f => f.Key).Order(StringComparer.Ordinal));
@@ -107,8 +108,8 @@ public sealed class TerraformInvariantTests(TerraformFixture terraform)
 
         var violations = TerraformInvariants.WorkflowAccountHasSeedRoles(broken);
 
-        Assert.Contains("the workflow account google_service_account.test_workflow lacks the seed's roles/viewer", violations);
-        Assert.Contains("the workflow account google_service_account.test_workflow holds roles/editor, which the seed did not grant", violations);
+        Assert.Contains("the trusted workflow account google_service_account.trusted_workflow lacks the seed's roles/viewer", violations);
+        Assert.Contains("the trusted workflow account google_service_account.trusted_workflow holds roles/editor, which the seed did not grant", violations);
     }
 
     [Fact]
@@ -117,7 +118,31 @@ public sealed class TerraformInvariantTests(TerraformFixture terraform)
         var broken = terraform.ParseBroken("identities.tf", "-compute@developer.gserviceaccount.com", "-other@developer.gserviceaccount.com");
 
         Assert.Contains(
-            "the workflow account google_service_account.test_workflow is not roles/iam.serviceAccountUser on the Compute Engine default account",
+            "the trusted workflow account google_service_account.trusted_workflow is not roles/iam.serviceAccountUser on the Compute Engine default account",
+            TerraformInvariants.WorkflowAccountHasSeedRoles(broken));
+    }
+
+    [Fact]
+    public void WorkflowAccountHasSeedRoles_PullRequestsRunAsTheSeedAccount_ReportsIt()
+    {
+        var broken = terraform.ParseBroken(
+            "identities.tf",
+            "service_account_id = google_service_account.pr_workflow.name\n  role               = \"roles/iam.workloadIdentityUser\"",
+            "service_account_id = google_service_account.trusted_workflow.name\n  role               = \"roles/iam.workloadIdentityUser\"");
+
+        Assert.Contains("pull-request and trusted workflows share google_service_account.trusted_workflow", TerraformInvariants.WorkflowAccountHasSeedRoles(broken));
+    }
+
+    [Fact]
+    public void WorkflowAccountHasSeedRoles_PullRequestAccountGetsAProjectRole_ReportsIt()
+    {
+        var broken = terraform.ParseBroken(
+            "identities.tf",
+            "resource \"google_service_account\" \"trusted_workflow\" {",
+            "resource \"google_project_iam_member\" \"pr_workflow\" {\n  project = var.project_id\n  role    = \"roles/container.admin\"\n  member  = \"serviceAccount:${google_service_account.pr_workflow.email}\"\n}\n\nresource \"google_service_account\" \"trusted_workflow\" {");
+
+        Assert.Contains(
+            "the pull-request workflow account google_service_account.pr_workflow holds roles/container.admin through google_project_iam_member.pr_workflow; it may only write and read Argo's artifacts",
             TerraformInvariants.WorkflowAccountHasSeedRoles(broken));
     }
 

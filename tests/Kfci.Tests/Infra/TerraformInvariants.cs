@@ -54,6 +54,7 @@ internal static partial class TerraformInvariants
         "roles/container.clusterAdmin",
         "roles/deploymentmanager.editor",
         "roles/iam.serviceAccountAdmin",
+        "roles/iam.serviceAccountDeleter",
     };
 
     public static IReadOnlyList<FunctionEntry> Functions(TerraformTree tree)
@@ -222,37 +223,60 @@ internal static partial class TerraformInvariants
         return violations;
     }
 
-    /// <summary>The workflow account (the one workflow pods use through Workload Identity) holds exactly the seed's roles.</summary>
+    /// <summary>
+    /// Two workflow identities, told apart by the Kubernetes account their Workload Identity binding names: the trusted one
+    /// (<c>local.workflow_kubernetes_accounts.trusted</c>) holds exactly the seed's roles and actAs on the Compute Engine
+    /// default account; the restricted one, which pull-request workflows run as, holds no project role and acts as nobody.
+    /// </summary>
     public static IReadOnlyList<string> WorkflowAccountHasSeedRoles(TerraformTree tree)
     {
         ArgumentNullException.ThrowIfNull(tree);
         var grants = IamGrants.All(tree);
-        var binding = grants.FirstOrDefault(g => g.Role == "roles/iam.workloadIdentityUser" && g.Member.Contains(".svc.id.goog[", StringComparison.Ordinal));
-        var account = binding is null ? null : Hcl.References(Hcl.Attribute(binding.Resource.Body, "service_account_id"), "google_service_account").FirstOrDefault();
-        if (account is null)
+        var trusted = WorkflowAccount(grants, "trusted");
+        var restricted = WorkflowAccount(grants, "restricted");
+        if (trusted is null || restricted is null)
         {
-            return ["no google_service_account is bound to the workflow pods through Workload Identity (roles/iam.workloadIdentityUser for a *.svc.id.goog[...] member)"];
+            return ["the trusted and the restricted workflow accounts are not both bound through Workload Identity (roles/iam.workloadIdentityUser for *.svc.id.goog[.../${local.workflow_kubernetes_accounts.trusted|restricted}])"];
+        }
+
+        if (trusted == restricted)
+        {
+            return [$"pull-request and trusted workflows share google_service_account.{trusted}"];
         }
 
         var violations = new List<string>();
-        var held = IamGrants.HeldBy(grants, account, isFunctionAccount: false).ToList();
+        var held = IamGrants.HeldBy(grants, trusted, isFunctionAccount: false).ToList();
         var projectRoles = held.Where(g => g.Resource.Type == "google_project_iam_member").Select(g => g.Role).ToHashSet(StringComparer.Ordinal);
-        violations.AddRange(s_seedWorkflowRoles.Where(r => !projectRoles.Contains(r)).Select(r => $"the workflow account google_service_account.{account} lacks the seed's {r}"));
+        violations.AddRange(s_seedWorkflowRoles.Where(r => !projectRoles.Contains(r)).Select(r => $"the trusted workflow account google_service_account.{trusted} lacks the seed's {r}"));
         violations.AddRange(projectRoles.Where(r => !s_seedWorkflowRoles.Contains(r)).Order(StringComparer.Ordinal)
-            .Select(r => $"the workflow account google_service_account.{account} holds {r}, which the seed did not grant"));
+            .Select(r => $"the trusted workflow account google_service_account.{trusted} holds {r}, which the seed did not grant"));
 
         var actAs = held.Where(g => g.Resource.Type == "google_service_account_iam_member").ToList();
         if (!actAs.Any(g => g.Role == "roles/iam.serviceAccountUser"
             && (Hcl.Attribute(g.Resource.Body, "service_account_id") ?? "").EndsWith("-compute@developer.gserviceaccount.com", StringComparison.Ordinal)))
         {
-            violations.Add($"the workflow account google_service_account.{account} is not roles/iam.serviceAccountUser on the Compute Engine default account");
+            violations.Add($"the trusted workflow account google_service_account.{trusted} is not roles/iam.serviceAccountUser on the Compute Engine default account");
         }
 
         violations.AddRange(held.Where(g => g.Resource.Type is not ("google_project_iam_member" or "google_service_account_iam_member")
                 || (g.Resource.Type == "google_service_account_iam_member" && g.Role != "roles/iam.serviceAccountUser"))
-            .Select(g => $"the workflow account google_service_account.{account} holds {g.Role} through {g.Resource.Address}, which the seed did not grant"));
+            .Select(g => $"the trusted workflow account google_service_account.{trusted} holds {g.Role} through {g.Resource.Address}, which the seed did not grant"));
+
+        // A pull request's code runs as the restricted account: it may write and read Argo's artifacts, nothing more.
+        violations.AddRange(IamGrants.HeldBy(grants, restricted, isFunctionAccount: false)
+            .Where(g => !(g.Resource.Type == "google_storage_bucket_iam_member"
+                && Hcl.References(Hcl.Attribute(g.Resource.Body, "bucket"), "google_storage_bucket").SetEquals(["argo_artifacts"])
+                && g.Role is "roles/storage.objectCreator" or "roles/storage.objectViewer"))
+            .Select(g => $"the pull-request workflow account google_service_account.{restricted} holds {g.Role} through {g.Resource.Address}; it may only write and read Argo's artifacts"));
         return violations;
     }
+
+    private static string? WorkflowAccount(IEnumerable<IamGrant> grants, string kind) =>
+        grants.Where(g => g.Role == "roles/iam.workloadIdentityUser"
+                && g.Member.Contains(".svc.id.goog[", StringComparison.Ordinal)
+                && g.Member.Contains($"local.workflow_kubernetes_accounts.{kind}}}]", StringComparison.Ordinal))
+            .Select(g => Hcl.References(Hcl.Attribute(g.Resource.Body, "service_account_id"), "google_service_account").FirstOrDefault())
+            .FirstOrDefault(a => a is not null);
 
     /// <summary>No function's account holds roles/owner or roles/editor.</summary>
     public static IReadOnlyList<string> FunctionAccountsAreNotOwnersOrEditors(TerraformTree tree) =>

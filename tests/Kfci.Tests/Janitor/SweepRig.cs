@@ -4,6 +4,7 @@ using Kfci.Firestore;
 using Kfci.Http;
 using Kfci.Janitor;
 using Kfci.Janitor.Gcp;
+using Kfci.Tests.Infra;
 using Kfci.Testing;
 using Kfci.Testing.Gcp;
 using Kfci.Testing.Hosting;
@@ -75,7 +76,7 @@ internal sealed class SweepRig : IAsyncDisposable
         var gcp = await FakeGcpServer.StartAsync();
         gcp.MaxPageSize = 7;
         gcp.Seed(generated);
-        var kubernetes = await FakeKubernetesServer.StartAsync();
+        var kubernetes = await FakeKubernetesServer.StartAsync(TerraformRbac.Options("janitor", JanitorConfig.Default.WorkflowNamespaces[0]));
         var rig = new SweepRig(gcp, kubernetes, EmulatorFirestore.NewClient(emulators, "jan"), generated, new ShiftedClock(now));
         await rig.SeedKubernetesAndLeaksAsync();
         return rig;

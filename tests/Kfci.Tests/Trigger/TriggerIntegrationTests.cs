@@ -4,6 +4,7 @@ using Kfci.Kubernetes;
 using Kfci.Prow;
 using Kfci.PubSub;
 using Kfci.Runs;
+using Kfci.Tests.Infra;
 using Kfci.Testing;
 using Kfci.Testing.Git;
 using Kfci.Testing.Hosting;
@@ -16,6 +17,9 @@ namespace Kfci.Tests.Trigger;
 [Collection(EmulatorCollection.Name)]
 public sealed class TriggerIntegrationTests(EmulatorFixture emulators)
 {
+    /// <summary>The fake cluster authorizes as the Trigger's Role in infra/terraform does.</summary>
+    private static FakeKubernetesOptions TriggerRbac => TerraformRbac.Options("trigger", TriggerStack.Namespace);
+
     internal const string Workflow = """
         apiVersion: argoproj.io/v1alpha1
         kind: Workflow
@@ -83,7 +87,7 @@ public sealed class TriggerIntegrationTests(EmulatorFixture emulators)
     [Fact]
     public async Task Publish_PostsubmitReport_SubmitsSelectedWorkflowsAndRecordsRun()
     {
-        await using var stack = await TriggerStack.StartAsync(emulators);
+        await using var stack = await TriggerStack.StartAsync(emulators, kubernetesOptions: TriggerRbac);
         var sha = Seed(stack.CreateRepository("kubeflow", "demo"));
         var runId = new RunIdentity("kfci-postsubmit", "100").RunId;
 
@@ -112,7 +116,7 @@ public sealed class TriggerIntegrationTests(EmulatorFixture emulators)
     [Fact]
     public async Task Push_SameEventThreeTimesConcurrently_OneRunSameWorkflows()
     {
-        await using var stack = await TriggerStack.StartAsync(emulators);
+        await using var stack = await TriggerStack.StartAsync(emulators, kubernetesOptions: TriggerRbac);
         var sha = Seed(stack.CreateRepository("kubeflow", "demo"));
         var runId = new RunIdentity("kfci-postsubmit", "200").RunId;
         using var http = new HttpClient { BaseAddress = stack.Endpoint };
@@ -136,7 +140,7 @@ public sealed class TriggerIntegrationTests(EmulatorFixture emulators)
     [Fact]
     public async Task Publish_KubernetesFaultBetweenSubmissions_HealsOnRedelivery()
     {
-        await using var stack = await TriggerStack.StartAsync(emulators, clusterRetry: RetryOptions.None);
+        await using var stack = await TriggerStack.StartAsync(emulators, kubernetesOptions: TriggerRbac, clusterRetry: RetryOptions.None);
         var sha = Seed(stack.CreateRepository("kubeflow", "demo"));
         var runId = new RunIdentity("kfci-postsubmit", "300").RunId;
         var creates = 0;
@@ -160,7 +164,7 @@ public sealed class TriggerIntegrationTests(EmulatorFixture emulators)
     [Fact]
     public async Task Publish_AbortedReport_TerminatesTheBuildsWorkflows()
     {
-        await using var stack = await TriggerStack.StartAsync(emulators);
+        await using var stack = await TriggerStack.StartAsync(emulators, kubernetesOptions: TriggerRbac);
         var sha = Seed(stack.CreateRepository("kubeflow", "demo"));
         var runId = new RunIdentity("kfci-postsubmit", "400").RunId;
         await stack.PublishAsync(CrierReport("triggered", sha, build: "400"));
@@ -196,7 +200,7 @@ public sealed class TriggerIntegrationTests(EmulatorFixture emulators)
     [Fact]
     public async Task Publish_InvalidConfig_RunInErrorNothingSubmitted()
     {
-        await using var stack = await TriggerStack.StartAsync(emulators);
+        await using var stack = await TriggerStack.StartAsync(emulators, kubernetesOptions: TriggerRbac);
         var sha = Seed(stack.CreateRepository("kubeflow", "demo"), config: "workflows: [unclosed\n");
         var runId = new RunIdentity("kfci-postsubmit", "500").RunId;
 
@@ -211,7 +215,7 @@ public sealed class TriggerIntegrationTests(EmulatorFixture emulators)
     [Fact]
     public async Task Publish_NothingSelected_CompletedWithSubmittedThenCompletedEvents()
     {
-        await using var stack = await TriggerStack.StartAsync(emulators);
+        await using var stack = await TriggerStack.StartAsync(emulators, kubernetesOptions: TriggerRbac);
         var sha = Seed(stack.CreateRepository("kubeflow", "demo"), config: "workflows:\n- name: docs\n  workflow: testing/e2e.yaml\n  include_dirs: [docs/*]\n");
         var runId = new RunIdentity("kfci-postsubmit", "600").RunId;
 

@@ -8,6 +8,7 @@ using Kfci.Prow;
 using Kfci.PubSub;
 using Kfci.Runs;
 using Kfci.Storage;
+using Kfci.Tests.Infra;
 using Kfci.Testing;
 using Kfci.Testing.Gcs;
 using Kfci.Testing.Hosting;
@@ -69,7 +70,7 @@ internal sealed class UploaderHarness : IAsyncDisposable
     public static async Task<UploaderHarness> StartAsync(
         EmulatorFixture emulators, FakeGcsServer? gcs = null, string? nfsRoot = null, Func<UploaderSettings, UploaderSettings>? tweak = null, IEventPublisher? publisher = null)
     {
-        var cluster = await FakeKubernetesServer.StartAsync();
+        var cluster = await FakeKubernetesServer.StartAsync(TerraformRbac.Options("uploader", Namespace));
         cluster.CreateNamespace(Namespace);
         IResultsStore store;
         string? directory = null;

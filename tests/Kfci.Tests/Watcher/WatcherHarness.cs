@@ -7,6 +7,7 @@ using Kfci.Http;
 using Kfci.Kubernetes;
 using Kfci.PubSub;
 using Kfci.Runs;
+using Kfci.Tests.Infra;
 using Kfci.Testing;
 using Kfci.Testing.Hosting;
 using Kfci.Testing.Kubernetes;
@@ -62,7 +63,7 @@ internal sealed class WatcherHarness : IAsyncDisposable
 
     public static async Task<WatcherHarness> StartAsync(EmulatorFixture emulators, WatcherSettings? settings = null, PublisherBatchOptions? batching = null)
     {
-        var kube = await FakeKubernetesServer.StartAsync();
+        var kube = await FakeKubernetesServer.StartAsync(TerraformRbac.Options("watcher", Namespace));
         kube.CreateNamespace(Namespace);
         var failures = new FailingPublishes();
         var pubSub = PubSubTestKit.NewClient(emulators, failures, RetryOptions.None);

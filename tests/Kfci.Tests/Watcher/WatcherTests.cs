@@ -167,6 +167,23 @@ public sealed class WatcherTests(EmulatorFixture emulators)
     }
 
     [Fact]
+    public async Task Tick_ClusterRefusesOneRun_OtherRunsAreStillRecorded()
+    {
+        await using var h = await WatcherHarness.StartAsync(emulators);
+        var longAgo = DateTimeOffset.UtcNow.AddMinutes(-181);
+        await h.AddRunAsync(SampleRuns.Submitted("run-refused", WatcherHarness.Namespace, longAgo));
+        await h.AddRunAsync(SampleRuns.Submitted("run-lost", WatcherHarness.Namespace, DateTimeOffset.UtcNow));
+        h.Finish("run-lost-e2e", WorkflowPhases.Succeeded);
+        h.Kube.InjectFault(new FakeFault { Method = "PATCH", PathContains = "/workflows/run-refused-e2e", StatusCode = 403, Times = 100 });
+
+        WatcherHarness.AssertStatus(HttpStatusCode.NoContent, await h.TickAsync());
+
+        Assert.Equal(RunState.Completed, (await h.RunAsync("run-lost")).State);
+        Assert.Equal(RunState.Submitted, (await h.RunAsync("run-refused")).State);
+        Assert.Contains(h.Host.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("run-refused", StringComparison.Ordinal) && e.Message.Contains("403", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Event_NonKfciWorkflowUnknownRunOrOtherReason_IsAcknowledgedAndChangesNothing()
     {
         await using var h = await WatcherHarness.StartAsync(emulators);

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Kfci.Tests.Infra;
+
+namespace Kfci.Tests.Deploy;
+
+/// <summary>
+/// What functions/Dockerfile puts in an image: the <c>dotnet publish</c> output of one function, started the way the
+/// image's entry point and Cloud Run start it (<c>dotnet Kfci.Functions.X.dll</c> with <c>PORT</c> and
+/// <c>FUNCTION_TARGET</c>), answers its readiness probe. Docker itself is not available here; the publish is the
+/// image's build step.
+/// </summary>
+public sealed class FunctionImageTests
+{
+    [Fact]
+    public async Task PublishOutput_StartedAsCloudRunStartsIt_AnswersHealthy()
+    {
+        var root = RepositoryRoot.Find();
+        var output = Directory.CreateTempSubdirectory("kfci-publish-");
+        try
+        {
+            var publish = await RunAsync(root, TimeSpan.FromMinutes(10), "dotnet", "publish", "functions/Watcher/Kfci.Functions.Watcher.csproj", "-c", "Release", "-o", output.FullName, "-v", "q");
+            Assert.True(publish.ExitCode == 0, $"dotnet publish failed: {publish.Output}");
+            Assert.True(File.Exists(Path.Combine(output.FullName, "Kfci.Functions.Watcher.dll")), "the publish output has no Kfci.Functions.Watcher.dll, which the image's entry point runs");
+
+            var port = FreePort();
+            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = output.FullName, RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add("Kfci.Functions.Watcher.dll");
+            start.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            start.Environment["FUNCTION_TARGET"] = "Watcher";
+            start.Environment["KFCI_PROJECT"] = "kfci-test";
+            start.Environment["KFCI_WORKFLOW_NAMESPACE"] = "kubeflow-test-infra";
+            start.Environment["KFCI_CLUSTER_ENDPOINT"] = "https://127.0.0.1:1";
+            using var host = Process.Start(start)!;
+            try
+            {
+                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                HttpStatusCode? status = null;
+                while (status is null && DateTime.UtcNow < deadline && !host.HasExited)
+                {
+                    try
+                    {
+                        status = (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"))).StatusCode;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await Task.Delay(250);
+                    }
+                }
+
+                Assert.Equal(HttpStatusCode.OK, status);
+            }
+            finally
+            {
+                if (!host.HasExited)
+                {
+                    host.Kill();
+                }
+
+                await host.WaitForExitAsync();
+            }
+        }
+        finally
+        {
+            output.Delete(recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string directory, TimeSpan timeout, string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        using var cancel = new CancellationTokenSource(timeout);
+        var stdout = process.StandardOutput.ReadToEndAsync(cancel.Token);
+        var stderr = process.StandardError.ReadToEndAsync(cancel.Token);
+        await process.WaitForExitAsync(cancel.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
