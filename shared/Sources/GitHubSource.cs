@@ -362,7 +362,7 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
     private static string RequireSha(string? sha, string what) =>
         sha is not null && Sha().IsMatch(sha) ? sha : throw new ArgumentException($"{what} '{sha}' is not a hexadecimal commit sha");
 
-    [GeneratedRegex("^[0-9a-fA-F]{7,64}$")]
+    [GeneratedRegex(@"^[0-9a-fA-F]{7,64}\z")]
     private static partial Regex Sha();
 
     [GeneratedRegex("<(?<url>[^>]*)>\\s*;\\s*rel=\"(?<rel>[^\"]*)\"")]

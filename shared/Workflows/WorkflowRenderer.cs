@@ -313,8 +313,28 @@ public static class WorkflowRenderer
         {
             if (present.Add(name))
             {
-                list.Add(new JsonObject { ["name"] = name, ["value"] = value });
+                list.Add(new JsonObject { ["name"] = name, ["value"] = name == "JOB_SPEC" ? InertJson(value) : Inert(value) });
             }
         }
     }
+
+    /// <summary>
+    /// Argo expands <c>{{…}}</c> (and evaluates <c>{{=…}}</c>) everywhere in a template, so text an event controls
+    /// (a pull request's title, a trigger request's envs) must not carry one: each <c>{{</c> becomes <c>{ {</c>.
+    /// </summary>
+    internal static string Inert(string value)
+    {
+        while (value.Contains("{{", StringComparison.Ordinal))
+        {
+            value = value.Replace("{{", "{ {", StringComparison.Ordinal);
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// The same for JSON text without changing what it means: <c>{{</c> can only occur inside a JSON string, where
+    /// the second brace may be written <c>\u007b</c>.
+    /// </summary>
+    internal static string InertJson(string json) => json.Replace("{{", "{\\u007b", StringComparison.Ordinal);
 }
