@@ -84,7 +84,10 @@ public static class KfciServices
                 throw new InvalidOperationException($"{KfciEnvironment.ClusterEndpoint} may use plain http only on loopback (the local engine), not '{endpoint}'");
             }
 
-            return new KubernetesConnection { Server = server, Source = $"{KfciEnvironment.ClusterEndpoint} (local, no credentials)" };
+            // The local engine runs any workflow it is sent, so it wants the stack's token even on loopback.
+            return NonEmpty(getEnv(KfciEnvironment.ClusterToken)) is { } token
+                ? new KubernetesConnection { Server = server, Tokens = new StaticToken(token), Source = $"{KfciEnvironment.ClusterEndpoint} (local, stack token)" }
+                : new KubernetesConnection { Server = server, Source = $"{KfciEnvironment.ClusterEndpoint} (local, no credentials)" };
         }
 
         return new KubernetesConnection
