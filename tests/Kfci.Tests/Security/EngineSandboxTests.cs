@@ -91,6 +91,6 @@ public sealed class EngineSandboxTests
         Assert.Contains("--unshare-ipc", arguments);
         Assert.DoesNotContain("--unshare-net", arguments);
         Assert.DoesNotContain("--bind", arguments);
-        Assert.Equal("/tmp", arguments[arguments.IndexOf("--tmpfs") + 1]);
+        Assert.Equal("/tmp", arguments[arguments.ToList().IndexOf("--tmpfs") + 1]);
     }
 }
