@@ -78,13 +78,14 @@ public static class PlanCommand
         }
 
         var repository = new RepositoryName(refs.Org, refs.Repo);
+        var options = RenderOptions();
         var rendered = new List<JsonObject>();
         foreach (var entry in plan.Where(e => e.Selected && e.Entry.Workflow is not null))
         {
             try
             {
                 rendered.Add(await RunPlan.RenderEntryAsync(
-                    inputs.Source, repository, inputs.Commit, entry.Entry.Workflow!, inputs.Job, entry, null, new WorkflowRenderOptions(), inputs.Commit, cancellationToken));
+                    inputs.Source, repository, inputs.Commit, entry.Entry.Workflow!, inputs.Job, entry, null, options, inputs.Commit, cancellationToken));
             }
             catch (Exception e) when (e is RunPlanningException or WorkflowRenderException or SourceLimitException or SourceNotFoundException)
             {
@@ -93,6 +94,19 @@ public static class PlanCommand
         }
 
         return rendered;
+    }
+
+    /// <summary>The Trigger's defaults under the policy in <c>KFCI_WORKFLOW_POLICY</c>, so the plan refuses what the Trigger would.</summary>
+    private static WorkflowRenderOptions RenderOptions()
+    {
+        try
+        {
+            return new WorkflowRenderOptions { Policy = WorkflowPolicy.FromEnvironment(Environment.GetEnvironmentVariable) };
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CliException(e.Message);
+        }
     }
 
     /// <summary>Rendered workflows as a YAML stream of JSON documents (JSON is YAML), ready for <c>kubectl create -f -</c>.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kfci.Configuration;
 using Kfci.Http;
 using Kfci.Kubernetes;
 using Microsoft.AspNetCore.Builder;
@@ -23,25 +24,38 @@ namespace Kfci.Cli.Engine;
 /// namespaces (list, delete) and <c>/healthz</c>. Failures are Kubernetes <c>Status</c> bodies: a missing object's names
 /// it in <c>details</c>, an unknown path is the API server's "could not find the requested resource" with empty details.
 /// </summary>
-public sealed class EngineApi(IWorkflowCluster cluster)
+public sealed class EngineApi(IWorkflowCluster cluster, string token)
 {
     private const string WorkflowsPrefix = "apis/argoproj.io/v1alpha1/namespaces/";
     private const string CorePrefix = "api/v1/namespaces";
 
-    /// <summary>Starts the API on 127.0.0.1:<paramref name="port"/> (0 picks a free port); the app's address is in its server features.</summary>
-    public static async Task<(WebApplication App, Uri Address)> StartAsync(IWorkflowCluster cluster, int port, Action<ILoggingBuilder>? logging = null)
+    /// <summary>
+    /// Starts the API on 127.0.0.1:<paramref name="port"/> (0 picks a free port); the app's address is in its server
+    /// features. Every request but the health checks must carry <c>Authorization: Bearer <paramref name="token"/></c>:
+    /// any local process could otherwise run code through it.
+    /// </summary>
+    public static async Task<(WebApplication App, Uri Address)> StartAsync(IWorkflowCluster cluster, int port, string token, Action<ILoggingBuilder>? logging = null)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(token);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(3));
         var app = builder.Build();
-        var api = new EngineApi(cluster);
+        var api = new EngineApi(cluster, token);
         app.Run(api.HandleAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (app, new Uri(address.EndsWith('/') ? address : address + "/"));
+    }
+
+    private bool IsAuthorized(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
+            && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()), Encoding.UTF8.GetBytes(token));
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -73,6 +87,12 @@ public sealed class EngineApi(IWorkflowCluster cluster)
         if (path == "healthz" || path == "readyz" || path == "livez")
         {
             await WriteAsync(context.Response, 200, "ok", "text/plain");
+            return;
+        }
+
+        if (!IsAuthorized(request))
+        {
+            await WriteStatusAsync(context.Response, 401, "Unauthorized", $"the local engine wants Authorization: Bearer <{KfciEnvironment.ClusterToken}>");
             return;
         }
 

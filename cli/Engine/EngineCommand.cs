@@ -45,8 +45,11 @@ public static class EngineCommand
             logger.LogWarning("bubblewrap (bwrap) is not installed: steps that mount volumes will fail; run scripts/setup.sh");
         }
 
+        var token = getEnv(KfciEnvironment.ClusterToken) is { Length: > 0 } stackToken
+            ? stackToken
+            : throw new CliException($"the local engine needs {KfciEnvironment.ClusterToken}, the stack's API token ('kfci local up' sets it)");
         await using var engine = new LocalWorkflowEngine(options, sink, logger);
-        var (app, address) = await EngineApi.StartAsync(engine, port);
+        var (app, address) = await EngineApi.StartAsync(engine, port, token);
         await using (app)
         {
             logger.LogInformation("Local workflow engine serving {Address} (state {State}, NFS {Nfs}, {Slots} parallel steps, events {Events})",

@@ -13,15 +13,28 @@ public sealed record StepCommand(IReadOnlyList<string> Argv, IReadOnlyDictionary
 public sealed record StepOutcome(int ExitCode, string Stdout, string? StartError, bool Killed);
 
 /// <summary>
-/// Runs one step on the host as its pod's <c>main</c> container would run: stdout and stderr interleaved into the
-/// pod log, stdout kept for <c>outputs.result</c>. Steps with mounts run under bubblewrap, which builds a view of
-/// the host filesystem in which each volume's directory appears at its mountPath (without root, without a daemon):
-/// every top-level entry is bound as it is except the directories on the way to a mountPath, which are rebuilt
-/// entry by entry so that the mountPath can be created in them.
+/// Runs one step as its pod's <c>main</c> container would run: stdout and stderr interleaved into the pod log, stdout
+/// kept for <c>outputs.result</c>. The step is the repository's code, so it always runs under bubblewrap: the host
+/// filesystem read-only, each volume writable at its mountPath, a private <c>/tmp</c>, its own user, PID and IPC
+/// namespaces, and only the environment the workflow gives it. The network is shared with the host, because CI steps
+/// fetch dependencies; the directories on the way to a mountPath are rebuilt entry by entry so it can be created.
 /// </summary>
 public static class StepProcess
 {
     private const int MaxResultBytes = 1024 * 1024;
+
+    private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    /// <summary>
+    /// What a step's environment starts from before the container's own env: a search path for the host's tools, a
+    /// home in the step's private /tmp and a UTF-8 locale; nothing else of the user's (no cloud credentials, tokens).
+    /// </summary>
+    public static Dictionary<string, string> BaseEnvironment() => new(StringComparer.Ordinal)
+    {
+        ["PATH"] = Environment.GetEnvironmentVariable("PATH") is { Length: > 0 } path ? path : DefaultPath,
+        ["HOME"] = "/tmp",
+        ["LANG"] = "C.UTF-8",
+    };
 
     /// <summary>bubblewrap's path, or null when it is not installed.</summary>
     public static string? FindBubblewrap() => FindOnPath("bwrap", Environment.GetEnvironmentVariable("PATH"));
@@ -47,9 +60,9 @@ public static class StepProcess
             return new StepOutcome(-1, "", "the container has no command: the local engine cannot run an image's entrypoint", false);
         }
 
-        if (command.Mounts.Count > 0 && bubblewrap is null)
+        if (bubblewrap is null)
         {
-            return new StepOutcome(-1, "", "the step mounts volumes, which the local engine maps with bubblewrap (bwrap), and bwrap is not installed: run scripts/setup.sh or apt-get install bubblewrap", false);
+            return new StepOutcome(-1, "", "the local engine runs every step in a bubblewrap sandbox, and bwrap is not installed: run scripts/setup.sh or apt-get install bubblewrap", false);
         }
 
         var program = command.Argv[0];
@@ -61,13 +74,13 @@ public static class StepProcess
 
         var start = new ProcessStartInfo
         {
-            FileName = command.Mounts.Count > 0 ? bubblewrap! : program,
+            FileName = bubblewrap,
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
-        var argv = command.Mounts.Count > 0 ? [.. SandboxArguments(command), "--", .. command.Argv] : command.Argv.Skip(1).ToList();
+        var argv = new List<string>([.. SandboxArguments(command), "--", .. command.Argv]);
         foreach (var argument in argv)
         {
             start.ArgumentList.Add(argument);
@@ -79,14 +92,7 @@ public static class StepProcess
             start.Environment[name] = value;
         }
 
-        if (command.Mounts.Count == 0)
-        {
-            start.WorkingDirectory = PrepareWorkingDirectory(command.WorkingDirectory, command.Mounts) ?? Path.GetTempPath();
-        }
-        else
-        {
-            PrepareWorkingDirectory(command.WorkingDirectory, command.Mounts);
-        }
+        PrepareWorkingDirectory(command.WorkingDirectory, command.Mounts);
 
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
         await using var log = new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
@@ -127,8 +133,10 @@ public static class StepProcess
     {
         ArgumentNullException.ThrowIfNull(command);
         var targets = command.Mounts.Select(m => Normalize(m.Target)).ToList();
-        var arguments = new List<string> { "--die-with-parent", "--unshare-pid" };
+        // Network stays shared on purpose: CI steps download dependencies (docs/security.md says so).
+        var arguments = new List<string> { "--die-with-parent", "--new-session", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts" };
         AddTree("/", targets, arguments);
+        arguments.AddRange(["--tmpfs", "/tmp"]);
         foreach (var mount in command.Mounts.OrderBy(m => m.Target.Length))
         {
             var target = Normalize(mount.Target);
@@ -145,7 +153,17 @@ public static class StepProcess
 
         if (command.WorkingDirectory is { Length: > 0 } workingDirectory)
         {
+            // A working directory outside every volume is the step's own scratch space, as a container's would be.
+            if (!command.Mounts.Any(m => IsUnder(workingDirectory, Normalize(m.Target))))
+            {
+                arguments.AddRange(["--tmpfs", workingDirectory]);
+            }
+
             arguments.AddRange(["--chdir", workingDirectory]);
+        }
+        else
+        {
+            arguments.AddRange(["--chdir", "/tmp"]);
         }
 
         return arguments;
@@ -177,36 +195,37 @@ public static class StepProcess
                 {
                     "/proc" => ["--proc", "/proc"],
                     "/dev" => ["--dev", "/dev"],
-                    "/sys" => ["--ro-bind", "/sys", "/sys"],
-                    _ => ["--bind", entry, entry],
+                    "/tmp" => [],
+                    _ => ["--ro-bind", entry, entry],
                 });
             }
         }
     }
 
-    // Docker and the kubelet create a missing workingDir; so does the engine, on the host path behind it.
-    private static string? PrepareWorkingDirectory(string? workingDirectory, IReadOnlyList<Mount> mounts)
+    // Docker and the kubelet create a missing workingDir; so does the engine, on the volume behind it (one outside
+    // every volume is a tmpfs inside the sandbox, never a directory made on the host).
+    private static void PrepareWorkingDirectory(string? workingDirectory, IReadOnlyList<Mount> mounts)
     {
-        if (string.IsNullOrEmpty(workingDirectory))
+        var mount = string.IsNullOrEmpty(workingDirectory) ? null : mounts.FirstOrDefault(m => IsUnder(workingDirectory, Normalize(m.Target)));
+        if (mount is null)
         {
-            return null;
+            return;
         }
 
-        var mount = mounts.FirstOrDefault(m => workingDirectory == m.Target || workingDirectory.StartsWith(m.Target + "/", StringComparison.Ordinal));
-        var host = mount is null ? workingDirectory : mount.Source + workingDirectory[mount.Target.Length..];
         try
         {
-            Directory.CreateDirectory(host);
+            Directory.CreateDirectory(mount.Source + workingDirectory![Normalize(mount.Target).Length..]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // bubblewrap or the process start reports the missing directory itself.
+            // bubblewrap reports the missing directory itself.
         }
-
-        return host;
     }
 
     private static string Normalize(string path) => path.Length > 1 ? path.TrimEnd('/') : path;
+
+    private static bool IsUnder(string path, string directory) =>
+        path == directory || path.StartsWith(directory == "/" ? "/" : directory + "/", StringComparison.Ordinal);
 
     private static async Task CopyAsync(Stream source, Stream log, SemaphoreSlim gate, MemoryStream? keep)
     {

@@ -555,18 +555,16 @@ internal sealed class WorkflowRun : IDisposable
             argv = [.. (container["command"] as JsonArray ?? []).Select(Text), file, .. (container["args"] as JsonArray ?? []).Select(Text)];
         }
 
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry variable in Environment.GetEnvironmentVariables())
-        {
-            environment[(string)variable.Key] = variable.Value?.ToString() ?? "";
-        }
+        var environment = StepProcess.BaseEnvironment();
 
         foreach (var env in (container["env"] as JsonArray ?? []).OfType<JsonObject>())
         {
             environment[env["name"]?.ToString() ?? ""] = Text(env["value"]);
         }
 
-        var volumes = (_spec["volumes"] as JsonArray ?? []).Concat(template["volumes"] as JsonArray ?? []).OfType<JsonObject>()
+        // Argo substitutes workflow parameters in spec.volumes (a claim named {{workflow.parameters.nfs_claim}}); template volumes already were.
+        var workflowVolumes = Expressions.Substitute(_spec["volumes"] as JsonArray ?? [], _globals) as JsonArray ?? [];
+        var volumes = workflowVolumes.Concat(template["volumes"] as JsonArray ?? []).OfType<JsonObject>()
             .ToDictionary(v => v["name"]?.ToString() ?? "", StringComparer.Ordinal);
         foreach (var volumeMount in (container["volumeMounts"] as JsonArray ?? []).OfType<JsonObject>())
         {
@@ -576,11 +574,22 @@ internal sealed class WorkflowRun : IDisposable
                 return (null, $"volumeMounts: volume '{volumeName}' is not declared in spec.volumes or the template's volumes");
             }
 
-            var source = volume["persistentVolumeClaim"]?["claimName"]?.ToString() is { } claim
+            var claim = volume["persistentVolumeClaim"]?["claimName"]?.ToString();
+            if (claim is not null && !VolumePaths.IsClaimName(claim))
+            {
+                return (null, $"volume '{volumeName}': claimName '{claim}' is not a valid claim name");
+            }
+
+            var source = claim is not null
                 ? _host.Options.ClaimDirectory(claim)
                 : Path.Combine(_host.Options.StateDirectory, "emptydir", _ns, _name, volumeName);
             if (volumeMount["subPath"]?.ToString() is { Length: > 0 } subPath)
             {
+                if (!VolumePaths.IsSubPath(subPath))
+                {
+                    return (null, $"volumeMounts: subPath '{subPath}' must be a relative path without '..'");
+                }
+
                 source = Path.Combine(source, subPath);
             }
 

@@ -73,6 +73,7 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
 
         await BuildFunctionsAsync(cancellationToken);
         var started = new List<LocalProcess>();
+        var token = LocalStackState.NewClusterToken();
         try
         {
             var pubSub = Emulator.StartAsync(EmulatorKind.PubSub, paths.LogDirectory, cancellationToken: cancellationToken);
@@ -81,10 +82,10 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
             started.Add(Describe(FirestoreEmulator, await firestore));
 
             // The engine publishes Argo's completion events to argo-events itself, so it gets the emulators too.
-            var engine = StartKfci(Engine, ["local", "engine", "--port", "{port}"], Environment(new LocalStackState { Project = Project, Processes = started }, paths));
+            var engine = StartKfci(Engine, ["local", "engine", "--port", "{port}"], Environment(new LocalStackState { Project = Project, Processes = started, ClusterToken = token }, paths));
             started.Add(engine);
             await WaitHealthyAsync(engine, TimeSpan.FromSeconds(30), cancellationToken);
-            var environment = Environment(new LocalStackState { Project = Project, Processes = started, ProwJobs = prowJobs, Periodics = periodics }, paths);
+            var environment = Environment(new LocalStackState { Project = Project, Processes = started, ProwJobs = prowJobs, Periodics = periodics, ClusterToken = token }, paths);
             var functions = Functions.Select(f => StartFunction(f, environment)).ToList();
             started.AddRange(functions);
             foreach (var function in functions)
@@ -98,11 +99,11 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
         }
         catch
         {
-            Down(new LocalStackState { Project = Project, Processes = started });
+            Down(new LocalStackState { Project = Project, Processes = started, ClusterToken = token });
             throw;
         }
 
-        var state = new LocalStackState { Project = Project, Processes = started, StartedAt = DateTimeOffset.UtcNow, ProwJobs = prowJobs, Periodics = periodics };
+        var state = new LocalStackState { Project = Project, Processes = started, StartedAt = DateTimeOffset.UtcNow, ProwJobs = prowJobs, Periodics = periodics, ClusterToken = token };
         state.Save(paths.Home);
         await SettleInterruptedRunsAsync(state, cancellationToken);
         return state;
@@ -190,6 +191,11 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
         if (state.Find(Engine) is { } engine)
         {
             environment[KfciEnvironment.ClusterEndpoint] = $"http://{engine.HostPort}";
+        }
+
+        if (state.ClusterToken is { } token)
+        {
+            environment[KfciEnvironment.ClusterToken] = token;
         }
 
         return environment;

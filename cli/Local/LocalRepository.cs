@@ -94,6 +94,6 @@ public sealed partial record LocalRepository(string Directory, RepositoryName Na
         await ChildProcess.TryGitAsync(Directory, cancellationToken, "rev-parse", "--verify", "--quiet", revision + "^{commit}")
         ?? throw new CliException($"{Directory}: '{revision}' is not a commit of this repository");
 
-    [GeneratedRegex(@"^(?:https?://(?:[^@/]+@)?github\.com/|ssh://git@github\.com/|git@github\.com:)(?<org>[^/]+)/(?<repo>[^/]+?)(?:\.git)?/?$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(?:https?://(?:[^@/]+@)?github\.com/|ssh://git@github\.com/|git@github\.com:)(?<org>[^/]+)/(?<repo>[^/]+?)(?:\.git)?/?\z", RegexOptions.IgnoreCase)]
     private static partial Regex GitHubUrl();
 }

@@ -27,6 +27,7 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
         var refs = await options.RefsAsync(repository, link, cancellationToken);
         var request = new TriggerRequest(options.JobType, options.JobNameFor(repository), refs, new Dictionary<string, string>());
 
+        await progress.WriteLineAsync($"kfci local run executes {repository.Name}'s code (its workflows' steps) on this machine, in a bubblewrap sandbox with the network on; see docs/security.md.");
         var environment = LocalChain.Environment(state, paths);
         using var context = CliContext.Resolve(state.Project, name => environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name));
         var messageId = await RunStarter.PublishAsync(context.PubSub, request, cancellationToken);

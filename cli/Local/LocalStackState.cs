@@ -22,6 +22,12 @@ public sealed record LocalStackState
     /// <summary>kfci's own periodics the scheduler runs (<c>local up --periodics</c>, Terraform's variables file); null for none.</summary>
     public string? Periodics { get; init; }
 
+    /// <summary>The engine API's bearer token for this stack (<c>KFCI_CLUSTER_TOKEN</c>); the state file is readable by its owner only.</summary>
+    public string? ClusterToken { get; init; }
+
+    /// <summary>A fresh random token for a new stack.</summary>
+    public static string NewClusterToken() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public LocalProcess? Find(string name) => Processes.FirstOrDefault(p => p.Name == name);
 
     public static LocalStackState? Load(string home)
@@ -47,6 +53,12 @@ public sealed record LocalStackState
         Directory.CreateDirectory(home);
         var path = Path.Combine(home, FileName);
         var temporary = path + ".tmp";
+        File.WriteAllText(temporary, "");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         File.WriteAllText(temporary, JsonSerializer.Serialize(this, s_json));
         File.Move(temporary, path, overwrite: true);
     }

@@ -26,7 +26,13 @@ public static class Junit
         XmlResolver = null,
         IgnoreComments = true,
         IgnoreWhitespace = true,
+
+        // A step writes its reports; a hostile or runaway one must not keep the Uploader reading for ever.
+        MaxCharactersInDocument = MaxReportCharacters,
     };
+
+    /// <summary>The largest junit report whose failures are counted; a larger one counts as one failure.</summary>
+    public const long MaxReportCharacters = 16 * 1024 * 1024;
 
     /// <summary>
     /// Writes <c>&lt;testsuite name="workflow"&gt;</c> with a test case per step: Failed nodes carry a <c>&lt;failure&gt;</c>,

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Xml;
+using Kfci.Argo;
 using Kfci.Http;
 using Kfci.Kubernetes;
 using Kfci.Runs;
@@ -141,7 +142,7 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
         using var buffer = new MemoryStream();
         await using (var writer = new StreamWriter(buffer, new UTF8Encoding(false), leaveOpen: true))
         {
-            YamlText.Write(writer, workflow);
+            YamlText.Write(writer, (JsonObject)SecretRedaction.Redact(workflow)!);
         }
 
         buffer.Position = 0;
@@ -192,7 +193,7 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
             events.Add(e.Parent is null ? e : e.DeepClone());
         }
 
-        var info = new JsonObject { ["pod"] = pod?.DeepClone(), ["events"] = events };
+        var info = new JsonObject { ["pod"] = SecretRedaction.Redact(pod), ["events"] = events };
         await WriteBytesAsync(path, JsonSerializer.SerializeToUtf8Bytes(info), s_json, cancellationToken);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kfci.IO;
 using Kfci.Kubernetes;
 using Kfci.Runs;
 
@@ -103,6 +104,12 @@ public sealed record WorkflowOutcome
                 Text(n, "message"))),
     ];
 
+    /// <summary>
+    /// The most <c>status.compressedNodes</c> may inflate to: etcd stores objects up to ~1.5 MiB, and node JSON compresses
+    /// about tenfold, so this leaves room for any real workflow and stops a zip bomb.
+    /// </summary>
+    public const int MaxNodesBytes = 32 * 1024 * 1024;
+
     // Argo stores status.nodes as base64(gzip(json)) when the object would pass etcd's size limit.
     private static JsonObject? Decompress(JsonNode? compressed)
     {
@@ -114,9 +121,10 @@ public sealed record WorkflowOutcome
         try
         {
             using var gzip = new GZipStream(new MemoryStream(Convert.FromBase64String(text)), CompressionMode.Decompress);
-            return JsonNode.Parse(gzip) as JsonObject;
+            using var bounded = new BoundedReadStream(gzip, MaxNodesBytes);
+            return JsonNode.Parse(bounded) as JsonObject;
         }
-        catch (Exception e) when (e is FormatException or InvalidDataException or JsonException)
+        catch (Exception e) when (e is FormatException or InvalidDataException or JsonException or BoundedReadStream.LimitException)
         {
             return null;
         }

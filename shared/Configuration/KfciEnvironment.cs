@@ -73,6 +73,9 @@ public static class KfciEnvironment
     /// <summary>HTTPS address of the test cluster's Kubernetes API server (Cloud deployments; locally a kubeconfig is used).</summary>
     public const string ClusterEndpoint = "KFCI_CLUSTER_ENDPOINT";
 
+    /// <summary>The local engine's per-stack token, sent as <c>Authorization: Bearer</c> to a loopback <see cref="ClusterEndpoint"/>.</summary>
+    public const string ClusterToken = "KFCI_CLUSTER_TOKEN";
+
     /// <summary>Base64-encoded PEM certificate of the test cluster's certificate authority, paired with <see cref="ClusterEndpoint"/>.</summary>
     public const string ClusterCaCertificate = "KFCI_CLUSTER_CA_CERTIFICATE";
 

@@ -45,6 +45,6 @@ public static partial class FieldPath
         return quoted.Append('`').ToString();
     }
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z_0-9]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z_0-9]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex SimpleSegment();
 }

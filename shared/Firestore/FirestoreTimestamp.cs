@@ -74,6 +74,6 @@ public readonly partial record struct FirestoreTimestamp(long Seconds, int Nanos
 
     public static bool operator >=(FirestoreTimestamp left, FirestoreTimestamp right) => left.CompareTo(right) >= 0;
 
-    [GeneratedRegex(@"^(?<whole>\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(?:\.(?<fraction>\d{1,9}))?(?<zone>[Zz]|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<whole>\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(?:\.(?<fraction>\d{1,9}))?(?<zone>[Zz]|[+-]\d{2}:\d{2})\z", RegexOptions.CultureInvariant)]
     private static partial Regex Rfc3339();
 }

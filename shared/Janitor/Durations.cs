@@ -66,6 +66,6 @@ public static partial class Durations
         return text.ToString();
     }
 
-    [GeneratedRegex(@"^(?<part>\d+(\.\d+)?[smhdw])+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<part>\d+(\.\d+)?[smhdw])+\z", RegexOptions.CultureInvariant)]
     private static partial Regex DurationPattern();
 }

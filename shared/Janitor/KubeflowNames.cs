@@ -58,15 +58,15 @@ public static partial class KubeflowNames
 
     private const string StorageSuffix = "-storage";
 
-    [GeneratedRegex(@"^kf-(v\d+([.-]\d+)*|vmaster|master)-n\d{2}(-storage)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^kf-(v\d+([.-]\d+)*|vmaster|master)-n\d{2}(-storage)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex ReleasePoolSlot();
 
     [GeneratedRegex(@"^kf-(?<version>v\d+([.-]\d+)*|vmaster|master)-", RegexOptions.CultureInvariant)]
     private static partial Regex AutoDeployPrefix();
 
-    [GeneratedRegex(@"^kf-(?<version>v\d+([.-]\d{1,3})*|vmaster|master)-(?<rest>.*)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^kf-(?<version>v\d+([.-]\d{1,3})*|vmaster|master)-(?<rest>.*)\z", RegexOptions.CultureInvariant)]
     private static partial Regex VersionAndRest();
 
-    [GeneratedRegex(@"^(?<uid>\d{4}-[0-9a-z]{3})(-.*)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<uid>\d{4}-[0-9a-z]{3})(-.*)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex UniqueSuffix();
 }

@@ -64,6 +64,6 @@ public static partial class ReleasePool
         return new PoolSlot(oldest, Recycle: true, $"all {size} slots are taken; {oldest} is the oldest ({age}) and is recycled");
     }
 
-    [GeneratedRegex(@"^[a-z]([-a-z0-9]{0,55}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z]([-a-z0-9]{0,55}[a-z0-9])?\z", RegexOptions.CultureInvariant)]
     private static partial Regex BaseName();
 }

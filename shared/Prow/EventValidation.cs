@@ -16,22 +16,22 @@ internal static partial class EventValidation
     private const int MaxTitleLength = 1024;
 
     // Prow requires job names to match ^[A-Za-z0-9-._]+$; kfci also wants them to start with a letter or digit.
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\z")]
     private static partial Regex JobNamePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\z")]
     private static partial Regex OrgOrRepoPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex BuildIdPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}\z")]
     private static partial Regex GitRefPattern();
 
-    [GeneratedRegex("^[0-9a-fA-F]{7,64}$")]
+    [GeneratedRegex(@"^[0-9a-fA-F]{7,64}\z")]
     private static partial Regex ShaPattern();
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,127}\z")]
     private static partial Regex EnvNamePattern();
 
     public static string JobName(string name) => Match(name, JobNamePattern(), "job name");

@@ -22,6 +22,9 @@ public static class ProwConfigParser
     private const int MaxAliases = 100;
     private const int MaxDepth = 32;
 
+    /// <summary>Entries in <c>workflows:</c>; kubeflow's largest real config has a few dozen.</summary>
+    public const int MaxEntries = 256;
+
     /// <summary>Budget of nodes visited with aliases expanded: what stops "billion laughs".</summary>
     private const int MaxExpandedNodes = 100_000;
 
@@ -86,11 +89,15 @@ public static class ProwConfigParser
         };
     }
 
-    /// <summary>Refuses streams with too many events or aliases before YamlDotNet builds anything from them.</summary>
+    /// <summary>
+    /// Refuses streams with too many events, aliases or levels of nesting before YamlDotNet builds anything from them:
+    /// its loader recurses once per level, so 50,000 nested '[' would overflow the stack and kill the process.
+    /// </summary>
     private sealed class BoundedParser(IParser inner, string source) : IParser
     {
         private int _events;
         private int _aliases;
+        private int _depth;
 
         public ParsingEvent? Current => inner.Current;
 
@@ -106,9 +113,15 @@ public static class ProwConfigParser
                 throw new LimitException($"{source}: more than {MaxEvents} YAML events (line {inner.Current!.Start.Line}); not a prow_config.yaml");
             }
 
-            if (inner.Current is AnchorAlias alias && ++_aliases > MaxAliases)
+            switch (inner.Current)
             {
-                throw new LimitException($"{source}: more than {MaxAliases} YAML aliases (line {alias.Start.Line}, column {alias.Start.Column}); refusing a possible alias bomb");
+                case AnchorAlias alias when ++_aliases > MaxAliases:
+                    throw new LimitException($"{source}: more than {MaxAliases} YAML aliases (line {alias.Start.Line}, column {alias.Start.Column}); refusing a possible alias bomb");
+                case SequenceStart or MappingStart when ++_depth > MaxDepth:
+                    throw new LimitException($"{source}: nested deeper than {MaxDepth} levels (line {inner.Current.Start.Line}, column {inner.Current.Start.Column})");
+                case SequenceEnd or MappingEnd:
+                    _depth--;
+                    break;
             }
 
             return true;
@@ -156,6 +169,11 @@ public static class ProwConfigParser
             if (node is not YamlSequenceNode sequence)
             {
                 throw Error(node, "workflows must be a list of entries");
+            }
+
+            if (sequence.Children.Count > MaxEntries)
+            {
+                throw Error(node, $"{sequence.Children.Count} workflows entries, more than the {MaxEntries} kfci plans");
             }
 
             return sequence.Children.Select((child, index) => Entry(child, index)).ToList();

@@ -305,9 +305,9 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
         }
     }
 
-    [GeneratedRegex("^[0-9a-fA-F]{7,64}$")]
+    [GeneratedRegex(@"^[0-9a-fA-F]{7,64}\z")]
     private static partial Regex Sha();
 
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}\z")]
     private static partial Regex BranchName();
 }

@@ -306,10 +306,10 @@ public sealed partial class LocalGitSource : IRepositorySource
 
     private static string Short(string sha) => sha.Length > 12 ? sha[..12] : sha;
 
-    [GeneratedRegex("^[0-9a-fA-F]{7,64}$")]
+    [GeneratedRegex(@"^[0-9a-fA-F]{7,64}\z")]
     private static partial Regex Sha();
 
     // Branch and PR ref names kfci passes to git: no leading '-' (an option), no spaces, no ref-expression characters.
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}\z")]
     private static partial Regex BranchName();
 }

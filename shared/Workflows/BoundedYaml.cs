@@ -53,10 +53,10 @@ internal static partial class BoundedYaml
         }
     }
 
-    [GeneratedRegex(@"^[-+]?(0|[1-9][0-9]*)$")]
+    [GeneratedRegex(@"^[-+]?(0|[1-9][0-9]*)\z")]
     private static partial Regex Integer();
 
-    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
+    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\z")]
     private static partial Regex Float();
 
     private sealed class Reader(IParser parser, string source)

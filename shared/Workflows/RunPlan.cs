@@ -38,6 +38,12 @@ public sealed record RunPlan(IReadOnlyList<PlanEntry> Entries, IReadOnlyList<Ren
 {
     public const string ConfigPath = "prow_config.yaml";
 
+    /// <summary>
+    /// The rendered workflows of one run together, as JSON: a few entries naming the same 1 MiB file must not hold a
+    /// Trigger instance's memory hostage (Kubernetes refuses objects over about 1.5 MiB anyway).
+    /// </summary>
+    public const int MaxRenderedBytes = 4 * 1024 * 1024;
+
     /// <summary>Reads the config and workflow files at the commit under test, plans and renders.</summary>
     /// <exception cref="RunPlanningException">The run cannot be planned; the message is the one-line reason.</exception>
     public static async Task<RunPlan> BuildAsync(
@@ -59,6 +65,7 @@ public sealed record RunPlan(IReadOnlyList<PlanEntry> Entries, IReadOnlyList<Ren
 
             var workflows = new List<RenderedWorkflow>();
             var errors = new List<string>();
+            long renderedBytes = 0;
             foreach (var entry in entries.Where(e => e.Selected))
             {
                 if (entry.Entry.Workflow is not { } path)
@@ -67,7 +74,14 @@ public sealed record RunPlan(IReadOnlyList<PlanEntry> Entries, IReadOnlyList<Ren
                     continue;
                 }
 
-                workflows.Add(new RenderedWorkflow(entry, await RenderEntryAsync(source, repository, commit, path, job, entry, envs, options, where, cancellationToken)));
+                var workflow = await RenderEntryAsync(source, repository, commit, path, job, entry, envs, options, where, cancellationToken);
+                renderedBytes += System.Text.Encoding.UTF8.GetByteCount(workflow.ToJsonString());
+                if (renderedBytes > MaxRenderedBytes)
+                {
+                    throw new RunPlanningException($"{where}: the selected entries' workflows come to more than {MaxRenderedBytes} bytes rendered (at entry {entry.Index} ({entry.Name})); split the job or shrink its workflows");
+                }
+
+                workflows.Add(new RenderedWorkflow(entry, workflow));
             }
 
             return new RunPlan(entries, workflows, errors);

@@ -30,6 +30,9 @@ public sealed record WorkflowRenderOptions
     /// <summary><c>spec.activeDeadlineSeconds</c> for workflows that set none: the run deadline.</summary>
     public long ActiveDeadlineSeconds { get; init; } = DefaultDeadlineMinutes * 60L;
 
+    /// <summary>What workflows may do and which service account they run as (<c>KFCI_WORKFLOW_POLICY</c>).</summary>
+    public WorkflowPolicy Policy { get; init; } = WorkflowPolicy.Default;
+
     /// <summary>
     /// How long Argo keeps a finished workflow's pods (<c>podGC.deleteDelayDuration</c>): long enough for the Uploader,
     /// which runs after <c>run.completed</c>, to read every pod's log.
@@ -37,9 +40,9 @@ public sealed record WorkflowRenderOptions
     public string PodDeleteDelay { get; init; } = "1h";
 
     /// <summary>
-    /// <c>KFCI_WORKFLOW_NAMESPACE</c>, <c>KFCI_RESULTS_BUCKET</c>, <c>KFCI_GIT_ROOT</c> and <c>KFCI_RUN_DEADLINE_MINUTES</c>.
+    /// <c>KFCI_WORKFLOW_NAMESPACE</c>, <c>KFCI_RESULTS_BUCKET</c>, <c>KFCI_GIT_ROOT</c> <c>KFCI_RUN_DEADLINE_MINUTES</c> and <c>KFCI_WORKFLOW_POLICY</c>.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The deadline is not a positive whole number of minutes.</exception>
+    /// <exception cref="InvalidOperationException">The deadline is not a positive whole number of minutes, or the policy is invalid.</exception>
     public static WorkflowRenderOptions FromEnvironment(Func<string, string?> getEnv)
     {
         ArgumentNullException.ThrowIfNull(getEnv);
@@ -56,6 +59,7 @@ public sealed record WorkflowRenderOptions
             Bucket = Value(getEnv, KfciEnvironment.ResultsBucket) ?? "",
             GitRoot = Value(getEnv, KfciEnvironment.GitRoot),
             ActiveDeadlineSeconds = deadline * 60L,
+            Policy = WorkflowPolicy.FromEnvironment(getEnv),
         };
     }
 

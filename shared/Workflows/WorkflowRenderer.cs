@@ -24,6 +24,8 @@ public static class WorkflowRenderer
     public const string Kind = "Workflow";
     public const string NotSet = "notset";
 
+    private const int MaxViolationsShown = 5;
+
     /// <summary>The largest workflow file kfci reads.</summary>
     public const int MaxBytes = BoundedYaml.MaxBytes;
 
@@ -62,13 +64,15 @@ public static class WorkflowRenderer
         }
 
         var workflow = Parse(yaml, path);
+        var serviceAccount = Enforce(workflow, path, job, options.Policy);
         var env = ProwJobEnvironment.For(job, envs);
         var labels = Labels(env, job, path);
         SetMetadata(workflow, name, options.Namespace, labels);
 
         var spec = (JsonObject)workflow["spec"]!;
         SetParameters(spec, Parameters(job, entry, name, options));
-        spec["activeDeadlineSeconds"] ??= options.ActiveDeadlineSeconds;
+        spec["serviceAccountName"] = serviceAccount;
+        spec["activeDeadlineSeconds"] = Deadline(spec["activeDeadlineSeconds"], options.ActiveDeadlineSeconds, options.Policy.MaxDeadlineSeconds);
 
         // kfci owns pod GC: a strategy that deletes pods as they finish would lose logs the Uploader has not read yet.
         spec["podGC"] = new JsonObject { ["strategy"] = "OnWorkflowCompletion", ["deleteDelayDuration"] = options.PodDeleteDelay };
@@ -160,6 +164,32 @@ public static class WorkflowRenderer
 
         workflow.Remove("status");
         return workflow;
+    }
+
+    /// <summary>
+    /// Refuses a workflow that asks for more than the policy grants its repository, naming every such field; returns
+    /// the service account it will run as.
+    /// </summary>
+    private static string Enforce(JsonObject workflow, string path, ProwJobSpec job, WorkflowPolicy policy)
+    {
+        var serviceAccount = policy.ServiceAccountFor(job);
+        var violations = WorkflowPolicyCheck.Violations(workflow, policy.PrivilegesFor(job), serviceAccount);
+        if (violations.Count > 0)
+        {
+            var repository = job.PrimaryRefs is { } refs ? $"{refs.Org}/{refs.Repo}" : "a job without a repository";
+            var shown = string.Join("; ", violations.Take(MaxViolationsShown));
+            var more = violations.Count > MaxViolationsShown ? $"; and {violations.Count - MaxViolationsShown} more" : "";
+            throw new WorkflowRenderException($"{path}: refused by the workflow policy for {repository}: {shown}{more}");
+        }
+
+        return serviceAccount;
+    }
+
+    /// <summary>The workflow's own deadline or the run's, never more than the policy's cap.</summary>
+    private static long Deadline(JsonNode? written, long runDeadline, long cap)
+    {
+        var asked = written is JsonValue value && value.TryGetValue<long>(out var seconds) && seconds > 0 ? seconds : runDeadline;
+        return Math.Min(asked, cap);
     }
 
     private static string Describe(JsonNode? node) => node switch
@@ -283,8 +313,28 @@ public static class WorkflowRenderer
         {
             if (present.Add(name))
             {
-                list.Add(new JsonObject { ["name"] = name, ["value"] = value });
+                list.Add(new JsonObject { ["name"] = name, ["value"] = name == "JOB_SPEC" ? InertJson(value) : Inert(value) });
             }
         }
     }
+
+    /// <summary>
+    /// Argo expands <c>{{…}}</c> (and evaluates <c>{{=…}}</c>) everywhere in a template, so text an event controls
+    /// (a pull request's title, a trigger request's envs) must not carry one: each <c>{{</c> becomes <c>{ {</c>.
+    /// </summary>
+    internal static string Inert(string value)
+    {
+        while (value.Contains("{{", StringComparison.Ordinal))
+        {
+            value = value.Replace("{{", "{ {", StringComparison.Ordinal);
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// The same for JSON text without changing what it means: <c>{{</c> can only occur inside a JSON string, where
+    /// the second brace may be written <c>\u007b</c>.
+    /// </summary>
+    internal static string InertJson(string json) => json.Replace("{{", "{\\u007b", StringComparison.Ordinal);
 }

@@ -5,6 +5,7 @@
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- uploader [--runs 3] [--latencies 60] [--log-mb 200] [--junit 1000]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- janitor [--resources 10000] [--latency-ms 20] [--runs 3] [--parallelism 32] [--rate 1000] [--no-baseline]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- trigger [--events 1000] [--rate 100] [--concurrency 40] [--mode push|direct|both] [--floor-delay-ms 0]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- fuzz [--inputs 10000] [--seed 13] [--timeout-ms 5000]
 using Kfci.Benchmarks;
 
 return args.FirstOrDefault() switch
@@ -16,6 +17,7 @@ return args.FirstOrDefault() switch
     "uploader-child" => await UploaderBenchmark.ChildAsync(args[1..]),
     "janitor" => await JanitorBenchmark.RunAsync(JanitorBenchmark.Settings.Parse(args[1..])),
     "trigger" => await TriggerBenchmark.RunAsync(TriggerBenchmark.Settings.Parse(args[1..])),
+    "fuzz" => await FuzzProgram.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -28,6 +30,7 @@ static int Usage()
                Kfci.Benchmarks uploader [--runs N] [--latencies N] [--log-mb N] [--junit N]
                Kfci.Benchmarks janitor [--resources N] [--latency-ms N] [--runs N] [--parallelism N] [--rate N] [--no-baseline]
                Kfci.Benchmarks engine [steps]
+               Kfci.Benchmarks fuzz [--inputs N] [--seed S] [--timeout-ms T]
         """);
     return 2;
 }

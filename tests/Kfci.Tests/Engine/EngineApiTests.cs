@@ -20,15 +20,48 @@ public sealed class EngineApiTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _harness = Start();
-        (_app, _address) = await EngineApi.StartAsync(_harness.Engine, 0);
-        // The same path the functions take: KFCI_CLUSTER_ENDPOINT on loopback, no credentials.
-        _cluster = KubernetesWorkflowCluster.Create(KfciServices.ClusterConnection(name => name == KfciEnvironment.ClusterEndpoint ? _address.ToString() : null));
+        (_app, _address) = await EngineApi.StartAsync(_harness.Engine, 0, Token);
+        // The same path the functions take: KFCI_CLUSTER_ENDPOINT on loopback with the stack's token.
+        _cluster = KubernetesWorkflowCluster.Create(KfciServices.ClusterConnection(name => name switch
+        {
+            KfciEnvironment.ClusterEndpoint => _address.ToString(),
+            KfciEnvironment.ClusterToken => Token,
+            _ => null,
+        }));
     }
 
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
         await _harness.DisposeAsync();
+    }
+
+    private const string Token = "stack-token-for-tests";
+
+    /// <summary>Finding: the engine's loopback API ran any workflow any local process POSTed.</summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Bearer wrong-token")]
+    [InlineData("Basic c3RhY2stdG9rZW4tZm9yLXRlc3Rz")]
+    public async Task CreateWorkflow_WithoutTheStackToken_Answers401(string? authorization)
+    {
+        using var http = new HttpClient { BaseAddress = _address };
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"apis/argoproj.io/v1alpha1/namespaces/{Namespace}/workflows", UriKind.Relative))
+        {
+            Content = new StringContent("""{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "x"}, "spec": {}}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        await foreach (var workflow in _harness.Engine.ListWorkflowsAsync(Namespace, new ListOptions(), CancellationToken.None))
+        {
+            Assert.Fail($"workflow {workflow["metadata"]?["name"]} was created");
+        }
     }
 
     [Fact]

@@ -169,20 +169,22 @@ public sealed class LocalWorkflowEngineTests
     public async Task RetryStrategy_RetriesUntilSuccessWithinLimit()
     {
         await using var harness = Start();
-        var counter = Path.Combine(harness.Home, "attempts");
-        var workflow = await harness.RunAsync($$"""
+        // Steps see the host read-only: the attempts are counted on a claim, which outlives each attempt's sandbox.
+        var workflow = await harness.RunAsync("""
             metadata: {name: retry}
             spec:
               entrypoint: flaky
+              volumes: [{name: state, persistentVolumeClaim: {claimName: retry-state}}]
               templates:
               - name: flaky
                 retryStrategy: {limit: "3"}
                 script:
                   image: alpine
                   command: [sh]
+                  volumeMounts: [{name: state, mountPath: /state}]
                   source: |
-                    echo x >> {{counter}}
-                    test $(wc -l < {{counter}}) -ge 3
+                    echo x >> /state/attempts
+                    test $(wc -l < /state/attempts) -ge 3
             """);
 
         Assert.Equal("Succeeded", workflow.Phase);

@@ -296,6 +296,28 @@ public sealed class WorkflowRendererTests
         return data;
     }
 
+    /// <summary>Everything the policy can grant, so the schema theory sees every example the parser accepts.</summary>
+    internal static readonly WorkflowRenderOptions AllAllowed = Options with
+    {
+        Policy = WorkflowPolicy.Parse(
+            """{"repositories": {"kubeflow/kubeflow": {"allow": ["hostPath", "privileged", "hostNamespaces", "podSpecPatch", "resourceTemplates", "clusterTemplates"]}}}"""),
+    };
+
+    [Theory]
+    [InlineData("k8s-jobs.yaml", "a resource template")]
+    [InlineData("pod-spec-patch.yaml", "a pod spec patch")]
+    [InlineData("sidecar-dind.yaml", "a privileged container")]
+    [InlineData("workflow-of-workflows.yaml", "a resource template")]
+    public void Render_EscalatingArgoExample_RefusedByDefaultPolicy(string file, string reason)
+    {
+        var job = Presubmit();
+        var bytes = File.ReadAllBytes(Fixtures.PathOf($"argo/examples/{file}"));
+
+        var e = Assert.Throws<WorkflowRenderException>(() => WorkflowRenderer.Render(bytes, job, Entry(job, $"examples/{file}"), Options));
+
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(ArgoExamples))]
     public void Render_ArgoExample_ValidAgainstArgoSchema(string file)
@@ -305,11 +327,11 @@ public sealed class WorkflowRendererTests
         var bytes = File.ReadAllBytes(Fixtures.PathOf($"argo/examples/{file}"));
         if (s_refused.TryGetValue(file, out var reason))
         {
-            Assert.Contains(reason, Assert.Throws<WorkflowRenderException>(() => WorkflowRenderer.Render(bytes, job, entry, Options)).Message, StringComparison.Ordinal);
+            Assert.Contains(reason, Assert.Throws<WorkflowRenderException>(() => WorkflowRenderer.Render(bytes, job, entry, AllAllowed)).Message, StringComparison.Ordinal);
             return;
         }
 
-        var workflow = WorkflowRenderer.Render(bytes, job, entry, Options);
+        var workflow = WorkflowRenderer.Render(bytes, job, entry, AllAllowed);
 
         Assert.Empty(ArgoSchema.Errors(workflow));
         Assert.Equal(entry.WorkflowName, workflow["metadata"]!["name"]!.GetValue<string>());
