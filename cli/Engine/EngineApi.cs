@@ -92,7 +92,7 @@ public sealed class EngineApi(IWorkflowCluster cluster, string token)
 
         if (!IsAuthorized(request))
         {
-            await WriteStatusAsync(context.Response, 401, "Unauthorized", $"the local engine wants Authorization: Bearer <{KfciEnvironment.ClusterToken}>");
+            await WriteStatusAsync(context.Response, 401, "Unauthorized", $"the local engine wants Authorization: Bearer <{KfciEnvironment.ClusterToken}>", new JsonObject());
             return;
         }
 

@@ -79,11 +79,9 @@ public static class KfciEnvironment
     /// <summary>Base64-encoded PEM certificate of the test cluster's certificate authority, paired with <see cref="ClusterEndpoint"/>.</summary>
     public const string ClusterCaCertificate = "KFCI_CLUSTER_CA_CERTIFICATE";
 
-    /// <summary>A bearer token for <see cref="ClusterEndpoint"/> (the local engine's per-stack token); instead of Google credentials when set.</summary>
-    public const string ClusterToken = "KFCI_CLUSTER_TOKEN";
-
     /// <summary>GitHub token the Trigger reads repositories with (Secret Manager mounts it in the cloud); never logged.</summary>
     public const string GitHubToken = "KFCI_GITHUB_TOKEN";
+
     /// <summary>Service account whose push OIDC tokens are accepted (its email); any Google-signed token for the audience when unset.</summary>
     public const string PushServiceAccount = "KFCI_PUSH_SERVICE_ACCOUNT";
 

@@ -80,6 +80,11 @@ public static class ProwConfigParser
         {
             throw new ProwConfigException(e.Message, e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's parser throws this (not YamlException) for some malformed streams the fuzzer found.
+            throw new ProwConfigException($"{source}: invalid YAML: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
 
         return stream.Documents.Count switch
         {

@@ -123,9 +123,9 @@ public sealed partial class ProwJobConfigSource : IDisposable
         return await GitProcess.ReadBoundedAsync(stream, MaxBytes, cancellationToken) ?? throw new SourceLimitException($"{path} is more than {MaxBytes} bytes");
     }
 
-    [GeneratedRegex("^gs://(?<bucket>[a-z0-9][a-z0-9._-]{1,221}[a-z0-9])/(?<object>[^\\s]+)$")]
+    [GeneratedRegex("^gs://(?<bucket>[a-z0-9][a-z0-9._-]{1,221}[a-z0-9])/(?<object>[^\\s]+)\\z")]
     private static partial Regex GcsObject();
 
-    [GeneratedRegex("^(?<org>[A-Za-z0-9._-]+)/(?<repo>[A-Za-z0-9._-]+)@(?<branch>[A-Za-z0-9_][A-Za-z0-9._/+-]*):(?<path>[^:\\s]+)$")]
+    [GeneratedRegex("^(?<org>[A-Za-z0-9._-]+)/(?<repo>[A-Za-z0-9._-]+)@(?<branch>[A-Za-z0-9_][A-Za-z0-9._/+-]*):(?<path>[^:\\s]+)\\z")]
     private static partial Regex RepositoryFile();
 }

@@ -51,6 +51,11 @@ internal static partial class BoundedYaml
             var message = (e.InnerException?.Message ?? e.Message).ReplaceLineEndings(" ");
             throw new WorkflowRenderException($"{source}: invalid YAML at line {e.Start.Line}, column {e.Start.Column}: {message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's parser throws this (not YamlException) for some malformed streams the fuzzer found.
+            throw new WorkflowRenderException($"{source}: invalid YAML: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
     }
 
     [GeneratedRegex(@"^[-+]?(0|[1-9][0-9]*)\z")]

@@ -260,5 +260,5 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
         return new ApiRoute(resource, ns, name, sub);
     }
 
-    private sealed record ApiRoute(FakeResource Resource, string? Namespace, string? Name, string? Subresource);
+    internal sealed record ApiRoute(FakeResource Resource, string? Namespace, string? Name, string? Subresource);
 }

@@ -30,6 +30,8 @@ public sealed class BoundedInputTests
         }
 
         public Task<IReadOnlyList<string>> ChangedFilesAsync(ProwJobSpec job, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+
+        public Task<string> ResolveBranchAsync(RepositoryName repository, string branch, CancellationToken cancellationToken) => Task.FromResult(Sha);
     }
 
     /// <summary>
