@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using CloudNative.CloudEvents;
 using Kfci.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -24,7 +25,7 @@ public sealed class FunctionHostTests
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         var (cloudEvent, data) = Assert.Single(host.Function.Received);
         Assert.Equal("m-1", cloudEvent.Id);
-        Assert.Equal("//pubsub.googleapis.com/projects/p/topics/t", cloudEvent.Source);
+        Assert.Equal("//pubsub.googleapis.com/projects/p/topics/t", cloudEvent.Source?.ToString());
         Assert.Equal("""{"k":1}""", data.Message.TextData);
         Assert.Equal("b", data.Message.Attributes["a"]);
     }

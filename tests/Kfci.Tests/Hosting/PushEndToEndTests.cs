@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using CloudNative.CloudEvents;
 using Kfci.Hosting;
 using Kfci.Testing;
 
@@ -31,7 +32,7 @@ public sealed class PushEndToEndTests(EmulatorFixture emulators)
         Assert.Equal(new Dictionary<string, string> { ["eventType"] = "prow", ["repo"] = "kubeflow/kubeflow" }, data.Message.Attributes);
         Assert.Contains(data.Message.MessageId, published, StringComparison.Ordinal);
         Assert.Equal(data.Message.MessageId, cloudEvent.Id);
-        Assert.Equal($"//pubsub.googleapis.com/projects/{project}/topics/prow-events", cloudEvent.Source);
+        Assert.Equal($"//pubsub.googleapis.com/projects/{project}/topics/prow-events", cloudEvent.Source?.ToString());
         Assert.Equal($"projects/{project}/subscriptions/trigger-push", data.Subscription);
         Assert.NotNull(data.Message.PublishTime);
         await DeleteSubscriptionAsync(project, "trigger-push");
