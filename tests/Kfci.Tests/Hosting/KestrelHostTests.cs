@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Kfci.Hosting;
 using Kfci.PubSub;
 
 namespace Kfci.Tests.Hosting;
