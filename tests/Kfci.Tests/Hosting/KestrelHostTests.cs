@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Kfci.Hosting;
 using Kfci.PubSub;
@@ -37,12 +38,15 @@ public sealed class KestrelHostTests
         new Random(7).NextBytes(data);
         var attributes = Enumerable.Range(0, PubSubLimits.MaxAttributes).ToDictionary(
             i => $"{i:000}".PadRight(PubSubLimits.MaxAttributeKeyBytes, '\u0001'),
-            _ => new string('"', PubSubLimits.MaxAttributeValueBytes));
-        var envelope = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            message = new { data = Convert.ToBase64String(data), attributes, messageId = "big-1", publishTime = "2026-11-22T05:00:00Z" },
-            subscription = "projects/p/subscriptions/s",
-        });
+            _ => new string('\u0002', PubSubLimits.MaxAttributeValueBytes));
+        // Escaped as JSON must (control characters as six-byte escapes), not as HTML-safe output would (which also escapes base64's '+').
+        var envelope = JsonSerializer.SerializeToUtf8Bytes(
+            new
+            {
+                message = new { data = Convert.ToBase64String(data), attributes, messageId = "big-1", publishTime = "2026-11-22T05:00:00Z" },
+                subscription = "projects/p/subscriptions/s",
+            },
+            new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         using var client = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
         using var content = new ByteArrayContent(envelope);
         content.Headers.ContentType = new("application/json");
