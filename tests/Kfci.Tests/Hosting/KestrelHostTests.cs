@@ -1,9 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using Kfci.Hosting;
-using Kfci.PubSub;
 
 namespace Kfci.Tests.Hosting;
 
@@ -26,39 +22,6 @@ public sealed class KestrelHostTests
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Empty(host.Function.Received);
-    }
-
-    [Fact]
-    public async Task Post_LargestLegalMessage_OnKestrel_IsHandled()
-    {
-        // 10 MB of data and 100 attributes at their size limits, with keys and values JSON must escape: about 14.8 MB
-        // of envelope. A limit of 10 MiB on the body answered 413 to every delivery of any message from about 7.5 MB up.
-        await using var host = await LoopbackHost.StartAsync(new ScriptedFunction());
-        var data = new byte[PubSubLimits.MaxDataBytes];
-        new Random(7).NextBytes(data);
-        var attributes = Enumerable.Range(0, PubSubLimits.MaxAttributes).ToDictionary(
-            i => $"{i:000}".PadRight(PubSubLimits.MaxAttributeKeyBytes, '\u0001'),
-            _ => new string('\u0002', PubSubLimits.MaxAttributeValueBytes));
-        // Escaped as JSON must (control characters as six-byte escapes), not as HTML-safe output would (which also escapes base64's '+').
-        var envelope = JsonSerializer.SerializeToUtf8Bytes(
-            new
-            {
-                message = new { data = Convert.ToBase64String(data), attributes, messageId = "big-1", publishTime = "2026-11-22T05:00:00Z" },
-                subscription = "projects/p/subscriptions/s",
-            },
-            new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        using var client = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
-        using var content = new ByteArrayContent(envelope);
-        content.Headers.ContentType = new("application/json");
-
-        using var response = await client.PostAsync(new Uri(host.BaseUrl + "/projects/p/topics/t"), content);
-
-        Assert.True(envelope.Length > 14_000_000, $"the envelope is {envelope.Length} bytes");
-        Assert.InRange(envelope.Length, 0, FunctionHostOptions.DefaultMaxRequestBytes);
-        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        var (_, received) = Assert.Single(host.Function.Received);
-        Assert.Equal(data, received.Message.Data.ToArray());
-        Assert.Equal(attributes, received.Message.Attributes);
     }
 
     [Fact]
