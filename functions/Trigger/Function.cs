@@ -1,3 +1,4 @@
+using CloudNative.CloudEvents;
 using Kfci.Hosting;
 using Kfci.Http;
 using Kfci.Prow;

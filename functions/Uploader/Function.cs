@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CloudNative.CloudEvents;
 using Kfci.Hosting;
 using Kfci.Http;
 using Kfci.PubSub;

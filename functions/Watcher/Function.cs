@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CloudNative.CloudEvents;
 using Kfci.Argo;
 using Kfci.Hosting;
 using Kfci.Http;

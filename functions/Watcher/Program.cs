@@ -3,20 +3,9 @@ using Kfci.Functions.Watcher;
 using Kfci.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
-WatcherSettings settings;
-try
-{
-    // Read at start-up, so a bad setting stops the instance with one line instead of failing every event.
-    settings = WatcherSettings.Read(Environment.GetEnvironmentVariable);
-}
-catch (InvalidOperationException e)
-{
-    await Console.Error.WriteLineAsync($"Cannot start the watcher: {e.Message}");
-    return 2;
-}
-
 var builder = FunctionHost.CreateBuilder(args);
 builder.Services.AddKfciAdapters();
-builder.Services.AddSingleton(settings);
+// Resolved when the host checks at start-up that the function can be created: a bad setting stops it with one line.
+builder.Services.AddSingleton(_ => WatcherSettings.Read(Environment.GetEnvironmentVariable));
 builder.AddFunction<Function>("watcher");
 return await builder.RunAsync();

@@ -11,11 +11,14 @@ locals {
 
   # Environment every function gets (names from shared/Configuration/KfciEnvironment.cs).
   function_common_env = {
-    KFCI_PROJECT            = var.project_id
-    KFCI_FIRESTORE_DATABASE = google_firestore_database.kfci.name
-    KFCI_PUSH_AUDIENCE      = var.push_audience
-    KFCI_MAX_REQUEST_BYTES  = "10485760"
+    KFCI_PROJECT              = var.project_id
+    KFCI_FIRESTORE_DATABASE   = google_firestore_database.kfci.name
+    KFCI_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_invoker.email
   }
+
+  # Each function's push audience is its own deterministic Cloud Run URL (https://SERVICE-PROJECT_NUMBER.REGION.run.app):
+  # unique to the deployment, accepted by Cloud Run's invoker check, and known before the service exists.
+  run_url_suffix = "${data.google_project.current.number}.${var.region}.run.app"
 
   # Workflow links in runs and in started.json/finished.json metadata; none when the UI is not exposed.
   # https works: the UI's Ingress serves TLS with a Google-managed certificate for argo_ui_host
@@ -44,6 +47,7 @@ locals {
       publishes = [google_pubsub_topic.run_submitted, google_pubsub_topic.run_completed]
       env = {
         FUNCTION_TARGET           = "Trigger"
+        KFCI_PUSH_AUDIENCE        = "https://kfci-trigger-${local.run_url_suffix}"
         KFCI_RESULTS_BUCKET       = google_storage_bucket.results.name
         KFCI_TOPIC_RUN_SUBMITTED  = google_pubsub_topic.run_submitted.name
         KFCI_TOPIC_RUN_COMPLETED  = google_pubsub_topic.run_completed.name
@@ -67,6 +71,7 @@ locals {
       publishes = [google_pubsub_topic.run_completed]
       env = {
         FUNCTION_TARGET           = "Watcher"
+        KFCI_PUSH_AUDIENCE        = "https://kfci-watcher-${local.run_url_suffix}"
         KFCI_TOPIC_RUN_COMPLETED  = google_pubsub_topic.run_completed.name
         KFCI_RUN_DEADLINE_MINUTES = tostring(var.run_deadline_minutes)
       }
@@ -83,6 +88,7 @@ locals {
       publishes = [google_pubsub_topic.run_finished]
       env = {
         FUNCTION_TARGET         = "Uploader"
+        KFCI_PUSH_AUDIENCE      = "https://kfci-uploader-${local.run_url_suffix}"
         KFCI_RESULTS_BUCKET     = google_storage_bucket.results.name
         KFCI_TOPIC_RUN_FINISHED = google_pubsub_topic.run_finished.name
         KFCI_ARGO_UI_URL        = local.argo_ui_url
@@ -102,6 +108,7 @@ locals {
       publishes = []
       env = {
         FUNCTION_TARGET     = "Janitor"
+        KFCI_PUSH_AUDIENCE  = "https://kfci-janitor-${local.run_url_suffix}"
         KFCI_JANITOR_CONFIG = "${local.janitor_config_directory}/${local.janitor_config_file}"
       }
       secret_env = {}
@@ -116,7 +123,6 @@ resource "google_cloud_run_v2_service" "function" {
   project             = var.project_id
   location            = var.region
   ingress             = var.function_ingress
-  custom_audiences    = [var.push_audience]
   deletion_protection = false
 
   template {

@@ -120,9 +120,10 @@ resource "google_pubsub_subscription" "push" {
   push_config {
     push_endpoint = "${google_cloud_run_v2_service.function[each.value.function].uri}/projects/${var.project_id}/topics/${each.value.topic.name}"
 
+    # The function checks both: the token must name this account and its own audience (KFCI_PUSH_SERVICE_ACCOUNT, KFCI_PUSH_AUDIENCE).
     oidc_token {
       service_account_email = google_service_account.pubsub_invoker.email
-      audience              = var.push_audience
+      audience              = local.functions[each.value.function].env.KFCI_PUSH_AUDIENCE
     }
   }
 

@@ -243,17 +243,6 @@ variable "function_max_instances" {
   }
 }
 
-variable "push_audience" {
-  type        = string
-  description = "Audience of the OIDC tokens Pub/Sub puts on push requests; the functions verify it (KFCI_PUSH_AUDIENCE)."
-  default     = "kfci-push"
-
-  validation {
-    condition     = length(var.push_audience) > 0
-    error_message = "push_audience must not be empty: it is how the functions recognise Pub/Sub's push requests."
-  }
-}
-
 variable "max_delivery_attempts" {
   type        = number
   description = "Deliveries of one message before Pub/Sub moves it to the dead-letter topic."

@@ -1,4 +1,5 @@
 using System.Buffers;
+using CloudNative.CloudEvents;
 using Kfci.Hosting.Logging;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -70,7 +71,7 @@ internal sealed class EventEndpoint(
         try
         {
             body = await ReadBodyAsync(request, options.MaxRequestBytes, context.RequestAborted);
-            decoded = CloudEventDecoder.Decode(request.ContentType, CloudEventHeaders(request.Headers), request.Path.Value ?? "/", body);
+            decoded = EventRequestDecoder.Decode(request.ContentType, CloudEventHeaders(request.Headers), request.Path.Value ?? "/", body);
         }
         catch (EventDecodingException e)
         {

@@ -40,7 +40,7 @@ public sealed class FirestoreRejectionRecorder(IServiceProvider services, Loggin
     public static string DocumentId(RejectedEvent rejection)
     {
         ArgumentNullException.ThrowIfNull(rejection);
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rejection.Event.Id)))[..24];
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rejection.Event.Id ?? string.Empty)))[..24];
         return $"{rejection.Function.ToLowerInvariant()}-{hash}";
     }
 
@@ -52,7 +52,7 @@ public sealed class FirestoreRejectionRecorder(IServiceProvider services, Loggin
             ["function"] = rejection.Function,
             ["eventId"] = rejection.Event.Id,
             ["eventType"] = rejection.Event.Type,
-            ["eventSource"] = rejection.Event.Source,
+            ["eventSource"] = rejection.Event.Source?.ToString(),
             ["reason"] = rejection.Reason,
             ["rejectedAt"] = rejection.RejectedAt,
             ["path"] = rejection.Request.Path,

@@ -40,7 +40,15 @@ public static class FunctionHost
     public static FunctionHostBuilder CreateBuilder(FunctionHostOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new FunctionHostBuilder(options, null);
+        try
+        {
+            options.Validate();
+            return new FunctionHostBuilder(options, null);
+        }
+        catch (FunctionHostConfigurationException e)
+        {
+            return new FunctionHostBuilder(options, e);
+        }
     }
 }
 
@@ -49,6 +57,7 @@ public sealed class FunctionHostBuilder
 {
     private readonly WebApplicationBuilder _web;
     private readonly List<FunctionRegistration> _functions = [];
+    private readonly List<Type> _requiredAtStart = [];
     private readonly FunctionHostConfigurationException? _configurationError;
 
     internal FunctionHostBuilder(FunctionHostOptions options, FunctionHostConfigurationException? configurationError)
@@ -98,8 +107,21 @@ public sealed class FunctionHostBuilder
     }
 
     /// <summary>
-    /// Builds the application. Throws <see cref="FunctionHostConfigurationException"/> (after logging it) when the
-    /// settings are invalid or the target names no registered function.
+    /// Has <see cref="Build"/> resolve <typeparamref name="TService"/> once, so that a setting it needs and lacks stops
+    /// the host at start-up with one line instead of failing every event. The selected function itself is always resolved
+    /// so; this is for what a function resolves later (e.g. only for valid events).
+    /// </summary>
+    public FunctionHostBuilder RequireAtStart<TService>()
+        where TService : notnull
+    {
+        _requiredAtStart.Add(typeof(TService));
+        return this;
+    }
+
+    /// <summary>
+    /// Builds the application. Throws <see cref="FunctionHostConfigurationException"/> (after logging it, in one line) when
+    /// the settings are invalid, the target names no registered function, or the function or a service required at start
+    /// cannot be created from the configuration given (a missing project, bucket or cluster, say).
     /// </summary>
     public WebApplication Build()
     {
@@ -111,6 +133,7 @@ public sealed class FunctionHostBuilder
         try
         {
             function = _configurationError is null ? FunctionRegistration.Select(_functions, Options.Target) : throw _configurationError;
+            CheckCanServe(app.Services, function);
         }
         catch (FunctionHostConfigurationException e)
         {
@@ -148,10 +171,31 @@ public sealed class FunctionHostBuilder
         return 0;
     }
 
+    /// <summary>Creates the function and every service required at start once, in a scope of their own, as a request would.</summary>
+    private void CheckCanServe(IServiceProvider services, FunctionRegistration function)
+    {
+        using var scope = services.CreateScope();
+        Type? current = function.Type;
+        try
+        {
+            function.Create(scope.ServiceProvider);
+            foreach (var type in _requiredAtStart)
+            {
+                current = type;
+                scope.ServiceProvider.GetRequiredService(type);
+            }
+        }
+        catch (Exception e) when (e is not FunctionHostConfigurationException)
+        {
+            // Adapters report a missing or bad setting as an exception whose message names the variable to set.
+            throw new FunctionHostConfigurationException($"function {function.Name} cannot be created ({current.Name}): {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+    }
+
     private EventEndpoint CreateEndpoint(IServiceProvider services, FunctionRegistration function)
     {
         var authenticator = Options.PushAudience is { } audience
-            ? new PushAuthenticator(services.GetRequiredService<IPushTokenValidator>(), audience, Options.PushServiceAccount)
+            ? new PushAuthenticator(services.GetRequiredService<IPushTokenValidator>(), audience, Options.PushServiceAccount, Options.OnCloudRun, services.GetRequiredService<TimeProvider>())
             : null;
         return new EventEndpoint(
             function,

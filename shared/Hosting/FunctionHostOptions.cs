@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Kfci.Configuration;
+using Kfci.PubSub;
 
 namespace Kfci.Hosting;
 
@@ -22,8 +23,11 @@ public sealed record FunctionHostOptions
 {
     public const int DefaultPort = 8080;
 
-    /// <summary>Pub/Sub's own largest message is 10 MB, so a bigger push body is never legitimate.</summary>
-    public const long DefaultMaxRequestBytes = 10 * 1024 * 1024;
+    /// <summary>
+    /// The largest push body a legal Pub/Sub message makes (<see cref="PubSubLimits.MaxPushBodyBytes"/>: 10 MB of data
+    /// base64-encoded, attributes and envelope); anything bigger is never a legitimate push.
+    /// </summary>
+    public const long DefaultMaxRequestBytes = PubSubLimits.MaxPushBodyBytes;
 
     /// <summary>The function to serve; may be null when the project registers exactly one.</summary>
     public string? Target { get; init; }
@@ -35,11 +39,17 @@ public sealed record FunctionHostOptions
 
     public long MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
 
-    /// <summary>Expected audience of push OIDC tokens; null turns push authentication off.</summary>
+    /// <summary>Expected audience of push OIDC tokens; null turns push authentication off (never allowed on Cloud Run).</summary>
     public string? PushAudience { get; init; }
 
-    /// <summary>The only service account (email) whose push tokens are accepted; null accepts any for the audience.</summary>
+    /// <summary>The only service account (email) whose push tokens are accepted; null accepts any for the audience (not on Cloud Run).</summary>
     public string? PushServiceAccount { get; init; }
+
+    /// <summary>
+    /// The host runs as a Cloud Run service (<c>K_SERVICE</c> is set): Cloud Run's invoker check has verified a push's ID token
+    /// and forwards it with its signature removed, so the host checks its claims; push authentication is then mandatory.
+    /// </summary>
+    public bool OnCloudRun { get; init; }
 
     public LogFormat LogFormat { get; init; } = LogFormat.Json;
 
@@ -65,9 +75,29 @@ public sealed record FunctionHostOptions
             MaxRequestBytes = ParseMaxRequestBytes(Env(KfciEnvironment.MaxRequestBytes)),
             PushAudience = Env(KfciEnvironment.PushAudience),
             PushServiceAccount = Env(KfciEnvironment.PushServiceAccount),
+            OnCloudRun = Env(KfciEnvironment.CloudRunService) is not null,
             LogFormat = ParseLogFormat(Env(KfciEnvironment.LogFormat), stdoutIsTerminal),
             Project = Env(KfciEnvironment.Project) ?? Env(KfciEnvironment.GoogleCloudProject),
         };
+    }
+
+    /// <summary>
+    /// Throws <see cref="FunctionHostConfigurationException"/> for settings the host must not run with: on Cloud Run, a
+    /// host without push authentication would serve anyone Cloud Run lets through, so it refuses to start instead.
+    /// </summary>
+    public void Validate()
+    {
+        if (!OnCloudRun || (PushAudience is not null && PushServiceAccount is not null))
+        {
+            return;
+        }
+
+        var missing = PushAudience is null && PushServiceAccount is null ? $"{KfciEnvironment.PushAudience} and {KfciEnvironment.PushServiceAccount} are"
+            : PushAudience is null ? $"{KfciEnvironment.PushAudience} is"
+            : $"{KfciEnvironment.PushServiceAccount} is";
+        throw new FunctionHostConfigurationException(
+            $"on Cloud Run ({KfciEnvironment.CloudRunService} is set) pushes must be authenticated, but {missing} not set: "
+            + "give the push subscriptions' OIDC audience and service account");
     }
 
     private static Dictionary<string, string> ParseFlags(IReadOnlyList<string> args)

@@ -1,3 +1,5 @@
+using CloudNative.CloudEvents;
+
 namespace Kfci.Hosting;
 
 /// <summary>

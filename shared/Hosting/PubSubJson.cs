@@ -19,7 +19,7 @@ internal static class PubSubJson
 
         var pubSubMessage = new PubSubMessage
         {
-            Data = OptionalString(message, "data") is { } data ? CloudEventDecoder.DecodeBase64(data, "message.data") : ReadOnlyMemory<byte>.Empty,
+            Data = OptionalString(message, "data") is { } data ? DecodeBase64(data, "message.data") : ReadOnlyMemory<byte>.Empty,
             Attributes = Attributes(message),
             MessageId = OptionalString(message, "messageId", "message_id")
                 ?? throw EventDecodingException.BadRequest($"{what} message has no 'messageId'"),
@@ -28,6 +28,14 @@ internal static class PubSubJson
             DeliveryAttempt = OptionalInt(root, "deliveryAttempt", "delivery_attempt") ?? OptionalInt(message, "deliveryAttempt", "delivery_attempt"),
         };
         return new MessagePublishedData(pubSubMessage, OptionalString(root, "subscription"));
+    }
+
+    private static ReadOnlyMemory<byte> DecodeBase64(string text, string field)
+    {
+        var buffer = new byte[text.Length * 3 / 4 + 3];
+        return Convert.TryFromBase64String(text, buffer, out var written)
+            ? buffer.AsMemory(0, written)
+            : throw EventDecodingException.BadRequest($"'{field}' is not valid base64");
     }
 
     private static Dictionary<string, string> Attributes(JsonElement message)

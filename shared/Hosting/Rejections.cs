@@ -1,4 +1,5 @@
 using System.Text;
+using CloudNative.CloudEvents;
 using Microsoft.Extensions.Logging;
 
 namespace Kfci.Hosting;

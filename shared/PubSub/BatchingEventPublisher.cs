@@ -56,7 +56,13 @@ public sealed partial class BatchingEventPublisher : IEventPublisher, IAsyncDisp
     {
         PubSubNames.ValidateId(topicId, nameof(topicId));
         ArgumentNullException.ThrowIfNull(message);
-        var pending = new PendingMessage(message, PubSubJson.EstimatedSize(message));
+        // Checked before batching: the service refuses a whole request for one bad message, failing its batch-mates too.
+        if (PubSubLimits.Violation(message) is { } violation)
+        {
+            throw new ArgumentException($"Not published to '{topicId}': Pub/Sub would refuse this message: {violation}.", nameof(message));
+        }
+
+        var pending = new PendingMessage(message, PubSubJson.EncodedSize(message));
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

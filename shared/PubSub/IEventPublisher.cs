@@ -8,7 +8,8 @@ public interface IEventPublisher
     /// in the publisher's project) and returns the server-assigned message id once the service has accepted it.
     /// Messages with the same ordering key are published in the order of the calls.
     /// </summary>
-    /// <exception cref="ArgumentException">The topic id breaks Pub/Sub's naming rules.</exception>
+    /// <exception cref="ArgumentException">The topic id breaks Pub/Sub's naming rules, or the message breaks Pub/Sub's
+    /// limits (<see cref="PubSubLimits"/>); nothing is sent, and no other caller's message is affected.</exception>
     /// <exception cref="Http.ApiException">The service refused the message, or still failed after retries
     /// (connection failures surface as <see cref="HttpRequestException"/>, an exhausted deadline as a timeout).</exception>
     /// <exception cref="InvalidOperationException">An earlier message with the same ordering key failed, and this

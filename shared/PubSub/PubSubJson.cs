@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Kfci.PubSub;
@@ -11,9 +12,11 @@ namespace Kfci.PubSub;
 /// </summary>
 internal static class PubSubJson
 {
-    // JSON punctuation and field names around one message in a publish body, rounded up.
-    private const int MessageOverheadBytes = 64;
-    private const int AttributeOverheadBytes = 6;
+    // {"messages":[]} around the messages.
+    private const int PublishEnvelopeBytes = 15;
+
+    // "data":"" around the base64 text.
+    private const int DataFieldBytes = 9;
 
     public static JsonObject Message(OutgoingMessage message)
     {
@@ -23,6 +26,34 @@ internal static class PubSubJson
             json["data"] = Convert.ToBase64String(message.Data.Span);
         }
 
+        AddAttributesAndOrderingKey(json, message);
+        return json;
+    }
+
+    /// <summary>
+    /// Bytes <paramref name="message"/> adds to a publish request body as it is sent (JSON escaping and base64 included,
+    /// and the comma between messages), computed without encoding its data.
+    /// </summary>
+    public static int EncodedSize(OutgoingMessage message)
+    {
+        var withoutData = new JsonObject();
+        AddAttributesAndOrderingKey(withoutData, message);
+        var size = Encoding.UTF8.GetByteCount(withoutData.ToJsonString(JsonSerializerOptions.Web)) + 1;
+        if (!message.Data.IsEmpty)
+        {
+            // "data":"<base64>" and, when other members follow, a comma.
+            size += DataFieldBytes + ((message.Data.Length + 2) / 3 * 4) + (withoutData.Count > 0 ? 1 : 0);
+        }
+
+        return size;
+    }
+
+    /// <summary>Bytes of the <c>topics.publish</c> request body for <paramref name="messages"/>.</summary>
+    public static long PublishRequestSize(IEnumerable<OutgoingMessage> messages) =>
+        PublishEnvelopeBytes + messages.Sum(m => (long)EncodedSize(m));
+
+    private static void AddAttributesAndOrderingKey(JsonObject json, OutgoingMessage message)
+    {
         if (message.Attributes.Count > 0)
         {
             var attributes = new JsonObject();
@@ -38,20 +69,6 @@ internal static class PubSubJson
         {
             json["orderingKey"] = orderingKey;
         }
-
-        return json;
-    }
-
-    /// <summary>Size of the message in a publish request body, close enough to keep requests under the service's limit.</summary>
-    public static int EstimatedSize(OutgoingMessage message)
-    {
-        var size = MessageOverheadBytes + ((message.Data.Length + 2) / 3 * 4) + Utf8Length(message.OrderingKey);
-        foreach (var (key, value) in message.Attributes)
-        {
-            size += AttributeOverheadBytes + Utf8Length(key) + Utf8Length(value);
-        }
-
-        return size;
     }
 
     public static ReceivedMessage Received(JsonNode received)

@@ -7,8 +7,8 @@ namespace Kfci.PubSub;
 /// </summary>
 public sealed record PublisherBatchOptions
 {
-    /// <summary>The service's request limit is 10 MB; leave room for the JSON around the messages.</summary>
-    public const int MaxRequestBytes = 9_000_000;
+    /// <summary>The service's request limit (<see cref="PubSubLimits.MaxPublishRequestBytes"/>), less room for the JSON around the messages.</summary>
+    public const int MaxRequestBytes = PubSubLimits.MaxPublishRequestBytes - 1024;
 
     public static PublisherBatchOptions Default { get; } = new();
 

@@ -1,5 +1,5 @@
 // kfci benchmarks, run by hand (never part of the test suite: timings depend on the machine and its load).
-//   dotnet run -c Release --project tests/Kfci.Benchmarks -- startup [--runs 5] [--requests 20] [--functions Trigger,Janitor] [--no-publish]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- startup [--runs 5] [--requests 20] [--functions Trigger,Janitor] [--variants framework-dependent,ReadyToRun] [--no-publish]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- watcher [--samples 50] [--runs 500] [--ticks 5]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- engine [steps]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- uploader [--runs 3] [--latencies 60] [--log-mb 200] [--junit 1000]
@@ -24,7 +24,7 @@ return args.FirstOrDefault() switch
 static int Usage()
 {
     Console.Error.WriteLine("""
-        usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--no-publish]
+        usage: Kfci.Benchmarks startup [--runs N] [--requests N] [--functions A,B] [--variants A,B] [--no-publish]
                Kfci.Benchmarks trigger [--events N] [--rate N] [--concurrency N] [--mode push|direct|both] [--floor-delay-ms N]
                Kfci.Benchmarks watcher [--samples N] [--runs N] [--ticks N]
                Kfci.Benchmarks uploader [--runs N] [--latencies N] [--log-mb N] [--junit N]

@@ -3,13 +3,19 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Kfci.Configuration;
+using Kfci.Testing;
+using Kfci.Testing.Gcp;
+using Kfci.Testing.Kubernetes;
 
 namespace Kfci.Benchmarks;
 
 /// <summary>
 /// Function start-up as Cloud Run sees it: process start until the first request is served, the first
 /// event handled, and the resident memory once idle after a few events; for each function, published
-/// framework-dependent and ReadyToRun. Medians over several runs.
+/// framework-dependent and ReadyToRun. Medians over several runs. Each function gets the configuration it
+/// needs, pointed at the real Pub/Sub and Firestore emulators, a fake cluster and a fake Compute API: a function
+/// without it refuses to start, so every event here is served by a function that could do its work.
 /// </summary>
 internal static class StartupBenchmark
 {
@@ -18,11 +24,11 @@ internal static class StartupBenchmark
     private static readonly string s_event =
         """{"message":{"data":"eyJqb2IiOiJrZi1wcmVzdWJtaXQifQ==","attributes":{"a":"b"},"messageId":"bench-1","publishTime":"2026-11-22T05:00:00Z"},"subscription":"projects/p/subscriptions/s"}""";
 
-    internal sealed record Settings(int Runs, int Requests, IReadOnlyList<string> Functions, bool Publish)
+    internal sealed record Settings(int Runs, int Requests, IReadOnlyList<string> Functions, bool Publish, IReadOnlyList<string> Variants)
     {
         public static Settings Parse(string[] args)
         {
-            var settings = new Settings(5, 20, s_allFunctions, true);
+            var settings = new Settings(5, 20, s_allFunctions, true, [.. s_variants.Select(v => v.Name)]);
             for (var i = 0; i < args.Length; i++)
             {
                 settings = args[i] switch
@@ -31,6 +37,7 @@ internal static class StartupBenchmark
                     "--requests" => settings with { Requests = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                     "--functions" => settings with { Functions = args[++i].Split(',') },
                     "--no-publish" => settings with { Publish = false },
+                    "--variants" => settings with { Variants = args[++i].Split(',') },
                     _ => throw new ArgumentException($"unknown option {args[i]}"),
                 };
             }
@@ -53,11 +60,12 @@ internal static class StartupBenchmark
     {
         var root = RepositoryRoot();
         var output = Path.Combine(root, ".artifacts", "bench");
+        await using var environment = await FunctionEnvironment.StartAsync();
         Console.WriteLine($"start-up of each function: median of {settings.Runs} runs; RSS after {settings.Requests} events and 1 s idle");
         Console.WriteLine($"{"function",-10} {"variant",-20} {"ready ms",9} {"1st event ms",13} {"idle RSS MB",12}");
         foreach (var function in settings.Functions)
         {
-            foreach (var variant in s_variants)
+            foreach (var variant in s_variants.Where(v => settings.Variants.Contains(v.Name)))
             {
                 var directory = Path.Combine(output, variant.Name, function);
                 if (settings.Publish)
@@ -68,7 +76,7 @@ internal static class StartupBenchmark
                 var samples = new List<Sample>();
                 for (var run = 0; run < settings.Runs; run++)
                 {
-                    samples.Add(await MeasureAsync(Path.Combine(directory, $"Kfci.Functions.{function}.dll"), settings.Requests));
+                    samples.Add(await MeasureAsync(Path.Combine(directory, $"Kfci.Functions.{function}.dll"), environment.Variables, settings.Requests));
                 }
 
                 Console.WriteLine(
@@ -97,10 +105,15 @@ internal static class StartupBenchmark
         }
     }
 
-    private static async Task<Sample> MeasureAsync(string dll, int requests)
+    private static async Task<Sample> MeasureAsync(string dll, IReadOnlyDictionary<string, string> environment, int requests)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.Environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
         start.Environment["KFCI_BIND_ADDRESS"] = "127.0.0.1";
         start.Environment["KFCI_LOG_FORMAT"] = "json";
@@ -108,13 +121,14 @@ internal static class StartupBenchmark
 
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, line) => log.Enqueue(line.Data ?? string.Empty);
+        process.ErrorDataReceived += (_, line) => log.Enqueue(line.Data ?? string.Empty);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
         {
-            var ready = await WaitReadyAsync(client, process, clock);
+            var ready = await WaitReadyAsync(client, process, clock, log);
             await PostEventAsync(client);
             var firstEvent = clock.Elapsed.TotalMilliseconds;
             for (var i = 1; i < requests; i++)
@@ -132,7 +146,7 @@ internal static class StartupBenchmark
         }
     }
 
-    private static async Task<double> WaitReadyAsync(HttpClient client, Process process, Stopwatch clock)
+    private static async Task<double> WaitReadyAsync(HttpClient client, Process process, Stopwatch clock, IEnumerable<string> log)
     {
         while (clock.Elapsed < TimeSpan.FromSeconds(30))
         {
@@ -151,7 +165,7 @@ internal static class StartupBenchmark
 
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"the function exited with {process.ExitCode} before serving");
+                throw new InvalidOperationException($"the function exited with {process.ExitCode} before serving: {string.Join(" | ", log)}");
             }
 
             await Task.Delay(2);
@@ -201,5 +215,52 @@ internal static class StartupBenchmark
         }
 
         throw new InvalidOperationException("run from inside the kfci repository (no kfci.slnx above " + AppContext.BaseDirectory + ")");
+    }
+
+    /// <summary>
+    /// What the four functions need to start and serve, shared by every run: a project on the real emulators, a fake
+    /// Kubernetes API (the cluster), a fake Compute API (the Janitor's inventory), a results directory and a git root.
+    /// </summary>
+    private sealed class FunctionEnvironment : IAsyncDisposable
+    {
+        private readonly EmulatorFixture _emulators;
+        private readonly FakeKubernetesServer _cluster;
+        private readonly FakeGcpServer _gcp;
+        private readonly DirectoryInfo _scratch;
+
+        private FunctionEnvironment(EmulatorFixture emulators, FakeKubernetesServer cluster, FakeGcpServer gcp, DirectoryInfo scratch)
+        {
+            _emulators = emulators;
+            _cluster = cluster;
+            _gcp = gcp;
+            _scratch = scratch;
+            Variables = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [KfciEnvironment.Project] = EmulatorFixture.NewProjectId("startup"),
+                [emulators.PubSub.HostVariable] = emulators.PubSub.HostPort,
+                [emulators.Firestore.HostVariable] = emulators.Firestore.HostPort,
+                [KfciEnvironment.ClusterEndpoint] = cluster.BaseAddress.ToString(),
+                [KfciEnvironment.GcpApiEndpoint] = gcp.BaseAddress.ToString(),
+                [KfciEnvironment.ResultsDirectory] = scratch.CreateSubdirectory("results").FullName,
+                [KfciEnvironment.GitRoot] = scratch.CreateSubdirectory("repos").FullName,
+            };
+        }
+
+        public IReadOnlyDictionary<string, string> Variables { get; }
+
+        public static async Task<FunctionEnvironment> StartAsync()
+        {
+            var emulators = new EmulatorFixture();
+            await emulators.InitializeAsync();
+            return new FunctionEnvironment(emulators, await FakeKubernetesServer.StartAsync(), await FakeGcpServer.StartAsync(), Directory.CreateTempSubdirectory("kfci-startup-"));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _gcp.DisposeAsync();
+            await _cluster.DisposeAsync();
+            await _emulators.DisposeAsync();
+            _scratch.Delete(recursive: true);
+        }
     }
 }

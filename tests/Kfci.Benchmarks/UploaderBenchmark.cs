@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using CloudNative.CloudEvents;
 using Kfci.Firestore;
 using Kfci.Functions.Uploader;
 using Kfci.Hosting;
@@ -274,7 +275,7 @@ internal static class UploaderBenchmark
         return builder.ToString();
     }
 
-    private static CloudEvent Event() => new() { Id = Guid.NewGuid().ToString("N"), Source = "bench", Type = MessagePublishedData.CloudEventType };
+    private static CloudEvent Event() => new() { Id = Guid.NewGuid().ToString("N"), Source = new Uri("bench", UriKind.Relative), Type = MessagePublishedData.CloudEventType };
 
     private static MessagePublishedData Completed(RunRecord run)
     {

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using CloudNative.CloudEvents;
 using Kfci.Argo;
 using Kfci.Firestore;
 using Kfci.Functions.Watcher;
@@ -136,7 +137,7 @@ internal static class WatcherBenchmark
         return durations;
     }
 
-    private static CloudEvent Event() => new() { Id = Guid.NewGuid().ToString("N"), Source = "//pubsub.googleapis.com/projects/bench/topics/t", Type = MessagePublishedData.CloudEventType };
+    private static CloudEvent Event() => new() { Id = Guid.NewGuid().ToString("N"), Source = new Uri("//pubsub.googleapis.com/projects/bench/topics/t", UriKind.RelativeOrAbsolute), Type = MessagePublishedData.CloudEventType };
 
     private static void Report(string name, List<double> samples, List<double> baseline)
     {

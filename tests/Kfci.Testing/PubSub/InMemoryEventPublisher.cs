@@ -34,6 +34,12 @@ public sealed class InMemoryEventPublisher : IEventPublisher
     {
         PubSubNames.ValidateId(topicId, nameof(topicId));
         ArgumentNullException.ThrowIfNull(message);
+        if (PubSubLimits.Violation(message) is { } violation)
+        {
+            // As strict as the real publisher: a message Pub/Sub would refuse is never recorded as published.
+            throw new ArgumentException($"Not published to '{topicId}': Pub/Sub would refuse this message: {violation}.", nameof(message));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         if (_failures.TryDequeue(out var failure))
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using CloudNative.CloudEvents;
 using Kfci.Firestore;
 using Kfci.Hosting;
 using Kfci.Testing;
@@ -14,7 +15,7 @@ public sealed class FirestoreRejectionRecorderTests(EmulatorFixture emulators)
 {
     private static RejectedEvent Rejection(string eventId, byte[] body) => new(
         "Trigger",
-        new CloudEvent { Id = eventId, Source = "//pubsub.googleapis.com/projects/p/topics/prow-events", Type = MessagePublishedData.CloudEventType },
+        new CloudEvent { Id = eventId, Source = new Uri("//pubsub.googleapis.com/projects/p/topics/prow-events", UriKind.RelativeOrAbsolute), Type = MessagePublishedData.CloudEventType },
         "message data is not JSON",
         DateTimeOffset.Parse("2026-11-29T06:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
         new RawEventRequest("/projects/p/topics/prow-events", "application/json", new Dictionary<string, string> { ["ce-id"] = eventId }, body));

@@ -1,5 +1,6 @@
 using System.Net;
 using Kfci.Hosting;
+using Kfci.PubSub;
 
 namespace Kfci.Tests.Hosting;
 
@@ -9,14 +10,15 @@ public sealed class FunctionHostOptionsTests
         FunctionHostOptions.Read(args, name => environment.GetValueOrDefault(name), terminal);
 
     [Fact]
-    public void Read_Defaults_Port8080LoopbackJson10MiB()
+    public void Read_Defaults_Port8080LoopbackJsonPushEnvelopeLimit()
     {
         var options = Read([], []);
 
         Assert.Equal(8080, options.Port);
         Assert.Equal(IPAddress.Loopback, options.BindAddress);
         Assert.Equal(LogFormat.Json, options.LogFormat);
-        Assert.Equal(10 * 1024 * 1024, options.MaxRequestBytes);
+        Assert.Equal(PubSubLimits.MaxPushBodyBytes, options.MaxRequestBytes);
+        Assert.False(options.OnCloudRun);
         Assert.Null(options.Target);
         Assert.Null(options.PushAudience);
     }
@@ -24,6 +26,38 @@ public sealed class FunctionHostOptionsTests
     [Fact]
     public void Read_OnCloudRun_BindsAllInterfaces() =>
         Assert.Equal(IPAddress.Any, Read([], new() { ["K_SERVICE"] = "trigger" }).BindAddress);
+
+    [Fact]
+    public void Read_KServiceSet_IsOnCloudRun() =>
+        Assert.True(Read([], new() { ["K_SERVICE"] = "kfci-trigger" }).OnCloudRun);
+
+    [Theory]
+    [InlineData(null, null, "KFCI_PUSH_AUDIENCE and KFCI_PUSH_SERVICE_ACCOUNT are not set")]
+    [InlineData(null, "pusher@p.iam.gserviceaccount.com", "KFCI_PUSH_AUDIENCE is not set")]
+    [InlineData("https://kfci-trigger-123.europe-west1.run.app", null, "KFCI_PUSH_SERVICE_ACCOUNT is not set")]
+    public void Validate_OnCloudRunWithoutPushAuthentication_RefusesNamingWhatToSet(string? audience, string? account, string expected)
+    {
+        var options = new FunctionHostOptions { OnCloudRun = true, PushAudience = audience, PushServiceAccount = account };
+
+        var error = Assert.Throws<FunctionHostConfigurationException>(options.Validate);
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Validate_OffCloudRunWithoutPushAuthentication_IsAllowed() => new FunctionHostOptions().Validate();
+
+    [Fact]
+    public void CreateBuilder_OnCloudRunWithoutAudience_BuildFailsInsteadOfServingOpen()
+    {
+        var builder = FunctionHost.CreateBuilder(new FunctionHostOptions { OnCloudRun = true, Port = 0, PushServiceAccount = "pusher@p.iam.gserviceaccount.com" });
+        builder.AddFunction<ScriptedFunction>("f");
+
+        var error = Assert.Throws<FunctionHostConfigurationException>(() => builder.Build());
+
+        Assert.Contains("KFCI_PUSH_AUDIENCE", error.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Read_FlagsOverrideEnvironment()

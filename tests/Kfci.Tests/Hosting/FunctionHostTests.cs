@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using CloudNative.CloudEvents;
 using Kfci.Hosting;
+using Kfci.PubSub;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -9,6 +13,8 @@ namespace Kfci.Tests.Hosting;
 
 public sealed class FunctionHostTests
 {
+    private static readonly JsonSerializerOptions s_jsonEscapingOnly = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private const string Envelope = """{"message":{"data":"eyJrIjoxfQ==","attributes":{"a":"b"},"messageId":"m-1","publishTime":"2026-11-22T05:00:00Z"},"subscription":"projects/p/subscriptions/s"}""";
 
     private static HttpRequestMessage Push(string body = Envelope, string path = "/projects/p/topics/t", string contentType = "application/json") =>
@@ -24,7 +30,7 @@ public sealed class FunctionHostTests
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         var (cloudEvent, data) = Assert.Single(host.Function.Received);
         Assert.Equal("m-1", cloudEvent.Id);
-        Assert.Equal("//pubsub.googleapis.com/projects/p/topics/t", cloudEvent.Source);
+        Assert.Equal("//pubsub.googleapis.com/projects/p/topics/t", cloudEvent.Source?.ToString());
         Assert.Equal("""{"k":1}""", data.Message.TextData);
         Assert.Equal("b", data.Message.Attributes["a"]);
     }
@@ -268,5 +274,37 @@ public sealed class FunctionHostTests
             length = 0;
             return false;
         }
+    }
+
+    [Fact]
+    public async Task Post_LargestLegalMessage_IsHandled()
+    {
+        // 10 MB of data and 100 attributes at their size limits, with keys and values JSON must escape: about 14 MB
+        // of envelope. A limit of 10 MiB on the body answered 413 to every delivery of any message from about 7.5 MB up.
+        await using var host = await TestHost.StartAsync();
+        var data = new byte[PubSubLimits.MaxDataBytes];
+        new Random(7).NextBytes(data);
+        var attributes = Enumerable.Range(0, PubSubLimits.MaxAttributes).ToDictionary(
+            i => $"{i:000}".PadRight(PubSubLimits.MaxAttributeKeyBytes, '\u0001'),
+            _ => new string('\u0002', PubSubLimits.MaxAttributeValueBytes));
+        // Escaped as JSON must (control characters as six-byte escapes), not as HTML-safe output would (which also escapes base64's '+').
+        var envelope = JsonSerializer.SerializeToUtf8Bytes(
+            new
+            {
+                message = new { data = Convert.ToBase64String(data), attributes, messageId = "big-1", publishTime = "2026-11-22T05:00:00Z" },
+                subscription = "projects/p/subscriptions/s",
+            },
+            s_jsonEscapingOnly);
+        using var content = new ByteArrayContent(envelope);
+        content.Headers.ContentType = new("application/json");
+
+        using var response = await host.Client.PostAsync(new Uri("/projects/p/topics/t", UriKind.Relative), content);
+
+        Assert.True(envelope.Length > 14_000_000, $"the envelope is {envelope.Length} bytes");
+        Assert.InRange(envelope.Length, 0, FunctionHostOptions.DefaultMaxRequestBytes);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        var (_, received) = Assert.Single(host.Function.Received);
+        Assert.Equal(data, received.Message.Data.ToArray());
+        Assert.Equal(attributes, received.Message.Attributes);
     }
 }

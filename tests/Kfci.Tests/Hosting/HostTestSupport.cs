@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CloudNative.CloudEvents;
 using Kfci.Hosting;
 using Kfci.Testing.Hosting;
 using Microsoft.Extensions.DependencyInjection;

@@ -43,7 +43,7 @@ public sealed class BatchingEventPublisherTests(EmulatorFixture emulators, ITest
         var client = PubSubTestKit.NewClient(emulators, counter);
         var (topic, subscription) = await PubSubTestKit.NewTopicWithSubscriptionAsync(client);
         var message = new OutgoingMessage(new byte[3000]);
-        var twoMessages = 2 * PubSubJson.EstimatedSize(message);
+        var twoMessages = 2 * PubSubJson.EncodedSize(message);
         await using var publisher = new BatchingEventPublisher(client, new PublisherBatchOptions { MaxBytes = twoMessages, MaxDelay = TimeSpan.FromSeconds(1) });
 
         // Two messages fill a batch: five requests, each sent at once rather than after the delay.

@@ -45,12 +45,13 @@ public sealed class PubSubJsonTests
     }
 
     [Fact]
-    public void EstimatedSize_GrowsWithDataAndAttributes()
+    public void EncodedSize_CountsBase64AndEscapedAttributes()
     {
-        var small = PubSubJson.EstimatedSize(new OutgoingMessage(new byte[3]));
-        var large = PubSubJson.EstimatedSize(new OutgoingMessage(new byte[3000], new Dictionary<string, string> { ["k"] = "ü" }));
+        var small = PubSubJson.EncodedSize(new OutgoingMessage(new byte[3]));
+        var large = PubSubJson.EncodedSize(new OutgoingMessage(new byte[3000], new Dictionary<string, string> { ["k"] = "ü" }));
 
-        Assert.Equal(small + 3996 + 6 + 1 + 2, large);
+        // 4000 base64 characters instead of 4, and ,"attributes":{"k":"\u00FC"} (the JSON escapes non-ASCII).
+        Assert.Equal(small + 3996 + 28, large);
     }
 
     [Fact]
