@@ -12,7 +12,8 @@ namespace Kfci.Functions.Uploader;
 /// The Uploader: on <c>run.submitted</c> writes the build's <c>started.json</c>; on <c>run.completed</c> writes the
 /// results of every workflow, then <c>finished.json</c> (create-only, last), the presubmit alias and
 /// <c>latest-build.txt</c>, publishes <c>run.finished</c> and marks the run finished. Redelivery rewrites identical
-/// objects; a finished run is left alone.
+/// objects; a finished run is left alone. In a Prow-owned build (a crier report's run) Prow's pod writes the metadata,
+/// the log and the pointers: kfci writes only under <c>artifacts/</c> (<see cref="BuildResults"/>).
 /// </summary>
 public sealed class Function(
     IRunStore runs,
@@ -47,6 +48,12 @@ public sealed class Function(
         {
             if (runEvent.Event == RunEventTypes.Submitted)
             {
+                if (build.ProwOwned)
+                {
+                    logger.LogInformation("Run {RunId}: Prow owns {Directory}; its pod writes started.json", run.RunId, store.Describe(build.Directory));
+                    return FunctionOutcome.Success();
+                }
+
                 await uploader.WriteStartedAsync(run, build, cancellationToken);
                 logger.LogInformation("Run {RunId}: wrote {Object}", run.RunId, store.Describe(build.StartedJson));
                 return FunctionOutcome.Success();
@@ -76,7 +83,11 @@ public sealed class Function(
         var result = await ExistingResultAsync(build, cancellationToken);
         if (result is null)
         {
-            await uploader.WriteStartedAsync(run, build, cancellationToken);
+            if (!build.ProwOwned)
+            {
+                await uploader.WriteStartedAsync(run, build, cancellationToken);
+            }
+
             var summary = await uploader.UploadAsync(run, build, cancellationToken);
             result = ProwMetadata.Verdict(run, summary.JunitFailures);
             var finished = ProwMetadata.Finished(run, build.Refs, result, run.CompletedAt ?? time.GetUtcNow(), summary.Metadata);
@@ -87,7 +98,11 @@ public sealed class Function(
             }
         }
 
-        await WritePointersAsync(run, build, cancellationToken);
+        if (!build.ProwOwned)
+        {
+            await WritePointersAsync(run, build, cancellationToken);
+        }
+
         var path = store.Describe(build.Directory);
         var links = new Dictionary<string, string>(run.Links, StringComparer.Ordinal) { ["results"] = path };
         var finishedRun = run with { Result = result, ResultsPath = path, Links = links };

@@ -15,10 +15,14 @@ public sealed record UploaderSettings
     public string FinishedTopic { get; init; } = KfciTopics.RunFinished;
 
     /// <summary>
-    /// The local stack's NFS root: each workflow's artifacts are read from <c>&lt;root&gt;/&lt;workflow&gt;/output/artifacts</c>.
-    /// Null in the cloud, where the workflows' exit handlers copy their artifacts to the build's <c>artifacts/</c> prefix.
+    /// Where the workflows' NFS volume is mounted: each workflow's artifacts are read from
+    /// <c>&lt;root&gt;/&lt;workflow&gt;/output/artifacts</c>. The local stack's directory, or in the cloud the Filestore share
+    /// Cloud Run mounts read-only (Terraform sets it). Null: only junit reports a workflow copied to the bucket itself.
     /// </summary>
     public string? NfsRoot { get; init; }
+
+    /// <summary>Bounds on what one workflow's artifacts directory contributes.</summary>
+    public ArtifactLimits ArtifactLimits { get; init; } = new();
 
     /// <summary>The project whose Cloud Logging holds the test pods' logs, for the per-step query links; no project parameter when null.</summary>
     public string? LogsProject { get; init; }
