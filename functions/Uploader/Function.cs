@@ -20,6 +20,7 @@ public sealed class Function(
     IResultsStore store,
     IEventPublisher publisher,
     ResultsUploader uploader,
+    GitHub.ICommitStatusReporter statuses,
     UploaderSettings settings,
     TimeProvider time,
     ILogger<Function> logger) : IMessagePublishedFunction
@@ -56,6 +57,7 @@ public sealed class Function(
 
                 await uploader.WriteStartedAsync(run, build, cancellationToken);
                 logger.LogInformation("Run {RunId}: wrote {Object}", run.RunId, store.Describe(build.StartedJson));
+                await ReportAsync(run, build, GitHub.CommitStatusState.Pending, GitHub.RunStatuses.Submitted(run), cancellationToken);
                 return FunctionOutcome.Success();
             }
 
@@ -81,6 +83,7 @@ public sealed class Function(
     private async Task FinishAsync(RunRecord run, BuildResults build, CancellationToken cancellationToken)
     {
         var result = await ExistingResultAsync(build, cancellationToken);
+        int? testsFailed = null;
         if (result is null)
         {
             if (!build.ProwOwned)
@@ -90,6 +93,7 @@ public sealed class Function(
 
             var summary = await uploader.UploadAsync(run, build, cancellationToken);
             result = ProwMetadata.Verdict(run, summary.JunitFailures);
+            testsFailed = summary.JunitFailures;
             var finished = ProwMetadata.Finished(run, build.Refs, result, run.CompletedAt ?? time.GetUtcNow(), summary.Metadata);
             using var content = new MemoryStream(finished, writable: false);
             if (await store.WriteAsync(build.FinishedJson, content, s_finished, cancellationToken) is null)
@@ -103,6 +107,8 @@ public sealed class Function(
             await WritePointersAsync(run, build, cancellationToken);
         }
 
+        var (state, description) = GitHub.RunStatuses.Final(run, result, testsFailed);
+        await ReportAsync(run, build, state, description, cancellationToken);
         var path = store.Describe(build.Directory);
         var links = new Dictionary<string, string>(run.Links, StringComparer.Ordinal) { ["results"] = path };
         var finishedRun = run with { Result = result, ResultsPath = path, Links = links };
@@ -121,6 +127,15 @@ public sealed class Function(
             },
             cancellationToken);
         logger.LogInformation("Run {RunId} finished: {Result}, results in {Path}", run.RunId, result, path);
+    }
+
+    /// <summary>A kfci-owned pull-request run's commit status (before the run is marked finished, so a failure is redelivered).</summary>
+    private async Task ReportAsync(RunRecord run, BuildResults build, GitHub.CommitStatusState state, string description, CancellationToken cancellationToken)
+    {
+        if (GitHub.RunStatuses.For(run, state, description, settings.StatusUrlTemplate, build.Directory) is { } status)
+        {
+            await statuses.ReportAsync(status, cancellationToken);
+        }
     }
 
     private async Task<string?> ExistingResultAsync(BuildResults build, CancellationToken cancellationToken)
