@@ -370,3 +370,14 @@ variable "janitor_config_path" {
   description = "Path, inside the Janitor's container, of its rules file (KFCI_JANITOR_CONFIG); the built-in rules when empty."
   default     = ""
 }
+
+variable "status_url_template" {
+  description = "Link of the GitHub commit statuses kfci sets for the pull-request runs it owns: {path} is the build folder in the results bucket, {job}, {build}, {run} the job, build id and run id (e.g. https://prow.example.com/view/gs/BUCKET/{path}). Empty: no link."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.status_url_template == "" || can(regex("^https?://", var.status_url_template))
+    error_message = "status_url_template must be empty or an http(s) URL template."
+  }
+}

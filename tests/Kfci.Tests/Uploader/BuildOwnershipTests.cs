@@ -140,7 +140,7 @@ public sealed class BuildOwnershipTests(EmulatorFixture emulators, FakeGcsFixtur
         }
 
         Assert.Equal("kubeflow-e2e-target", names[0].Suite);
-        Assert.Equal(["checkout", "test", "onExit"], names[0].Tests);
+        Assert.Equal(["onExit", "test", "checkout"], names[0].Tests); // start order: the harness starts later steps first
         Assert.Equal(names[0].Suite, names[1].Suite);
         Assert.Equal(names[0].Tests, names[1].Tests);
     }

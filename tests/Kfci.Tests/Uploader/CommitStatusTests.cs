@@ -58,7 +58,7 @@ public sealed class CommitStatusTests(EmulatorFixture emulators, FakeGcsFixture 
 
         Assert.Equal(2, repository.StatusesOf(PullSha).Count);
         Assert.Equal(2, github.Requests.Count(r => r.Method == "POST"));
-        Assert.All(github.Requests, r => Assert.Equal($"token {Token}", r.Authorization));
+        Assert.All(github.Requests, r => Assert.Equal($"Token {Token}", r.Authorization));
         Assert.All(github.Requests, r => Assert.StartsWith("/api/v3/repos/kubeflow/kubeflow/", r.Target, StringComparison.Ordinal));
         Assert.DoesNotContain(h.Host.Logs.Entries, e => $"{e.Message} {e.Exception}".Contains(Token, StringComparison.Ordinal));
     }
