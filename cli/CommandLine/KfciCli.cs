@@ -17,6 +17,7 @@ public static class KfciCli
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(new WaitCommand(environment).Create());
         root.Subcommands.Add(JanitorCommands.Create());
         root.Subcommands.Add(PoolCommand.Create());
         root.Subcommands.Add(PlanCommand.Create());

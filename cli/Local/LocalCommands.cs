@@ -121,15 +121,19 @@ public static class LocalCommands
         var resultsDir = new Option<string>("--results-dir") { Description = "Also copy the results (Prow's bucket layout) to this directory." };
         var format = new Option<string>("--format") { Description = "text (default) or json: {runId, state, result, resultsPath, reason, workflows}." };
         var timeout = new Option<string>("--timeout") { Description = "Minutes to wait for the run (default 30)." };
+        var owner = new Option<string>("--owner")
+        {
+            Description = "kfci (default): a trigger request, kfci writes the whole build folder; prow: a Prow-owned build, crier's report then 'kfci wait' with the Prow pod's environment, kfci writes only artifacts/.",
+        };
         var command = new Command("run", "Run a Prow job on a local repository through the whole chain and follow it; exit 0 SUCCESS, 1 FAILURE, 2 could not run.")
         {
-            repo, jobType, jobName, pullNumber, pullSha, baseRef, baseSha, resultsDir, format, timeout,
+            repo, jobType, jobName, pullNumber, pullSha, baseRef, baseSha, resultsDir, format, timeout, owner,
         };
         CliAction.Set(command, async (parse, cancellationToken) =>
         {
             var options = LocalRunOptions.Parse(
                 parse.GetValue(repo), parse.GetValue(jobType), parse.GetValue(jobName), parse.GetValue(pullNumber), parse.GetValue(pullSha),
-                parse.GetValue(baseRef), parse.GetValue(baseSha), parse.GetValue(resultsDir), parse.GetValue(format), parse.GetValue(timeout));
+                parse.GetValue(baseRef), parse.GetValue(baseSha), parse.GetValue(resultsDir), parse.GetValue(format), parse.GetValue(timeout), parse.GetValue(owner));
             var run = new LocalRun(KfciPaths.Discover(), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             return await run.RunAsync(options, cancellationToken);
         });

@@ -25,6 +25,11 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
         var state = await new LocalChain(paths, progress).UpAsync(null, null, cancellationToken);
         var link = repository.LinkInto(paths.GitRoot);
         var refs = await options.RefsAsync(repository, link, cancellationToken);
+        if (options.ProwOwned)
+        {
+            return await RunProwOwnedAsync(options, state, LocalProwJob.Create(options.JobType, options.JobNameFor(repository), refs), progress, cancellationToken);
+        }
+
         var request = new TriggerRequest(options.JobType, options.JobNameFor(repository), refs, new Dictionary<string, string>());
 
         await progress.WriteLineAsync($"kfci local run executes {repository.Name}'s code (its workflows' steps) on this machine, in a bubblewrap sandbox with the network on; see docs/security.md.");
@@ -53,6 +58,26 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
             _ => null,
         };
         return await FinishAsync(options, final, reason, null, context, cancellationToken);
+    }
+
+    /// <summary>
+    /// A Prow-owned build: publishes crier's report of the new ProwJob, then runs <c>kfci wait</c> as the job's pod would;
+    /// its exit code is the job's. Prow's pod utilities are not here, so the build folder holds only what kfci wrote.
+    /// </summary>
+    private async Task<int> RunProwOwnedAsync(LocalRunOptions options, LocalStackState state, LocalProwJob job, TextWriter progress, CancellationToken cancellationToken)
+    {
+        var environment = LocalChain.Environment(state, paths);
+        using var context = CliContext.Resolve(state.Project, name => environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name));
+        await context.PubSub.PublishAsync(Kfci.PubSub.KfciTopics.ProwEvents, [job.CrierReport(state.Project, "triggered")], cancellationToken);
+        await progress.WriteLineAsync($"Published crier's report of {job.JobName} build {job.BuildId} (Prow-owned: {LocalBucket.Uri(job.Directory)}); running kfci wait as its pod.");
+        var exitCode = await job.RunPodAsync(paths.Home, progress, cancellationToken);
+        if (options.ResultsDirectory is { } target)
+        {
+            await CopyResultsAsync(context.Results, job.Directory, target, cancellationToken);
+        }
+
+        await progress.WriteLineAsync($"Results: {LocalBucket.Uri(job.Directory)} ({Path.Combine(paths.ResultsDirectory, job.Directory)})");
+        return exitCode;
     }
 
     private async Task<int> FinishAsync(LocalRunOptions options, RunRecord run, string? reason, string? timeout, CliContext context, CancellationToken cancellationToken)
@@ -149,7 +174,7 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
         }
     }
 
-    private static Kfci.Kubernetes.IWorkflowCluster? TryCluster(CliContext context)
+    internal static Kfci.Kubernetes.IWorkflowCluster? TryCluster(CliContext context)
     {
         try
         {

@@ -26,10 +26,22 @@ public sealed record LocalRunOptions
 
     public bool Json { get; init; }
 
+    /// <summary>
+    /// Run it as a Prow-owned build (crier's report, then <c>kfci wait</c> as the job's pod) instead of a kfci-owned one
+    /// (a trigger request, as on-call's <c>kfci trigger</c>).
+    /// </summary>
+    public bool ProwOwned { get; init; }
+
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
 
-    public static LocalRunOptions Parse(string? repo, string? jobType, string? jobName, string? pullNumber, string? pullSha, string? baseRef, string? baseSha, string? resultsDir, string? format, string? timeoutMinutes)
+    public static LocalRunOptions Parse(string? repo, string? jobType, string? jobName, string? pullNumber, string? pullSha, string? baseRef, string? baseSha, string? resultsDir, string? format, string? timeoutMinutes, string? owner = null)
     {
+        var prowOwned = (owner ?? "kfci") switch
+        {
+            "kfci" => false,
+            "prow" => true,
+            var other => throw new CliException($"--owner must be kfci or prow, not '{other}'"),
+        };
         var type = OnCallCommands.JobTypeOf(jobType);
         if (type != JobType.Presubmit && (pullNumber is not null || pullSha is not null))
         {
@@ -59,6 +71,7 @@ public sealed record LocalRunOptions
             BaseSha = baseSha,
             ResultsDirectory = resultsDir,
             Json = json,
+            ProwOwned = prowOwned,
             Timeout = TimeSpan.FromMinutes(minutes),
         };
     }

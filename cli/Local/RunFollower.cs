@@ -11,7 +11,7 @@ namespace Kfci.Cli.Local;
 public sealed record StepView(string Name, string Phase, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
 
 /// <summary>One workflow of a run: the run's record of it, and its steps from the cluster.</summary>
-public sealed record WorkflowView(string Name, string Phase, IReadOnlyList<StepView> Steps);
+public sealed record WorkflowView(string Name, string Phase, IReadOnlyList<StepView> Steps, string? UiLink = null);
 
 /// <summary>
 /// Follows a run in the run store until it reaches a terminal state: line by line (each state and phase change once,
@@ -83,7 +83,7 @@ public sealed class RunFollower(IRunStore runs, IWorkflowCluster? cluster, TextW
             }
 
             var phase = workflow.Phase ?? obj?.Phase ?? (workflow.Submitted ? WorkflowPhases.Pending : "NotSubmitted");
-            views.Add(new WorkflowView(workflow.Name, phase, obj is null ? [] : Steps(obj)));
+            views.Add(new WorkflowView(workflow.Name, phase, obj is null ? [] : Steps(obj), workflow.UiLink));
         }
 
         return views;
@@ -103,7 +103,7 @@ public sealed class RunFollower(IRunStore runs, IWorkflowCluster? cluster, TextW
         Print("run", run.State.ToWire() + (run.Result is null ? "" : $" {run.Result}"), $"run {run.RunId}: {run.State.ToWire()}{(run.Result is null ? "" : $" ({run.Result})")}");
         foreach (var view in views)
         {
-            Print(view.Name, view.Phase, $"  workflow {view.Name}: {view.Phase}");
+            Print(view.Name, view.Phase, $"  workflow {view.Name}: {view.Phase}{(view.UiLink is null || _printed.ContainsKey(view.Name) ? "" : "  " + view.UiLink)}");
             foreach (var step in view.Steps)
             {
                 Print($"{view.Name}/{step.Name}", step.Phase, $"    step {step.Name}: {step.Phase} {RunText.Duration(step.StartedAt, step.FinishedAt)}".TrimEnd());

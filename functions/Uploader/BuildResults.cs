@@ -4,18 +4,35 @@ using Kfci.Runs;
 
 namespace Kfci.Functions.Uploader;
 
-/// <summary>Where one run's results go: its Prow build directory and the names of the files in it.</summary>
-public sealed record BuildResults(JobType Type, string Directory, JobSpecRefs Refs)
+/// <summary>
+/// Where one run's results go: its Prow build directory and the names of the files in it. A kfci-owned build gets the
+/// whole folder; in a Prow-owned one (<see cref="ProwOwned"/>) Prow's pod and sidecar write <c>started.json</c>,
+/// <c>finished.json</c>, <c>build-log.txt</c> and the pointers, so every name kfci writes is under <c>artifacts/</c>.
+/// </summary>
+public sealed record BuildResults(JobType Type, string Directory, JobSpecRefs Refs, bool ProwOwned = false)
 {
+    /// <summary>Prow's <c>started.json</c>; kfci writes it only for the builds it owns.</summary>
     public string StartedJson => $"{Directory}/started.json";
 
-    public string FinishedJson => $"{Directory}/finished.json";
+    /// <summary>
+    /// The create-only object that commits the verdict: <c>finished.json</c> in a kfci-owned build; in a Prow-owned one
+    /// kfci's own <c>artifacts/kfci-finished.json</c> (same content), since the sidecar writes <c>finished.json</c>.
+    /// </summary>
+    public string FinishedJson => ProwOwned ? $"{Directory}/artifacts/kfci-finished.json" : $"{Directory}/finished.json";
 
-    public string BuildLog => $"{Directory}/build-log.txt";
+    /// <summary>The combined log: Spyglass's <c>build-log.txt</c>, or kfci's <c>artifacts/kfci-build-log.txt</c> beside Prow's.</summary>
+    public string BuildLog => ProwOwned ? $"{Directory}/artifacts/kfci-build-log.txt" : $"{Directory}/build-log.txt";
 
     public string Artifacts => $"{Directory}/artifacts/";
 
-    public string WorkflowYaml(string workflow) => $"{Directory}/{workflow}.yaml";
+    public string WorkflowYaml(string workflow) => ProwOwned ? $"{Directory}/artifacts/{workflow}.yaml" : $"{Directory}/{workflow}.yaml";
+
+    /// <summary>Whether kfci may write <paramref name="path"/>: anything in its own builds, only <c>artifacts/</c> in Prow's.</summary>
+    public bool MayWrite(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return path.StartsWith(ProwOwned ? Artifacts : Directory + "/", StringComparison.Ordinal) && !path.Contains("/../", StringComparison.Ordinal);
+    }
 
     public string StepLog(string workflow, WorkflowStep step) => $"{Directory}/artifacts/logs/{workflow}/{step.FileName}.log";
 
@@ -59,7 +76,7 @@ public sealed record BuildResults(JobType Type, string Directory, JobSpecRefs Re
         try
         {
             var directory = layout.BuildDirectory(type, run.JobName, run.BuildId, primary?.Org, primary?.Repo, primary?.FirstPull?.Number ?? run.PullNumber);
-            return new BuildResults(type, directory, refs);
+            return new BuildResults(type, directory, refs, run.IsProwOwned);
         }
         catch (ArgumentException e)
         {

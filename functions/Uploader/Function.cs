@@ -13,13 +13,15 @@ namespace Kfci.Functions.Uploader;
 /// The Uploader: on <c>run.submitted</c> writes the build's <c>started.json</c>; on <c>run.completed</c> writes the
 /// results of every workflow, then <c>finished.json</c> (create-only, last), the presubmit alias and
 /// <c>latest-build.txt</c>, publishes <c>run.finished</c> and marks the run finished. Redelivery rewrites identical
-/// objects; a finished run is left alone.
+/// objects; a finished run is left alone. In a Prow-owned build (a crier report's run) Prow's pod writes the metadata,
+/// the log and the pointers: kfci writes only under <c>artifacts/</c> (<see cref="BuildResults"/>).
 /// </summary>
 public sealed class Function(
     IRunStore runs,
     IResultsStore store,
     IEventPublisher publisher,
     ResultsUploader uploader,
+    GitHub.ICommitStatusReporter statuses,
     UploaderSettings settings,
     TimeProvider time,
     ILogger<Function> logger) : IMessagePublishedFunction
@@ -48,8 +50,15 @@ public sealed class Function(
         {
             if (runEvent.Event == RunEventTypes.Submitted)
             {
+                if (build.ProwOwned)
+                {
+                    logger.LogInformation("Run {RunId}: Prow owns {Directory}; its pod writes started.json", run.RunId, store.Describe(build.Directory));
+                    return FunctionOutcome.Success();
+                }
+
                 await uploader.WriteStartedAsync(run, build, cancellationToken);
                 logger.LogInformation("Run {RunId}: wrote {Object}", run.RunId, store.Describe(build.StartedJson));
+                await ReportAsync(run, build, GitHub.CommitStatusState.Pending, GitHub.RunStatuses.Submitted(run), cancellationToken);
                 return FunctionOutcome.Success();
             }
 
@@ -75,11 +84,17 @@ public sealed class Function(
     private async Task FinishAsync(RunRecord run, BuildResults build, CancellationToken cancellationToken)
     {
         var result = await ExistingResultAsync(build, cancellationToken);
+        int? testsFailed = null;
         if (result is null)
         {
-            await uploader.WriteStartedAsync(run, build, cancellationToken);
+            if (!build.ProwOwned)
+            {
+                await uploader.WriteStartedAsync(run, build, cancellationToken);
+            }
+
             var summary = await uploader.UploadAsync(run, build, cancellationToken);
             result = ProwMetadata.Verdict(run, summary.JunitFailures);
+            testsFailed = summary.JunitFailures;
             var finished = ProwMetadata.Finished(run, build.Refs, result, run.CompletedAt ?? time.GetUtcNow(), summary.Metadata);
             using var content = new MemoryStream(finished, writable: false);
             if (await store.WriteAsync(build.FinishedJson, content, s_finished, cancellationToken) is null)
@@ -88,7 +103,13 @@ public sealed class Function(
             }
         }
 
-        await WritePointersAsync(run, build, cancellationToken);
+        if (!build.ProwOwned)
+        {
+            await WritePointersAsync(run, build, cancellationToken);
+        }
+
+        var (state, description) = GitHub.RunStatuses.Final(run, result, testsFailed);
+        await ReportAsync(run, build, state, description, cancellationToken);
         var path = store.Describe(build.Directory);
         var links = new Dictionary<string, string>(run.Links, StringComparer.Ordinal) { ["results"] = path };
         var finishedRun = run with { Result = result, ResultsPath = path, Links = links };
@@ -107,6 +128,15 @@ public sealed class Function(
             },
             cancellationToken);
         logger.LogInformation("Run {RunId} finished: {Result}, results in {Path}", run.RunId, result, path);
+    }
+
+    /// <summary>A kfci-owned pull-request run's commit status (before the run is marked finished, so a failure is redelivered).</summary>
+    private async Task ReportAsync(RunRecord run, BuildResults build, GitHub.CommitStatusState state, string description, CancellationToken cancellationToken)
+    {
+        if (GitHub.RunStatuses.For(run, state, description, settings.StatusUrlTemplate, build.Directory) is { } status)
+        {
+            await statuses.ReportAsync(status, cancellationToken);
+        }
     }
 
     private async Task<string?> ExistingResultAsync(BuildResults build, CancellationToken cancellationToken)

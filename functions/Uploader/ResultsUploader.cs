@@ -50,13 +50,14 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
 
         var unavailable = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var failures = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var leftOut = new List<string>();
         var jobs = new List<Func<CancellationToken, Task>>();
         foreach (var workflow in workflows)
         {
             var name = workflow.Record.Name;
             if (workflow.Object is { } obj)
             {
-                jobs.Add(token => WriteYamlAsync(build.WorkflowYaml(name), obj, token));
+                jobs.Add(token => WriteYamlAsync(build, build.WorkflowYaml(name), obj, token));
             }
 
             foreach (var step in workflow.Steps)
@@ -64,7 +65,7 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
                 jobs.Add(token => UploadStepAsync(build, workflow.Record, step, unavailable, token));
             }
 
-            foreach (var job in await CollectJunitJobsAsync(build, name, failures, cancellationToken))
+            foreach (var job in await CollectJunitJobsAsync(build, name, failures, leftOut, cancellationToken))
             {
                 jobs.Add(job);
             }
@@ -84,9 +85,9 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
                 async token =>
                 {
                     using var buffer = new MemoryStream();
-                    await Junit.WriteAsync(buffer, workflow.Record.Name, workflow.Steps, reasons);
+                    await Junit.WriteAsync(buffer, workflow.Record.StableName, workflow.Record.Name, workflow.Steps, reasons);
                     buffer.Position = 0;
-                    await store.WriteAsync(build.SynthesizedJunit(workflow.Record.Name), buffer, s_xml, token);
+                    await WriteAsync(build, build.SynthesizedJunit(workflow.Record.Name), buffer, s_xml, token);
                 },
                 cancellationToken);
         }
@@ -94,8 +95,8 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
         await _retry.ExecuteAsync(
             async token =>
             {
-                await using var log = new ConcatenatedStream(BuildLogSources(run, build, workflows, unavailable));
-                await store.WriteAsync(build.BuildLog, log, s_text, token);
+                await using var log = new ConcatenatedStream(BuildLogSources(run, build, workflows, unavailable, leftOut));
+                await WriteAsync(build, build.BuildLog, log, s_text, token);
             },
             cancellationToken);
 
@@ -137,7 +138,14 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
         await store.WriteAsync(path, content, options, cancellationToken);
     }
 
-    private async Task WriteYamlAsync(string path, JsonObject workflow, CancellationToken cancellationToken)
+    /// <summary>Every write into a build goes through here: kfci never writes a name its build folder does not let it (Prow's files).</summary>
+    /// <exception cref="InvalidOperationException">A write outside what kfci owns in this build: a defect, never retried.</exception>
+    private Task<StoredObject?> WriteAsync(BuildResults build, string path, Stream content, ObjectWriteOptions? options, CancellationToken cancellationToken) =>
+        build.MayWrite(path)
+            ? store.WriteAsync(path, content, options, cancellationToken)
+            : throw new InvalidOperationException($"kfci does not own {store.Describe(path)} (Prow-owned build: only artifacts/ is kfci's)");
+
+    private async Task WriteYamlAsync(BuildResults build, string path, JsonObject workflow, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         await using (var writer = new StreamWriter(buffer, new UTF8Encoding(false), leaveOpen: true))
@@ -146,7 +154,7 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
         }
 
         buffer.Position = 0;
-        await store.WriteAsync(path, buffer, s_yaml, cancellationToken);
+        await WriteAsync(build, path, buffer, s_yaml, cancellationToken);
     }
 
     /// <summary>A step's log into the store (streamed from the API server) and, for a failed step, its pod info.</summary>
@@ -155,7 +163,7 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
         var pod = await cluster.GetPodAsync(workflow.Namespace, step.PodName, cancellationToken);
         if (step.IsFailed)
         {
-            await WritePodInfoAsync(build.PodInfo(workflow.Name, step), workflow.Namespace, step.PodName, pod, cancellationToken);
+            await WritePodInfoAsync(build, build.PodInfo(workflow.Name, step), workflow.Namespace, step.PodName, pod, cancellationToken);
         }
 
         if (pod is null)
@@ -178,14 +186,14 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
 
         await using (log)
         {
-            await store.WriteAsync(build.StepLog(workflow.Name, step), log, s_text, cancellationToken);
+            await WriteAsync(build, build.StepLog(workflow.Name, step), log, s_text, cancellationToken);
         }
 
         unavailable.TryRemove(Key(workflow.Name, step), out _);
     }
 
     /// <summary>Prow's <c>podinfo.json</c> shape: <c>{"pod": …, "events": […]}</c>; the pod is null when it was already deleted.</summary>
-    private async Task WritePodInfoAsync(string path, string ns, string podName, JsonObject? pod, CancellationToken cancellationToken)
+    private async Task WritePodInfoAsync(BuildResults build, string path, string ns, string podName, JsonObject? pod, CancellationToken cancellationToken)
     {
         var events = new JsonArray();
         await foreach (var e in cluster.ListEventsAsync(ns, podName, cancellationToken))
@@ -194,43 +202,47 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
         }
 
         var info = new JsonObject { ["pod"] = SecretRedaction.Redact(pod), ["events"] = events };
-        await WriteBytesAsync(path, JsonSerializer.SerializeToUtf8Bytes(info), s_json, cancellationToken);
+        using var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(info), writable: false);
+        await WriteAsync(build, path, content, s_json, cancellationToken);
     }
 
     /// <summary>
-    /// One job per junit report a workflow's steps wrote, each recording the report's failures (by source, so a retried job
-    /// does not count twice) and keeping it under a name of
-    /// its own; locally also one per other artifact, copied from the NFS directory.
+    /// One job per file a workflow's steps wrote under its <c>artifacts_dir</c> on the NFS volume (the local stack's
+    /// directory, or the Filestore share the Uploader mounts read-only in the cloud; see <see cref="ArtifactsDirectory"/>
+    /// for what is collected): junit reports are counted (by source, so a retried job does not count twice) and kept
+    /// under a name of their own, other files under <c>artifacts/&lt;workflow&gt;/</c>. Without a volume, the junit
+    /// reports a workflow copied to <c>artifacts/&lt;workflow&gt;/</c> itself are counted and renamed the same way.
     /// </summary>
-    private async Task<List<Func<CancellationToken, Task>>> CollectJunitJobsAsync(BuildResults build, string workflow, ConcurrentDictionary<string, int> failures, CancellationToken cancellationToken)
+    private async Task<List<Func<CancellationToken, Task>>> CollectJunitJobsAsync(
+        BuildResults build, string workflow, ConcurrentDictionary<string, int> failures, List<string> leftOut, CancellationToken cancellationToken)
     {
         var jobs = new List<Func<CancellationToken, Task>>();
         if (settings.NfsRoot is { } nfs)
         {
-            var directory = Path.Combine(nfs, workflow, "output", "artifacts");
-            if (!Directory.Exists(directory))
+            var listing = ArtifactsDirectory.Collect(nfs, workflow, settings.ArtifactLimits);
+            foreach (var why in listing.LeftOut)
             {
-                return jobs;
+                logger.LogWarning("Workflow {Workflow}: artifact left out: {Reason}", workflow, why);
+                leftOut.Add($"{workflow}: artifact left out: {why}");
             }
 
-            foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            foreach (var file in listing.Files)
             {
-                var relative = Path.GetRelativePath(directory, file).Replace(Path.DirectorySeparatorChar, '/');
-                if (Junit.IsReportName(Path.GetFileName(file)))
+                if (Junit.IsReportName(Path.GetFileName(file.RelativePath)))
                 {
                     jobs.Add(async token =>
                     {
-                        failures[file] = await CountAsync(File.OpenRead(file), file, token);
-                        await using var content = File.OpenRead(file);
-                        await store.WriteAsync(build.CollectedJunit(workflow, relative), content, s_xml, token);
+                        failures[file.FullPath] = await CountAsync(ArtifactsDirectory.Open(file), file.FullPath, token);
+                        await using var content = ArtifactsDirectory.Open(file);
+                        await WriteAsync(build, build.CollectedJunit(workflow, file.RelativePath), content, s_xml, token);
                     });
                 }
                 else
                 {
                     jobs.Add(async token =>
                     {
-                        await using var content = File.OpenRead(file);
-                        await store.WriteAsync(build.WorkflowArtifact(workflow, relative), content, null, token);
+                        await using var content = ArtifactsDirectory.Open(file);
+                        await WriteAsync(build, build.WorkflowArtifact(workflow, file.RelativePath), content, null, token);
                     });
                 }
             }
@@ -258,7 +270,7 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
 
                 failures[entry.Name] = await CountAsync(source, store.Describe(entry.Name), token);
                 await using var content = await store.OpenReadAsync(entry.Name, token) ?? Stream.Null;
-                await store.WriteAsync(build.CollectedJunit(workflow, relative), content, s_xml, token);
+                await WriteAsync(build, build.CollectedJunit(workflow, relative), content, s_xml, token);
             });
         }
 
@@ -283,13 +295,18 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
     }
 
     private IEnumerable<Func<CancellationToken, Task<Stream>>> BuildLogSources(
-        RunRecord run, BuildResults build, List<WorkflowResults> workflows, ConcurrentDictionary<string, string> unavailable)
+        RunRecord run, BuildResults build, List<WorkflowResults> workflows, ConcurrentDictionary<string, string> unavailable, IReadOnlyList<string> leftOut)
     {
         var intro = new StringBuilder();
         intro.Append(CultureInfo.InvariantCulture, $"kfci run {run.RunId}: job {run.JobName}, build {run.BuildId}, {workflows.Count} workflow(s)\n");
         foreach (var error in run.Errors)
         {
             intro.Append(CultureInfo.InvariantCulture, $"error: {error}\n");
+        }
+
+        foreach (var line in leftOut)
+        {
+            intro.Append(CultureInfo.InvariantCulture, $"{line}\n");
         }
 
         yield return ConcatenatedStream.Text(intro.ToString());

@@ -15,13 +15,24 @@ public sealed record UploaderSettings
     public string FinishedTopic { get; init; } = KfciTopics.RunFinished;
 
     /// <summary>
-    /// The local stack's NFS root: each workflow's artifacts are read from <c>&lt;root&gt;/&lt;workflow&gt;/output/artifacts</c>.
-    /// Null in the cloud, where the workflows' exit handlers copy their artifacts to the build's <c>artifacts/</c> prefix.
+    /// Where the workflows' NFS volume is mounted: each workflow's artifacts are read from
+    /// <c>&lt;root&gt;/&lt;workflow&gt;/output/artifacts</c>. The local stack's directory, or in the cloud the Filestore share
+    /// Cloud Run mounts read-only (Terraform sets it). Null: only junit reports a workflow copied to the bucket itself.
     /// </summary>
     public string? NfsRoot { get; init; }
 
+    /// <summary>Bounds on what one workflow's artifacts directory contributes.</summary>
+    public ArtifactLimits ArtifactLimits { get; init; } = new();
+
     /// <summary>The project whose Cloud Logging holds the test pods' logs, for the per-step query links; no project parameter when null.</summary>
     public string? LogsProject { get; init; }
+
+    /// <summary>
+    /// The link of a kfci-owned pull-request run's GitHub commit status (<c>KFCI_STATUS_URL_TEMPLATE</c>), e.g.
+    /// <c>https://prow.example.com/view/gs/my-bucket/{path}</c> (Spyglass) or a Gubernator address; <c>{path}</c> is the
+    /// build folder in the bucket, <c>{job}</c>, <c>{build}</c> and <c>{run}</c> the job, build id and run id. No link when null.
+    /// </summary>
+    public string? StatusUrlTemplate { get; init; }
 
     /// <summary>Uploads in flight at once.</summary>
     public int Parallelism { get; init; } = 8;
@@ -39,8 +50,20 @@ public sealed record UploaderSettings
             FinishedTopic = NonEmpty(getEnv(KfciEnvironment.RunFinishedTopic)) ?? KfciTopics.RunFinished,
             NfsRoot = NonEmpty(getEnv(KfciEnvironment.NfsRoot)),
             LogsProject = NonEmpty(getEnv(KfciEnvironment.Project)),
+            StatusUrlTemplate = UrlTemplate(NonEmpty(getEnv(StatusUrlTemplateVariable))),
         };
     }
+
+    /// <summary>The variable <see cref="StatusUrlTemplate"/> is read from.</summary>
+    public const string StatusUrlTemplateVariable = "KFCI_STATUS_URL_TEMPLATE";
+
+    private static string? UrlTemplate(string? template) =>
+        template is null
+        || (Uri.TryCreate(template.Replace("{path}", "p", StringComparison.Ordinal).Replace("{job}", "j", StringComparison.Ordinal)
+                .Replace("{build}", "1", StringComparison.Ordinal).Replace("{run}", "r", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+            && uri.Scheme is "https" or "http")
+            ? template
+            : throw new InvalidOperationException($"{StatusUrlTemplateVariable} must be an http(s) URL template ({{path}}, {{job}}, {{build}}, {{run}}), not '{template}'");
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

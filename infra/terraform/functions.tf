@@ -95,8 +95,15 @@ locals {
         KFCI_PATH_STRATEGY      = var.results_path_strategy
         KFCI_DEFAULT_ORG        = var.results_default_org
         KFCI_DEFAULT_REPO       = var.results_default_repo
+        # The workflows' NFS share, mounted read-only below: each workflow's artifacts_dir is uploaded from it.
+        KFCI_NFS_ROOT = local.uploader_nfs_mount
+        # The link of kfci-owned pull-request runs' GitHub commit statuses (Spyglass or Gubernator).
+        KFCI_STATUS_URL_TEMPLATE = var.status_url_template
       }
-      secret_env = {}
+      # The same token as the Trigger's; commit statuses need it to allow writing them (repo:status).
+      secret_env = {
+        KFCI_GITHUB_TOKEN = google_secret_manager_secret.github_token.secret_id
+      }
     }
     janitor = {
       directory       = "functions/Janitor"
@@ -116,6 +123,12 @@ locals {
   }
 }
 
+# Where the Uploader sees the Filestore share the workflows write their artifacts_dir to (nfs.tf): the same path the
+# workflow pods mount it at. Only the Uploader mounts it, read-only, over Direct VPC egress (NFS needs gen2).
+locals {
+  uploader_nfs_mount = "/mnt/test-data-volume"
+}
+
 resource "google_cloud_run_v2_service" "function" {
   for_each = local.functions
 
@@ -129,6 +142,34 @@ resource "google_cloud_run_v2_service" "function" {
     service_account                  = each.value.service_account
     timeout                          = "${var.ack_deadline_seconds}s"
     max_instance_request_concurrency = 40
+    execution_environment            = each.key == "uploader" ? "EXECUTION_ENVIRONMENT_GEN2" : null
+
+    dynamic "vpc_access" {
+      for_each = each.key == "uploader" ? [1] : []
+
+      content {
+        egress = "PRIVATE_RANGES_ONLY"
+
+        network_interfaces {
+          network    = "default"
+          subnetwork = "default"
+        }
+      }
+    }
+
+    dynamic "volumes" {
+      for_each = each.key == "uploader" ? [1] : []
+
+      content {
+        name = "nfs"
+
+        nfs {
+          server    = google_filestore_instance.nfs.networks[0].ip_addresses[0]
+          path      = "/kubeflow"
+          read_only = true
+        }
+      }
+    }
 
     scaling {
       min_instance_count = 0
@@ -159,6 +200,15 @@ resource "google_cloud_run_v2_service" "function" {
       # Cloud Run sets PORT itself (8080); the host listens on it.
       ports {
         container_port = 8080
+      }
+
+      dynamic "volume_mounts" {
+        for_each = each.key == "uploader" ? [1] : []
+
+        content {
+          name       = "nfs"
+          mount_path = local.uploader_nfs_mount
+        }
       }
 
       resources {
@@ -209,7 +259,16 @@ resource "google_cloud_run_v2_service" "function" {
     google_secret_manager_secret_iam_member.trigger_github_token,
     google_secret_manager_secret_iam_member.janitor_config,
     google_secret_manager_secret_version.janitor_config,
+    google_secret_manager_secret_iam_member.uploader_github_token,
   ]
+}
+
+# The Uploader sets commit statuses of kfci-owned pull-request runs with the GitHub token.
+resource "google_secret_manager_secret_iam_member" "uploader_github_token" {
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.github_token.secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.uploader.email}"
 }
 
 # Only Pub/Sub's push identity may invoke the functions: no allUsers, no other caller.

@@ -444,3 +444,14 @@ variable "janitor_protect" {
   description = "Regular expressions of resource names the Janitor must never delete, added to kfci's own (kfci-*, the cluster, system and kfci namespaces)."
   default     = []
 }
+
+variable "status_url_template" {
+  description = "Link of the GitHub commit statuses kfci sets for the pull-request runs it owns: {path} is the build folder in the results bucket, {job}, {build}, {run} the job, build id and run id (e.g. https://prow.example.com/view/gs/BUCKET/{path}). Empty: no link."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.status_url_template == "" || can(regex("^https?://", var.status_url_template))
+    error_message = "status_url_template must be empty or an http(s) URL template."
+  }
+}

@@ -48,6 +48,17 @@ public sealed record WorkflowEntry
     /// <summary>Every other key of the entry (<c>tekton_params</c>, future additions...), as plain values.</summary>
     public IReadOnlyDictionary<string, object?> Other { get; init; } = new Dictionary<string, object?>();
 
+    /// <summary>
+    /// The entry's <c>test_target_name</c> as Kubeflow read it (its <c>kwargs</c>, where <c>run_e2e_workflow.py</c> set it
+    /// for <c>py_func</c> entries), else from <c>params</c> or a top-level key; null when none names it. TestGrid groups a
+    /// job's junit rows under it.
+    /// </summary>
+    public string? TestTargetName =>
+        new[] { Kwargs.GetValueOrDefault(TestTargetKey) as string, Params.GetValueOrDefault(TestTargetKey), Other.GetValueOrDefault(TestTargetKey) as string }
+            .FirstOrDefault(value => !string.IsNullOrWhiteSpace(value))?.Trim();
+
+    private const string TestTargetKey = "test_target_name";
+
     /// <summary>Only entries naming an Argo Workflow file can be rendered by kfci.</summary>
     public bool IsSupported => Workflow is not null;
 

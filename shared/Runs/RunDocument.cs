@@ -84,6 +84,7 @@ public static class RunDocument
             ["jobSpec"] = run.JobSpec,
             ["envs"] = ToMap(run.Envs),
             ["source"] = run.Source,
+            ["owner"] = run.Owner,
             ["state"] = run.State.ToWire(),
             ["createdAt"] = run.CreatedAt,
             ["updatedAt"] = run.UpdatedAt,
@@ -129,6 +130,7 @@ public static class RunDocument
                 PullSha = Str(f, "pullSha", required: false),
                 Envs = StringMap(f, "envs"),
                 Source = Str(f, "source", required: false) ?? "trigger",
+                Owner = Str(f, "owner", required: false) ?? BuildOwners.ForSource(Str(f, "source", required: false) ?? "trigger"),
                 EventId = Str(f, "eventId", required: false),
                 State = RunStates.Parse(Str(f, "state")!),
                 CreatedAt = Time(f, "createdAt") ?? throw Missing("createdAt"),
@@ -186,6 +188,7 @@ public static class RunDocument
         AddOptional(fields, "startedAt", w.StartedAt);
         AddOptional(fields, "finishedAt", w.FinishedAt);
         AddOptional(fields, "uiLink", w.UiLink);
+        AddOptional(fields, "testTarget", w.TestTarget);
         return fields;
     }
 
@@ -202,6 +205,7 @@ public static class RunDocument
         FinishedAt = Time(f, "finishedAt"),
         FailedNodes = Maps(f, "failedNodes").Select(ReadNode).ToList(),
         UiLink = Str(f, "uiLink", required: false),
+        TestTarget = Str(f, "testTarget", required: false),
     };
 
     private static Dictionary<string, object?> NodeFields(FailedNode n)

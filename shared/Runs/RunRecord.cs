@@ -38,6 +38,15 @@ public sealed record RunRecord
     /// <summary>How the run was started: <c>crier</c> or <c>trigger</c>.</summary>
     public string Source { get; init; } = "trigger";
 
+    /// <summary>
+    /// Who owns the build folder (<see cref="BuildOwners"/>): <c>prow</c> for a crier report of a job Prow runs, whose pod
+    /// and sidecar write the Prow metadata, so kfci writes only under <c>artifacts/</c>; <c>kfci</c> for trigger requests.
+    /// </summary>
+    public string Owner { get; init; } = BuildOwners.Kfci;
+
+    /// <summary>True when Prow's pod owns the build folder and kfci may write only under its <c>artifacts/</c>.</summary>
+    public bool IsProwOwned => Owner == BuildOwners.Prow;
+
     /// <summary>The Pub/Sub message id of the event that created the run.</summary>
     public string? EventId { get; init; }
 
@@ -120,6 +129,19 @@ public sealed record RunRecord
     internal static IReadOnlyDictionary<string, string> Empty { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
 
+/// <summary>Who owns a run's build folder in the results bucket.</summary>
+public static class BuildOwners
+{
+    /// <summary>Prow's pod and sidecar: kfci writes only under the build's <c>artifacts/</c>.</summary>
+    public const string Prow = "prow";
+
+    /// <summary>kfci writes the whole build folder, the Prow metadata included.</summary>
+    public const string Kfci = "kfci";
+
+    /// <summary>The owner a run started from this source has: crier reports are Prow's builds, the rest kfci's.</summary>
+    public static string ForSource(string source) => source == "crier" ? Prow : Kfci;
+}
+
 /// <summary>One <c>prow_config.yaml</c> entry's decision, as <c>kfci plan</c> prints it.</summary>
 public sealed record PlannedEntry(int Index, string Name, bool Selected, bool Supported, string Reason, string? WorkflowName);
 
@@ -138,6 +160,15 @@ public sealed record WorkflowRecord
     public required string EntryName { get; init; }
 
     public required int EntryIndex { get; init; }
+
+    /// <summary>
+    /// The entry's <c>test_target_name</c> (Kubeflow's TestGrid target), when it set one. Junit suite names come from it,
+    /// else from <see cref="EntryName"/>: both are the same for every build of a job, unlike <see cref="Name"/>.
+    /// </summary>
+    public string? TestTarget { get; init; }
+
+    /// <summary>The name TestGrid keeps this workflow's rows under: <see cref="TestTarget"/>, else <see cref="EntryName"/>.</summary>
+    public string StableName => string.IsNullOrEmpty(TestTarget) ? EntryName : TestTarget;
 
     /// <summary>True once the cluster accepted it (or already had it).</summary>
     public bool Submitted { get; init; }

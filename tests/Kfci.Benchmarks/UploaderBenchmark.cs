@@ -73,7 +73,7 @@ internal static class UploaderBenchmark
             var settings = new UploaderSettings { NfsRoot = nfs };
             var k8s = Kubernetes.KubernetesWorkflowCluster.Create(new k8s.KubernetesClientConfiguration { Host = cluster });
             var uploader = new ResultsUploader(store, k8s, settings, NullLogger<ResultsUploader>.Instance);
-            var function = new Function(runs, store, new DiscardingPublisher(), uploader, settings, TimeProvider.System, NullLogger<Function>.Instance);
+            var function = new Function(runs, store, new DiscardingPublisher(), uploader, new Kfci.Functions.Uploader.GitHub.NoCommitStatusReporter(), settings, TimeProvider.System, NullLogger<Function>.Instance);
             var outcome = await function.HandleAsync(Event(), Completed(run), CancellationToken.None);
             if (outcome.Kind != OutcomeKind.Success)
             {
@@ -150,7 +150,7 @@ internal static class UploaderBenchmark
         var store = new TimingStore(GcsResultsStore.Create("latency", getEnv: name => name == "STORAGE_EMULATOR_HOST" ? $"{gcs.BaseAddress.Host}:{gcs.BaseAddress.Port}" : null));
         var uploaderSettings = new UploaderSettings();
         var uploader = new ResultsUploader(store, cluster.CreateCluster(), uploaderSettings, NullLogger<ResultsUploader>.Instance);
-        var function = new Function(runs, store, new DiscardingPublisher(), uploader, uploaderSettings, TimeProvider.System, NullLogger<Function>.Instance);
+        var function = new Function(runs, store, new DiscardingPublisher(), uploader, new Kfci.Functions.Uploader.GitHub.NoCommitStatusReporter(), uploaderSettings, TimeProvider.System, NullLogger<Function>.Instance);
 
         var toFinished = new List<double>();
         var baseline = new List<double>();

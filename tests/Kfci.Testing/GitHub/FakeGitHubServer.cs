@@ -40,6 +40,22 @@ public sealed class FakeGitHubRepository
 
     /// <summary>Points branch <paramref name="name"/> at commit <paramref name="sha"/> (moving it when it exists).</summary>
     public void SetBranch(string name, string sha) => Branches[name] = sha;
+
+    internal ConcurrentDictionary<string, List<JsonObject>> CommitStatuses { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The statuses posted on a commit, oldest first: (context, state, description, target URL).</summary>
+    public IReadOnlyList<(string Context, string State, string? Description, string? TargetUrl)> StatusesOf(string sha)
+    {
+        if (!CommitStatuses.TryGetValue(sha, out var list))
+        {
+            return [];
+        }
+
+        lock (list)
+        {
+            return list.Select(s => (s["context"]!.GetValue<string>(), s["state"]!.GetValue<string>(), s["description"]?.GetValue<string>(), s["target_url"]?.GetValue<string>())).ToList();
+        }
+    }
 }
 
 /// <summary>
@@ -184,7 +200,7 @@ public sealed class FakeGitHubServer : IAsyncDisposable
             }
         }
 
-        var (status, body, contentType, link) = Route(context);
+        var (status, body, contentType, link) = await StatusesAsync(context) ?? Route(context);
         if (status == 200)
         {
             var etag = $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"";
@@ -283,6 +299,105 @@ public sealed class FakeGitHubServer : IAsyncDisposable
                 return NotFound();
         }
     }
+
+    /// <summary>
+    /// Commit statuses as GitHub serves them (and Octokit asks for them, under <c>/api/v3/</c> on a host that is not
+    /// api.github.com): <c>POST /repos/{o}/{r}/statuses/{sha}</c> needs a token, a known commit, a state GitHub knows and
+    /// a description of at most 140 characters (else 401/422), and answers 201 with the status; <c>GET
+    /// /repos/{o}/{r}/commits/{ref}/statuses</c> lists them newest first, paginated. Null for any other request.
+    /// </summary>
+    private async Task<(int Status, byte[] Body, string ContentType, string? Link)?> StatusesAsync(HttpContext context)
+    {
+        var raw = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        var split = raw.IndexOf('?', StringComparison.Ordinal);
+        var segments = (split < 0 ? raw : raw[..split]).Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        if (segments is ["api", "v3", .. var rest])
+        {
+            segments = rest;
+        }
+
+        if (segments is not ["repos", var org, var name, ..] || !_repositories.TryGetValue($"{org}/{name}", out var repository))
+        {
+            return null;
+        }
+
+        switch (context.Request.Method, segments[3..])
+        {
+            case ("POST", ["statuses", var sha]):
+                if (string.IsNullOrEmpty(context.Request.Headers.Authorization.ToString()))
+                {
+                    return Error(401, "Requires authentication");
+                }
+
+                if (!repository.Commits.ContainsKey(sha))
+                {
+                    return Error(422, $"No commit found for SHA: {sha}");
+                }
+
+                JsonObject? request;
+                try
+                {
+                    request = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    return Error(400, "Problems parsing JSON");
+                }
+
+                var state = request?["state"]?.GetValue<string>();
+                var description = request?["description"]?.GetValue<string>();
+                if (state is not ("error" or "failure" or "pending" or "success") || description is { Length: > 140 })
+                {
+                    return Error(422, "Validation Failed");
+                }
+
+                var statuses = repository.CommitStatuses.GetOrAdd(sha, _ => []);
+                var statusContext = request!["context"]?.GetValue<string>() ?? "default";
+                var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                JsonObject created;
+                lock (statuses)
+                {
+                    if (statuses.Count(s => s["context"]!.GetValue<string>() == statusContext) >= 1000)
+                    {
+                        return Error(422, "This SHA and context has reached the maximum number of statuses.");
+                    }
+
+                    var id = Interlocked.Increment(ref _statusIds);
+                    created = new JsonObject
+                    {
+                        ["url"] = $"{BaseAddress}repos/{org}/{name}/statuses/{sha}",
+                        ["id"] = id,
+                        ["node_id"] = $"SC_{id}",
+                        ["state"] = state,
+                        ["description"] = description,
+                        ["target_url"] = request["target_url"]?.GetValue<string>(),
+                        ["context"] = statusContext,
+                        ["created_at"] = now,
+                        ["updated_at"] = now,
+                        ["creator"] = new JsonObject { ["login"] = "kfci-bot", ["id"] = 1, ["type"] = "Bot" },
+                    };
+                    statuses.Add(created);
+                }
+
+                return (201, Encoding.UTF8.GetBytes(created.ToJsonString()), "application/json; charset=utf-8", null);
+            case ("GET", ["commits", var reference, "statuses"]):
+                var query = split < 0 ? [] : QueryHelpers.ParseQuery(raw[split..]);
+                var perPage = Math.Clamp(Int(query, "per_page", 30), 1, 100);
+                var page = Math.Max(1, Int(query, "page", 1));
+                var all = repository.CommitStatuses.TryGetValue(reference, out var list) ? list : [];
+                JsonArray items;
+                lock (all)
+                {
+                    items = new JsonArray([.. Enumerable.Reverse(all).Skip((page - 1) * perPage).Take(perPage).Select(s => s.DeepClone())]);
+                }
+
+                return Json(items);
+            default:
+                return null;
+        }
+    }
+
+    private long _statusIds;
 
     private static (int, byte[], string, string?) Contents(FakeGitHubRepository repository, string reference, string path, string accept)
     {

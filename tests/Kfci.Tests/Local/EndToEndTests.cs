@@ -96,6 +96,33 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal(0, Kfci("local", "status").Exit);
     }
 
+    [Fact]
+    public void ProwOwnedPresubmit_KfciWaitAsTheProwPod_ExitsWithKfcisVerdict_AndKfciWritesOnlyArtifacts()
+    {
+        var broken = ExampleRepo("broken", "--broken");
+        var brokenResults = Path.Combine(_home, "broken-results");
+        var fail = Kfci("local", "run", "--repo", broken, "--job-type", "presubmit", "--owner", "prow", "--job-name", "python-broken", "--results-dir", brokenResults, "--timeout", "5");
+
+        Assert.True(fail.Exit == 1, fail.Out + fail.Err);
+        Assert.Contains("kfci wait: job python-broken (presubmit), build ", fail.Out, StringComparison.Ordinal);
+        Assert.Contains("step ", fail.Out, StringComparison.Ordinal);
+        Assert.Contains("FAILURE: python-broken build ", fail.Out, StringComparison.Ordinal);
+        var files = Directory.GetFiles(brokenResults, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(brokenResults, f).Replace('\\', '/')).ToList();
+        Assert.NotEmpty(files);
+        Assert.All(files, f => Assert.StartsWith("artifacts/", f, StringComparison.Ordinal));
+        Assert.Contains(files, f => f.StartsWith("artifacts/junit_", StringComparison.Ordinal) && f.EndsWith("__junit_unit-tests.xml", StringComparison.Ordinal));
+        Assert.Contains("artifacts/kfci-finished.json", files);
+        var bucket = Path.Combine(_home, "results");
+        Assert.Empty(Directory.GetFiles(bucket, "latest-build.txt", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(bucket, "finished.json", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(bucket, "started.json", SearchOption.AllDirectories));
+
+        var good = ExampleRepo("good");
+        var pass = Kfci("local", "run", "--repo", good, "--job-type", "presubmit", "--owner", "prow", "--job-name", "python-good", "--timeout", "5");
+        Assert.True(pass.Exit == 0, pass.Out + pass.Err);
+        Assert.Contains("SUCCESS: python-good build ", pass.Out, StringComparison.Ordinal);
+    }
+
     /// <summary>A one-commit git repository with these files.</summary>
     private string Repository(string name, params (string Path, string Content)[] files)
     {

@@ -110,7 +110,7 @@ public sealed class UploaderFormatTests
         var steps = WorkflowSteps.Read(LoadYaml("argo/workflows/dag-disable-fail-fast.failed.yaml"));
         using var output = new MemoryStream();
 
-        await Junit.WriteAsync(output, "dag-disable-fail-fast-r6xdc", steps, new Dictionary<string, string> { [steps[0].NodeId] = "pod gone" });
+        await Junit.WriteAsync(output, "dag-disable-fail-fast", "dag-disable-fail-fast-r6xdc", steps, new Dictionary<string, string> { [steps[0].NodeId] = "pod gone" });
 
         output.Position = 0;
         var xml = new XmlDocument();

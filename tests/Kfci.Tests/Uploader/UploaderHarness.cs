@@ -67,8 +67,10 @@ internal sealed class UploaderHarness : IAsyncDisposable
 
     /// <summary>A harness on a fake GCS bucket (<paramref name="gcs"/>) or, when null, a temporary local directory.</summary>
     /// <param name="publisher">The publisher the function uses; <see cref="Publisher"/> (in memory) when null.</param>
+    /// <param name="statuses">Where commit statuses go; none are reported when null.</param>
     public static async Task<UploaderHarness> StartAsync(
-        EmulatorFixture emulators, FakeGcsServer? gcs = null, string? nfsRoot = null, Func<UploaderSettings, UploaderSettings>? tweak = null, IEventPublisher? publisher = null)
+        EmulatorFixture emulators, FakeGcsServer? gcs = null, string? nfsRoot = null, Func<UploaderSettings, UploaderSettings>? tweak = null, IEventPublisher? publisher = null,
+        Kfci.Functions.Uploader.GitHub.ICommitStatusReporter? statuses = null)
     {
         var cluster = await FakeKubernetesServer.StartAsync(TerraformRbac.Options("uploader", Namespace));
         cluster.CreateNamespace(Namespace);
@@ -106,6 +108,7 @@ internal sealed class UploaderHarness : IAsyncDisposable
             builder.Services.AddSingleton(settings);
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton<ResultsUploader>();
+            builder.Services.AddSingleton(statuses ?? new Kfci.Functions.Uploader.GitHub.NoCommitStatusReporter());
         });
         return harness;
     }

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Kfci.Cli.CommandLine;
+using Kfci.Cli.OnCall;
+using Kfci.Runs;
+using Kfci.Testing;
+
+namespace Kfci.Tests.Local;
+
+/// <summary>
+/// <c>kfci wait</c> as a Prow job's pod runs it: the build from Prow's environment, a run that appears only after the
+/// pod started, its live progress and verdict, a prompt end on SIGTERM, and one clear line for bad input.
+/// </summary>
+[Collection(EmulatorCollection.Name)]
+public sealed class WaitCommandTests(EmulatorFixture emulators) : IDisposable
+{
+    private readonly string _home = Directory.CreateTempSubdirectory("kfci-wait-home-").FullName;
+    private readonly string _project = EmulatorFixture.NewProjectId("wait");
+
+    public void Dispose() => Directory.Delete(_home, recursive: true);
+
+    private string? Env(string name) => name switch
+    {
+        "KFCI_PROJECT" => _project,
+        "KFCI_HOME" => _home,
+        _ when name == emulators.Firestore.HostVariable => emulators.Firestore.HostPort,
+        _ => null,
+    };
+
+    [Fact]
+    public async Task WaitAsync_RunAppearsAfterThePodStarted_PrintsItLiveAndExits1OnFailure()
+    {
+        using var context = CliContext.Resolve(null, Env);
+        var build = new ProwBuild("kfci-wait-job", "1765000000000000001", "presubmit", "3f1c-uuid");
+        using var output = new StringWriter();
+        var waiting = WaitCommand.WaitAsync(context, build, TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(2), output, TextWriter.Null, default);
+
+        await Task.Delay(1500);
+        var now = DateTimeOffset.UtcNow;
+        var workflow = new WorkflowRecord { Name = "e2e-1ac7ffe-2446", Namespace = "ns", EntryName = "e2e", EntryIndex = 0, Submitted = false, Phase = "Running", UiLink = "https://argo.example.com/workflows/ns/e2e-1ac7ffe-2446" };
+        await context.Runs.CreateAsync(
+            new RunRecord
+            {
+                RunId = build.RunId, JobName = build.JobName, BuildId = build.BuildId, JobType = "presubmit", JobSpec = "{}",
+                Source = "crier", Owner = BuildOwners.Prow, State = RunState.Submitted, CreatedAt = now, UpdatedAt = now, Workflows = [workflow],
+            },
+            default);
+        await Task.Delay(2500);
+        await context.Runs.UpdateAsync(
+            build.RunId,
+            r => r.MoveTo(RunState.Finished, DateTimeOffset.UtcNow) with
+            {
+                Result = RunResults.Failure,
+                ResultsPath = "gs://kfci-local/pr-logs/pull/o_r/1/kfci-wait-job/1765000000000000001",
+                Workflows = [workflow with { Phase = "Failed", FailedNodes = [new FailedNode("n1", "e2e[0].test", "test", "Failed", "exit code 1")] }],
+            },
+            default);
+
+        Assert.Equal(ExitCodes.Failure, await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+        var text = output.ToString();
+        Assert.Contains($"kfci run {build.RunId}", text, StringComparison.Ordinal);
+        Assert.Contains("waiting for kfci to start run", text, StringComparison.Ordinal);
+        Assert.Contains("workflow e2e-1ac7ffe-2446: Running  https://argo.example.com/workflows/ns/e2e-1ac7ffe-2446", text, StringComparison.Ordinal);
+        Assert.Contains("step test: Failed: exit code 1", text, StringComparison.Ordinal);
+        Assert.Equal("FAILURE: kfci-wait-job build 1765000000000000001", text.TrimEnd().Split('\n')[^1]);
+    }
+
+    [Fact]
+    public async Task WaitAsync_Terminated_EndsPromptlyWithExit2AndTheReasonLast()
+    {
+        using var context = CliContext.Resolve(null, Env);
+        using var output = new StringWriter();
+        using var terminated = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var clock = Stopwatch.StartNew();
+
+        var exit = await WaitCommand.WaitAsync(context, new ProwBuild("never-reported", "42", "periodic", null), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5), output, TextWriter.Null, terminated.Token);
+
+        Assert.Equal(ExitCodes.Error, exit);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
+        Assert.StartsWith("kfci wait: terminated", output.ToString().TrimEnd().Split('\n')[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Wait_OutsideAProwPod_OneLineAndExit2_AndHelpDocumentsExitCodes()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await KfciCli.RunAsync(KfciCli.Create(Env), ["wait"], new System.CommandLine.InvocationConfiguration { Output = output, Error = error });
+
+        Assert.Equal(ExitCodes.Error, exit);
+        Assert.Single(error.ToString().Trim().Split('\n'));
+        Assert.Contains("JOB_NAME and BUILD_ID", error.ToString(), StringComparison.Ordinal);
+
+        using var help = new StringWriter();
+        await KfciCli.RunAsync(KfciCli.Create(Env), ["wait", "--help"], new System.CommandLine.InvocationConfiguration { Output = help, Error = help });
+        Assert.Contains("Exit codes: 0", help.ToString().ReplaceLineEndings(" "), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProwBuild_FromJobSpecOrVariables_TheSameRunTheTriggerNames()
+    {
+        const string spec = """{"type":"presubmit","job":"pull-kfci","buildid":"1765","prowjobid":"uuid-1","refs":{"org":"o","repo":"r"}}""";
+        var fromSpec = ProwBuild.FromEnvironment(name => name == "JOB_SPEC" ? spec : null);
+        Assert.Equal(new ProwBuild("pull-kfci", "1765", "presubmit", "uuid-1"), fromSpec);
+        Assert.Equal(new Kfci.Prow.RunIdentity("pull-kfci", "1765").RunId, fromSpec.RunId);
+
+        var disagreeing = Assert.Throws<CliException>(() => ProwBuild.FromEnvironment(name => name switch { "JOB_SPEC" => spec, "BUILD_ID" => "9", _ => null }));
+        Assert.Contains("BUILD_ID is '9' but JOB_SPEC says '1765'", disagreeing.Message, StringComparison.Ordinal);
+        Assert.Throws<CliException>(() => ProwBuild.FromEnvironment(name => name switch { "JOB_NAME" => "a/../b", "BUILD_ID" => "1", _ => null }));
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using Kfci.Functions.Uploader.GitHub;
+using Kfci.Prow;
+using Kfci.Runs;
+using Kfci.Testing;
+using Kfci.Testing.GitHub;
+using Kfci.Tests.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kfci.Tests.Uploader;
+
+/// <summary>
+/// A kfci-owned pull-request run sets its GitHub commit status through Octokit, against the GitHub fake answering
+/// Octokit's real requests: pending when submitted, then the verdict with a description and a link; nothing twice.
+/// </summary>
+[Collection(EmulatorCollection.Name)]
+public sealed class CommitStatusTests(EmulatorFixture emulators, FakeGcsFixture gcs) : IClassFixture<FakeGcsFixture>, IDisposable
+{
+    private const string Token = "ghs_secret-token-value";
+    private const string PullSha = "2222222222222222222222222222222222222222";
+    private const string Template = "https://prow.example.com/view/gs/kfci-results/{path}";
+
+    private readonly string _nfs = Directory.CreateTempSubdirectory("kfci-nfs-").FullName;
+
+    public void Dispose() => Directory.Delete(_nfs, recursive: true);
+
+    [Fact]
+    public async Task KfciOwnedPullRequestRun_PendingThenFailureWithDescriptionAndLink_RedeliveryPostsNothingTwice()
+    {
+        await using var github = await FakeGitHubServer.StartAsync();
+        var repository = github.AddRepository("kubeflow", "kubeflow");
+        repository.AddCommit(PullSha, new Dictionary<string, byte[]>());
+        var reporter = new OctokitCommitStatusReporter(OctokitCommitStatusReporter.CreateClient(github.BaseAddress, Token), NullLogger<OctokitCommitStatusReporter>.Instance);
+        await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, _nfs, s => s with { StatusUrlTemplate = Template }, statuses: reporter);
+        var spec = UploaderHarness.Spec(JobType.Presubmit);
+        var report = Path.Combine(_nfs, "e2e-b", "output", "artifacts", "junit_e2e.xml");
+        Directory.CreateDirectory(Path.GetDirectoryName(report)!);
+        File.WriteAllText(report, """<testsuite tests="3" failures="2"><testcase name="a"><failure/></testcase><testcase name="b"><failure/></testcase><testcase name="c"/></testsuite>""");
+        var run = await h.AddCompletedRunAsync(
+            spec,
+            [("e2e-a", "Succeeded", [new TestStep("only")]), ("e2e-b", "Failed", [new TestStep("test", "Failed", "exit 1")])],
+            r => r with { PullSha = PullSha });
+
+        await h.DeliverOkAsync(RunEventTypes.Submitted, run);
+        var pending = Assert.Single(repository.StatusesOf(PullSha));
+        Assert.Equal(("kubeflow-e2e", "pending", "kfci is running 2 workflows"), (pending.Context, pending.State, pending.Description));
+
+        await h.DeliverOkAsync(RunEventTypes.Completed, run);
+        var final = repository.StatusesOf(PullSha)[^1];
+        Assert.Equal(("kubeflow-e2e", "failure", "1 of 2 workflows passed, 2 tests failed"), (final.Context, final.State, final.Description));
+        Assert.Equal($"https://prow.example.com/view/gs/kfci-results/pr-logs/pull/kubeflow_kubeflow/4242/kubeflow-e2e/{spec.BuildId}", final.TargetUrl);
+
+        // Redelivered: once more after the run finished, and once as if the Uploader died before marking it finished.
+        await h.DeliverOkAsync(RunEventTypes.Completed, run, "m-again");
+        await h.Runs.UpdateAsync(run.RunId, r => r with { State = RunState.Completed }, default);
+        await h.DeliverOkAsync(RunEventTypes.Completed, run, "m-after-crash");
+        await h.DeliverOkAsync(RunEventTypes.Submitted, run, "m-late-submitted");
+
+        Assert.Equal(2, repository.StatusesOf(PullSha).Count);
+        Assert.Equal(2, github.Requests.Count(r => r.Method == "POST"));
+        Assert.All(github.Requests, r => Assert.Equal($"Token {Token}", r.Authorization));
+        Assert.All(github.Requests, r => Assert.StartsWith("/api/v3/repos/kubeflow/kubeflow/", r.Target, StringComparison.Ordinal));
+        Assert.DoesNotContain(h.Host.Logs.Entries, e => $"{e.Message} {e.Exception}".Contains(Token, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RateLimitSpent_IsTransient_AndPostsNothing()
+    {
+        await using var github = await FakeGitHubServer.StartAsync();
+        var repository = github.AddRepository("kubeflow", "kubeflow");
+        repository.AddCommit(PullSha, new Dictionary<string, byte[]>());
+        var reporter = new OctokitCommitStatusReporter(OctokitCommitStatusReporter.CreateClient(github.BaseAddress, Token), NullLogger<OctokitCommitStatusReporter>.Instance);
+        await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, statuses: reporter);
+        var run = await h.AddCompletedRunAsync(UploaderHarness.Spec(JobType.Presubmit), [("wf", "Succeeded", [new TestStep("only")])], r => r with { PullSha = PullSha });
+        github.ExhaustRateLimit(TimeSpan.FromHours(1));
+
+        var response = await h.DeliverAsync(RunEventTypes.Submitted, run);
+
+        Assert.NotEqual(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.True((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests, response.StatusCode.ToString());
+        Assert.Empty(repository.StatusesOf(PullSha));
+    }
+
+    [Fact]
+    public void RunStatuses_ProwOwnedOrNoPullRequest_ReportNothing()
+    {
+        var run = new RunRecord
+        {
+            RunId = "r", JobName = "j", BuildId = "1", JobType = "presubmit", JobSpec = "{}", Repo = "o/r", PullSha = PullSha,
+            CreatedAt = DateTimeOffset.UnixEpoch, UpdatedAt = DateTimeOffset.UnixEpoch,
+        };
+        Assert.NotNull(RunStatuses.For(run, CommitStatusState.Pending, "x", null, "d"));
+        Assert.Null(RunStatuses.For(run with { Owner = BuildOwners.Prow }, CommitStatusState.Pending, "x", null, "d"));
+        Assert.Null(RunStatuses.For(run with { PullSha = null }, CommitStatusState.Pending, "x", null, "d"));
+        Assert.Equal((CommitStatusState.Error, "aborted"), RunStatuses.Final(run, RunResults.Aborted, 0));
+    }
+}
