@@ -538,6 +538,9 @@ internal sealed class WorkflowRun : IDisposable
         }
     }
 
+    /// <summary>Where Argo's executor stages a script template's source in the container.</summary>
+    private const string ScriptPath = "/argo/staging/script";
+
     private (StepCommand? Step, string? Error) Command(JsonObject template, JsonObject container, string podName)
     {
         var argv = (container["command"] as JsonArray ?? []).Select(Text).Concat((container["args"] as JsonArray ?? []).Select(Text)).ToList();
@@ -552,7 +555,9 @@ internal sealed class WorkflowRun : IDisposable
             {
                 File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             }
-            argv = [.. (container["command"] as JsonArray ?? []).Select(Text), file, .. (container["args"] as JsonArray ?? []).Select(Text)];
+            // Shown read-only where Argo puts it: the state directory itself may be under the sandbox's private /tmp.
+            mounts.Add(new Mount(file, ScriptPath, ReadOnly: true));
+            argv = [.. (container["command"] as JsonArray ?? []).Select(Text), ScriptPath, .. (container["args"] as JsonArray ?? []).Select(Text)];
         }
 
         var environment = StepProcess.BaseEnvironment();
