@@ -183,7 +183,7 @@ public sealed class EngineApiTests : IAsyncLifetime
     [Fact]
     public async Task MissingObjectAndMissingType_AnswerTheApiServersTwoDifferent404s()
     {
-        using var http = new HttpClient { BaseAddress = _address };
+        using var http = new HttpClient { BaseAddress = _address, DefaultRequestHeaders = { Authorization = new("Bearer", Token) } };
 
         var missingObject = JsonNode.Parse(await (await http.GetAsync(new Uri($"apis/argoproj.io/v1alpha1/namespaces/{Namespace}/workflows/nope", UriKind.Relative))).Content.ReadAsStringAsync())!;
         var missingType = JsonNode.Parse(await (await http.GetAsync(new Uri($"apis/argoproj.io/v1alpha1/namespaces/{Namespace}/cronworkflows/nope", UriKind.Relative))).Content.ReadAsStringAsync())!;
@@ -200,7 +200,7 @@ public sealed class EngineApiTests : IAsyncLifetime
     [InlineData("text/plain", """{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","metadata":{"name":"w"}}""", HttpStatusCode.UnsupportedMediaType)]
     public async Task Create_BodyNotAWorkflowOrNotJson_RefusedAsTheApiServerDoes(string contentType, string body, HttpStatusCode expected)
     {
-        using var http = new HttpClient { BaseAddress = _address };
+        using var http = new HttpClient { BaseAddress = _address, DefaultRequestHeaders = { Authorization = new("Bearer", Token) } };
 
         using var response = await http.PostAsync(new Uri($"apis/argoproj.io/v1alpha1/namespaces/{Namespace}/workflows", UriKind.Relative), new StringContent(body, System.Text.Encoding.UTF8, contentType));
 
