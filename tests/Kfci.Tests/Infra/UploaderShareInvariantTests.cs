@@ -47,7 +47,8 @@ public sealed class UploaderShareInvariantTests(TerraformFixture terraform)
             return ["no google_cloud_run_v2_service.function template"];
         }
 
-        var volumes = Hcl.DynamicBlocks(template, "volumes").ToList();
+        // Other volumes (the Janitor's configuration secret) are not the share: only NFS ones count here.
+        var volumes = Hcl.DynamicBlocks(template, "volumes").Where(v => Hcl.Blocks(v, "content").Any(c => Hcl.Blocks(c, "nfs").Any())).ToList();
         var nfs = volumes.SelectMany(v => Hcl.Blocks(v, "content")).SelectMany(c => Hcl.Blocks(c, "nfs")).ToList();
         if (nfs.Count != 1 || !volumes.All(OnlyUploader))
         {
@@ -67,7 +68,8 @@ public sealed class UploaderShareInvariantTests(TerraformFixture terraform)
             }
         }
 
-        var mounts = Hcl.Blocks(template, "containers").SelectMany(c => Hcl.DynamicBlocks(c, "volume_mounts")).ToList();
+        var mounts = Hcl.Blocks(template, "containers").SelectMany(c => Hcl.DynamicBlocks(c, "volume_mounts"))
+            .Where(m => Hcl.Blocks(m, "content").Any(c => Hcl.Attribute(c, "name") == "nfs")).ToList();
         var mountPath = mounts.SelectMany(m => Hcl.Blocks(m, "content")).Select(c => Hcl.Attribute(c, "mount_path")).FirstOrDefault();
         if (mountPath is null || !mounts.All(OnlyUploader))
         {
