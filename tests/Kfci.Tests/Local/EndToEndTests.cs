@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Kfci.Testing;
 using Kfci.Tests.Infra;
 
 namespace Kfci.Tests.Local;
@@ -11,7 +12,7 @@ namespace Kfci.Tests.Local;
 public sealed class EndToEndTests : IDisposable
 {
     private readonly string _root = RepositoryRoot.Find();
-    private readonly string _home = Directory.CreateTempSubdirectory("kfci-e2e-home-").FullName;
+    private readonly string _home = StackDirectories.Create("kfci-e2e-home-");
 
     public void Dispose()
     {

@@ -1,10 +1,11 @@
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using Kfci.Cli.Local;
 using Kfci.Prow;
 using Kfci.PubSub;
+using Kfci.Testing;
 using Kfci.Tests.Infra;
 
 namespace Kfci.Tests.Local;
@@ -41,7 +42,7 @@ public sealed class PeriodicEndToEndTests : IDisposable
         """;
 
     private readonly string _root = RepositoryRoot.Find();
-    private readonly string _home = Directory.CreateTempSubdirectory("kfci-e2e-periodic-").FullName;
+    private readonly string _home = StackDirectories.Create("kfci-e2e-periodic-");
 
     public void Dispose()
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Kfci.Cli.Local;
 using Kfci.Local;
+using Kfci.Testing;
 using Kfci.Tests.Infra;
 
 namespace Kfci.Tests.Local;
@@ -14,7 +15,7 @@ namespace Kfci.Tests.Local;
 public sealed class PersistenceEndToEndTests : IDisposable
 {
     private readonly string _root = RepositoryRoot.Find();
-    private readonly string _home = Directory.CreateTempSubdirectory("kfci-persist-home-").FullName;
+    private readonly string _home = StackDirectories.Create("kfci-persist-home-");
 
     public void Dispose()
     {

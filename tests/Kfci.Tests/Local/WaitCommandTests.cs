@@ -13,7 +13,7 @@ namespace Kfci.Tests.Local;
 [Collection(EmulatorCollection.Name)]
 public sealed class WaitCommandTests(EmulatorFixture emulators) : IDisposable
 {
-    private readonly string _home = Directory.CreateTempSubdirectory("kfci-wait-home-").FullName;
+    private readonly string _home = StackDirectories.Create("kfci-wait-home-");
     private readonly string _project = EmulatorFixture.NewProjectId("wait");
 
     public void Dispose() => Directory.Delete(_home, recursive: true);

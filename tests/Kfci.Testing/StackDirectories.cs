@@ -1,0 +1,16 @@
+namespace Kfci.Testing;
+
+/// <summary>
+/// Directories for tests that run workflows on the local engine (a KFCI_HOME, the repositories it tests). Not under
+/// /tmp: every step sees the host read-only with a private /tmp of its own, so a repository or NFS root under the
+/// host's /tmp would be invisible to it.
+/// </summary>
+public static class StackDirectories
+{
+    public static string Create(string prefix)
+    {
+        var directory = Path.Combine("/var/tmp", "kfci-tests", prefix + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+}
