@@ -23,6 +23,7 @@ public sealed partial class FirestoreClient
 
     private readonly RestClient _rest;
     private readonly RetryPolicy _once;
+    private readonly RetryPolicy _onlyAborted;
     private readonly RetryPolicy _inTransaction;
     private readonly ILogger _logger;
 
@@ -38,6 +39,9 @@ public sealed partial class FirestoreClient
 
         _rest = rest;
         _once = new RetryPolicy(rest.Retry.Options with { MaxRetries = 0 });
+
+        // ABORTED promises the write was not applied, so even a write that must not land twice can be sent again.
+        _onlyAborted = new RetryPolicy(rest.Retry.Options, retryOn: IsAborted);
 
         // Inside a transaction ABORTED means the transaction is gone: the whole transaction is re-run, not the read.
         _inTransaction = new RetryPolicy(
@@ -191,9 +195,10 @@ public sealed partial class FirestoreClient
             body["transaction"] = transaction;
         }
 
-        // A transactional commit cannot be repeated (the transaction ends with the first one to arrive), and a
-        // repeated increment would count twice; everything else converges when sent again.
-        var policy = transaction is null && writes.All(w => w.IsIdempotent) ? _rest.Retry : _once;
+        // A transactional commit cannot be repeated (the transaction ends with the first one to arrive; its owner re-runs
+        // the whole transaction), and a repeated increment would count twice unless the service said it was not applied;
+        // everything else converges when sent again.
+        var policy = transaction is not null ? _once : writes.All(w => w.IsIdempotent) ? _rest.Retry : _onlyAborted;
         var attempts = 0;
         try
         {
@@ -227,8 +232,8 @@ public sealed partial class FirestoreClient
         }
 
         // The answer is a JSON array of {document, readTime}; items without a document only report progress.
-        var response = await PostAsync(DocumentUri(parent) + ":runQuery", body, transaction is null ? _rest.Retry : _inTransaction, cancellationToken);
-        return [.. (response as JsonArray ?? [])
+        var response = await PostStreamAsync(DocumentUri(parent) + ":runQuery", body, transaction is null ? _rest.Retry : _inTransaction, cancellationToken);
+        return [.. response
             .Where(item => item?["document"] is not null)
             .Select(item => FirestoreDocument.FromJson(item!["document"]))];
     }
@@ -241,8 +246,8 @@ public sealed partial class FirestoreClient
             ["documents"] = new JsonArray(DocumentName(path)),
             ["transaction"] = transaction,
         };
-        var response = await PostAsync(DatabaseUri("documents:batchGet"), body, _inTransaction, cancellationToken);
-        var found = (response as JsonArray ?? []).Select(item => item?["found"]).FirstOrDefault(doc => doc is not null);
+        var response = await PostStreamAsync(DatabaseUri("documents:batchGet"), body, _inTransaction, cancellationToken);
+        var found = response.Select(item => item?["found"]).FirstOrDefault(doc => doc is not null);
         return found is null ? null : FirestoreDocument.FromJson(found);
     }
 
@@ -275,6 +280,38 @@ public sealed partial class FirestoreClient
                 return await RestClient.ReadJsonAsync(response, token);
             },
             cancellationToken);
+
+    /// <summary>
+    /// A streaming method's answer (runQuery, batchGet: a JSON array of messages). The status line is sent before the
+    /// stream, so an error met part-way arrives as a last <c>{"error": …}</c> element under a 200: it is thrown here, inside
+    /// the retry policy, so a cut-short answer is retried or fails rather than reading as a complete, shorter one.
+    /// </summary>
+    private async Task<JsonArray> PostStreamAsync(string uri, JsonObject body, RetryPolicy policy, CancellationToken cancellationToken) =>
+        await policy.ExecuteAsync(
+            async token =>
+            {
+                using var response = await SendOnceAsync(() => RestClient.JsonRequest(HttpMethod.Post, uri, body), token);
+                var answer = await RestClient.ReadJsonAsync(response, token);
+                if (answer is not JsonArray items)
+                {
+                    throw new ApiException(HttpStatusCode.BadGateway, null, $"POST {uri} answered {answer?.GetValueKind().ToString() ?? "nothing"}, not the array of a streamed answer");
+                }
+
+                if (items.FirstOrDefault(item => item?["error"] is JsonObject) is { } failed)
+                {
+                    throw StreamError(uri, (JsonObject)failed!["error"]!);
+                }
+
+                return items;
+            },
+            cancellationToken);
+
+    private static ApiException StreamError(string uri, JsonObject error)
+    {
+        var code = error["code"] is JsonValue value && value.TryGetValue<int>(out var c) ? c : 500;
+        var (reason, message) = ApiErrors.Parse(new JsonObject { ["error"] = error.DeepClone() }.ToJsonString());
+        return new ApiException((HttpStatusCode)code, reason, $"POST {uri} failed part-way: {code} {reason}: {message}");
+    }
 
     /// <summary>One request; a 404 for the database itself becomes <see cref="FirestoreDatabaseNotFoundException"/> (never retried).</summary>
     private async ValueTask<HttpResponseMessage> SendOnceAsync(Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using Google.Apis.Upload;
 using Google.Cloud.Storage.V1;
 using Kfci.Configuration;
 using Kfci.Http;
+using Kfci.IO;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using GcsObject = Google.Apis.Storage.v1.Data.Object;
@@ -24,7 +25,7 @@ public sealed record GcsUploadOptions
     /// </summary>
     public int ChunkSize { get; init; } = 8 * 1024 * 1024;
 
-    /// <summary>Bytes per ranged request of a download.</summary>
+    /// <summary>The client's buffer for a download (it asks for the object in one request and copies it through this).</summary>
     public int DownloadChunkSize { get; init; } = 1024 * 1024;
 
     /// <summary>Entries per listing page (GCS serves at most 1,000).</summary>
@@ -154,10 +155,30 @@ public sealed partial class GcsResultsStore : IResultsStore
             return null;
         }
 
-        // Pinned to the generation just read: an overwrite during the download cannot splice two generations.
-        var download = new DownloadObjectOptions { Generation = stored.Generation, ChunkSize = _options.DownloadChunkSize };
-        return GcsDownloadStream.Start(
-            (destination, token) => CallAsync(path, t => _client.DownloadObjectAsync(Bucket, path, destination, download, t), token),
+        return GcsDownloadStream.Start((destination, token) => DownloadAsync(path, stored.Generation, destination, token), cancellationToken);
+    }
+
+    /// <summary>
+    /// Downloads under the retry policy: a retry after a failure part-way asks only for the bytes not yet delivered
+    /// (a <c>Range</c> request), and every attempt is pinned to the generation first read, so an overwrite during the
+    /// download can end it but never splice two generations. Hashes are checked when the whole object comes in one
+    /// piece as stored (the client cannot check a range, or an object stored gzip-encoded and served decoded).
+    /// </summary>
+    private async Task DownloadAsync(string path, long? generation, Stream destination, CancellationToken cancellationToken)
+    {
+        var delivered = new CountingStream(destination);
+        await _retry.ExecuteAsync(
+            async token =>
+            {
+                var download = new DownloadObjectOptions
+                {
+                    Generation = generation,
+                    ChunkSize = _options.DownloadChunkSize,
+                    DownloadValidationMode = DownloadValidationMode.Automatic,
+                    Range = delivered.Written > 0 ? new System.Net.Http.Headers.RangeHeaderValue(delivered.Written, null) : null,
+                };
+                return await CallAsync(path, t => _client.DownloadObjectAsync(Bucket, path, delivered, download, t), token);
+            },
             cancellationToken);
     }
 

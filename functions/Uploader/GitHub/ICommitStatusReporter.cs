@@ -27,8 +27,8 @@ public sealed record CommitStatus(string Owner, string Repository, string Sha, s
 public interface ICommitStatusReporter
 {
     /// <summary>Sets <paramref name="status"/> unless the commit already shows it (or a final state over a pending one).</summary>
-    /// <returns>True when a status was posted; false when it was already there.</returns>
-    /// <exception cref="HttpRequestException">GitHub is unavailable or rate-limited (transient: the event is redelivered), or refused the status.</exception>
+    /// <returns>True when a status was posted; false when it was already there, or the code host refused it for good (logged).</returns>
+    /// <exception cref="HttpRequestException">GitHub is unavailable or rate-limited (transient: the event is redelivered).</exception>
     Task<bool> ReportAsync(CommitStatus status, CancellationToken cancellationToken);
 }
 

@@ -5,11 +5,13 @@ using Octokit;
 namespace Kfci.Functions.Uploader.GitHub;
 
 /// <summary>
-/// <see cref="ICommitStatusReporter"/> on Octokit: reads the commit's statuses (newest first), posts only when its
-/// context does not already show the same state, and posts pending only on a context that shows nothing yet.
-/// Rate limits (primary and secondary) and 5xx become transient <see cref="HttpRequestException"/>s, so the event is
-/// redelivered later instead of spending more of the limit. The token is Octokit's credential only: no log line or
-/// message built here contains it.
+/// <see cref="ICommitStatusReporter"/> on Octokit: reads the commit's combined status (the latest status of every
+/// context, however many statuses the commit has), posts only when its context does not already show the same state,
+/// and posts pending only on a context that shows nothing yet. Rate limits (primary and secondary) and 5xx become
+/// transient <see cref="HttpRequestException"/>s, so the event is redelivered later instead of spending more of the
+/// limit. A refusal that no retry can change (401, 403, 404, 422: a token without the right, a repository it cannot
+/// see) is logged as an error and posts nothing: the run's results and state must not wait on the code host's
+/// permissions. The token is Octokit's credential only: no log line or message built here contains it.
 /// </summary>
 public sealed class OctokitCommitStatusReporter(IGitHubClient client, ILogger<OctokitCommitStatusReporter> logger) : ICommitStatusReporter
 {
@@ -27,7 +29,7 @@ public sealed class OctokitCommitStatusReporter(IGitHubClient client, ILogger<Oc
     public async Task<bool> ReportAsync(CommitStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
-        var description = status.Description.Length <= MaxDescription ? status.Description : status.Description[..(MaxDescription - 1)] + "…";
+        var description = Shorten(status.Description);
         var state = status.State switch
         {
             CommitStatusState.Pending => CommitState.Pending,
@@ -37,7 +39,7 @@ public sealed class OctokitCommitStatusReporter(IGitHubClient client, ILogger<Oc
         };
         try
         {
-            var shown = (await client.Repository.Status.GetAll(status.Owner, status.Repository, status.Sha, new ApiOptions { PageSize = 100, PageCount = 1, StartPage = 1 }))
+            var shown = (await client.Repository.Status.GetCombined(status.Owner, status.Repository, status.Sha)).Statuses
                 .FirstOrDefault(s => s.Context == status.Context);
             cancellationToken.ThrowIfCancellationRequested();
             // The same state is already there (a redelivery: its description may be shorter when the junit counts are
@@ -66,9 +68,35 @@ public sealed class OctokitCommitStatusReporter(IGitHubClient client, ILogger<Oc
         {
             throw new HttpRequestException("GitHub's secondary rate limit was hit; the status is posted on redelivery", e, HttpStatusCode.TooManyRequests);
         }
+        catch (ApiException e) when (IsPermanent(e.StatusCode))
+        {
+            logger.LogError("GitHub refused the commit status {Context} on {Repo}@{Sha} ({Status}: {Reason}); not retried, check the token's rights", status.Context, $"{status.Owner}/{status.Repository}", status.Sha, (int)e.StatusCode, e.Message);
+            return false;
+        }
         catch (ApiException e)
         {
             throw new HttpRequestException($"GitHub answered {(int)e.StatusCode} to the commit status for {status.Context}: {e.Message}", e, e.StatusCode);
         }
+    }
+
+    private static bool IsPermanent(HttpStatusCode status) =>
+        status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.UnprocessableEntity;
+
+    /// <summary>At most <see cref="MaxDescription"/> characters, cut between text elements so no surrogate pair or combining sequence is split (GitHub refuses invalid UTF-16).</summary>
+    internal static string Shorten(string description)
+    {
+        if (description.Length <= MaxDescription)
+        {
+            return description;
+        }
+
+        var cut = 0;
+        var elements = System.Globalization.StringInfo.GetTextElementEnumerator(description);
+        while (elements.MoveNext() && elements.ElementIndex + ((string)elements.Current).Length <= MaxDescription - 1)
+        {
+            cut = elements.ElementIndex + ((string)elements.Current).Length;
+        }
+
+        return description[..cut] + "…";
     }
 }

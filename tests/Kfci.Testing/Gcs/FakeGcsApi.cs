@@ -49,6 +49,7 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
                 await GetAsync(bucket, name, media: true);
                 break;
             case ["storage", "v1", "b", var bucket, "o", var name] when method == "DELETE":
+                RequestedGeneration(bucket, name);
                 backend.Delete(bucket, name, ReadPreconditions());
                 Response.StatusCode = 204;
                 break;
@@ -137,7 +138,7 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
 
     private async Task GetAsync(string bucket, string name, bool media)
     {
-        var obj = backend.Get(bucket, name);
+        var obj = RequestedGeneration(bucket, name);
         var preconditions = ReadPreconditions();
         if (preconditions.IfGenerationNotMatch == obj.Generation)
         {
@@ -157,6 +158,21 @@ internal sealed class FakeGcsApi(FakeGcsBackend backend, HttpContext context, in
         }
 
         await SendContentAsync(obj);
+    }
+
+    /// <summary>
+    /// The live object, or the generation the request names (<c>generation=</c>). The fake keeps no noncurrent
+    /// generations, as a bucket without versioning: a replaced or deleted generation is 404, as GCS answers it.
+    /// </summary>
+    private FakeObject RequestedGeneration(string bucket, string name)
+    {
+        var obj = backend.Get(bucket, name);
+        if (Query("generation") is { } wanted && wanted != obj.Generation.ToString(CultureInfo.InvariantCulture))
+        {
+            throw new GcsError(404, "notFound", $"No such object: {bucket}/{name}#{wanted}");
+        }
+
+        return obj;
     }
 
     private async Task SendContentAsync(FakeObject obj)

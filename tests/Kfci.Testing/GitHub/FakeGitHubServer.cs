@@ -304,7 +304,8 @@ public sealed class FakeGitHubServer : IAsyncDisposable
     /// Commit statuses as GitHub serves them (and Octokit asks for them, under <c>/api/v3/</c> on a host that is not
     /// api.github.com): <c>POST /repos/{o}/{r}/statuses/{sha}</c> needs a token, a known commit, a state GitHub knows and
     /// a description of at most 140 characters (else 401/422), and answers 201 with the status; <c>GET
-    /// /repos/{o}/{r}/commits/{ref}/statuses</c> lists them newest first, paginated. Null for any other request.
+    /// /repos/{o}/{r}/commits/{ref}/statuses</c> lists them newest first, paginated; <c>GET /repos/{o}/{r}/commits/{ref}/status</c>
+    /// is the combined status: the latest status of each context and their overall state. Null for any other request.
     /// </summary>
     private async Task<(int Status, byte[] Body, string ContentType, string? Link)?> StatusesAsync(HttpContext context)
     {
@@ -392,9 +393,38 @@ public sealed class FakeGitHubServer : IAsyncDisposable
                 }
 
                 return Json(items);
+            case ("GET", ["commits", var reference, "status"]):
+                return Json(CombinedStatus(repository, $"{org}/{name}", reference));
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// GitHub's combined status: the newest status of each context; the state is failure if any is error or failure,
+    /// pending if any is pending or there is none, else success.
+    /// </summary>
+    private JsonObject CombinedStatus(FakeGitHubRepository repository, string fullName, string reference)
+    {
+        var all = repository.CommitStatuses.TryGetValue(reference, out var list) ? list : [];
+        List<JsonNode> latest;
+        lock (all)
+        {
+            latest = [.. Enumerable.Reverse(all).DistinctBy(s => s["context"]!.GetValue<string>()).Select(s => s.DeepClone())];
+        }
+
+        var states = latest.Select(s => s["state"]!.GetValue<string>()).ToList();
+        var state = states.Any(s => s is "error" or "failure") ? "failure" : states.Count == 0 || states.Contains("pending") ? "pending" : "success";
+        return new JsonObject
+        {
+            ["state"] = state,
+            ["statuses"] = new JsonArray([.. latest]),
+            ["sha"] = reference,
+            ["total_count"] = latest.Count,
+            ["repository"] = new JsonObject { ["id"] = 1, ["name"] = fullName.Split('/')[1], ["full_name"] = fullName },
+            ["commit_url"] = $"{BaseAddress}repos/{fullName}/commits/{reference}",
+            ["url"] = $"{BaseAddress}repos/{fullName}/commits/{reference}/status",
+        };
     }
 
     private long _statusIds;

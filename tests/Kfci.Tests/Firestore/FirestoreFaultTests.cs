@@ -54,6 +54,18 @@ public sealed class FirestoreFaultTests
     }
 
     [Fact]
+    public async Task CommitAsync_IncrementAborted_SentAgainAndCountedOnce()
+    {
+        await _client.SetAsync("counters/a", new Dictionary<string, object?> { ["n"] = 0 });
+        _faults.AnswerNext(":commit", HttpStatusCode.Conflict, """{"error":{"code":409,"message":"Too much contention on these documents. Please try again.","status":"ABORTED"}}""");
+
+        await _client.CommitAsync([FirestoreWrite.Transform("counters/a", [FieldTransform.Increment("n", 1)])]);
+
+        Assert.Equal(2, _faults.Requests(":commit"));
+        Assert.Equal(1, (await _client.GetAsync("counters/a"))!.Get<int>("n"));
+    }
+
+    [Fact]
     public async Task RunTransactionAsync_CommitServiceUnavailable_RolledBackNotRerun()
     {
         await _client.SetAsync("counters/t", new Dictionary<string, object?> { ["n"] = 0 });
@@ -156,6 +168,34 @@ public sealed class FirestoreFaultTests
 
         await Assert.ThrowsAsync<FirestorePreconditionException>(() =>
             _client.UpdateAsync("runs/race", new Dictionary<string, object?> { ["state"] = "submitted" }, ifUpdateTime: version));
+    }
+
+    [Fact]
+    public async Task QueryAsync_ErrorPartWayThroughTheStream_RetriedNotReadAsAShorterAnswer()
+    {
+        foreach (var id in new[] { "q1", "q2", "q3" })
+        {
+            await _client.SetAsync($"queued/{id}", new Dictionary<string, object?> { ["n"] = 1 });
+        }
+
+        // runQuery streams: the 200 is sent first, so a failure after it is the array's last element.
+        _faults.AnswerNext(":runQuery", HttpStatusCode.OK, """[{"readTime":"2026-12-02T00:00:00Z"},{"error":{"code":503,"message":"The service is currently unavailable.","status":"UNAVAILABLE"}}]""");
+
+        var documents = await _client.QueryAsync(new FirestoreQuery("queued"));
+
+        Assert.Equal(3, documents.Count);
+        Assert.Equal(2, _faults.Requests(":runQuery"));
+    }
+
+    [Fact]
+    public async Task QueryAsync_PermanentErrorPartWay_Thrown()
+    {
+        _faults.AnswerNext(":runQuery", HttpStatusCode.OK, """[{"error":{"code":400,"message":"order by clause cannot contain more fields after the key","status":"INVALID_ARGUMENT"}}]""");
+
+        var e = await Assert.ThrowsAsync<ApiException>(() => _client.QueryAsync(new FirestoreQuery("queued")));
+
+        Assert.Equal(HttpStatusCode.BadRequest, e.Status);
+        Assert.Equal("INVALID_ARGUMENT", e.Reason);
     }
 
     private const string MissingDatabase =

@@ -278,6 +278,34 @@ public sealed class GcsResultsStoreTests(FakeGcsFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task OpenReadAsync_ServiceUnavailableOnTheDownload_Retried()
+    {
+        var store = fixture.NewStore();
+        const int length = 300_000;
+        await store.WriteAsync("logs/job/retry-read.bin", new GeneratedStream(length), null, default);
+        Server.Faults.Enqueue(new Fault(r => IsMediaGet(r, store), status: 503));
+
+        Assert.Equal(GeneratedStream.Sha256(length), await DownloadHashAsync(store, "logs/job/retry-read.bin"));
+        Assert.Equal(2, Server.Requests.Count(r => r.Method == "GET" && r.Query.Contains("alt=media", StringComparison.Ordinal) && r.Path.EndsWith("retry-read.bin", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task OpenReadAsync_OverwrittenBeforeTheDownloadStarts_FailsRatherThanServingTheNewGeneration()
+    {
+        var store = fixture.NewStore();
+        await store.WriteAsync("logs/job/replaced.txt", new MemoryStream("first"u8.ToArray()), null, default);
+        Server.Faults.Enqueue(Fault.Latency(TimeSpan.FromMilliseconds(500), r => IsMediaGet(r, store)));
+
+        await using var stream = await store.OpenReadAsync("logs/job/replaced.txt", default);
+        await store.WriteAsync("logs/job/replaced.txt", new MemoryStream("second"u8.ToArray()), null, default);
+
+        await Assert.ThrowsAnyAsync<Exception>(async () => await new StreamReader(stream!).ReadToEndAsync());
+    }
+
+    private static bool IsMediaGet(Microsoft.AspNetCore.Http.HttpRequest r, GcsResultsStore store) =>
+        r.Method == "GET" && r.Query["alt"] == "media" && r.Path.Value!.Contains(store.Bucket, StringComparison.Ordinal);
+
+    [Fact]
     public async Task OpenReadAsync_DisposedEarly_ReleasesTheDownload()
     {
         var store = fixture.NewStore();

@@ -3,6 +3,7 @@ using Kfci.Functions.Uploader.GitHub;
 using Kfci.Prow;
 using Kfci.Runs;
 using Kfci.Testing;
+using Kfci.Testing.Gcs;
 using Kfci.Testing.GitHub;
 using Kfci.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -79,6 +80,59 @@ public sealed class CommitStatusTests(EmulatorFixture emulators, FakeGcsFixture 
         Assert.NotEqual(HttpStatusCode.NoContent, response.StatusCode);
         Assert.True((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests, response.StatusCode.ToString());
         Assert.Empty(repository.StatusesOf(PullSha));
+    }
+
+    [Fact]
+    public async Task TokenWithoutRights_RunStillFinishes_AndTheRefusalIsLogged()
+    {
+        await using var github = await FakeGitHubServer.StartAsync();
+        var repository = github.AddRepository("kubeflow", "kubeflow");
+        repository.AddCommit(PullSha, new Dictionary<string, byte[]>());
+        var reporter = new OctokitCommitStatusReporter(OctokitCommitStatusReporter.CreateClient(github.BaseAddress, Token), NullLogger<OctokitCommitStatusReporter>.Instance);
+        await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, statuses: reporter);
+        var run = await h.AddCompletedRunAsync(UploaderHarness.Spec(JobType.Presubmit), [("wf", "Succeeded", [new TestStep("only")])], r => r with { PullSha = PullSha });
+        // "Resource not accessible by integration": the app's token lacks statuses:write. No redelivery can change that.
+        github.Faults.Enqueue(new Fault(r => r.Method == "POST", status: 403, count: 10));
+
+        await h.DeliverOkAsync(RunEventTypes.Completed, run);
+
+        Assert.Equal(RunState.Finished, (await h.Runs.GetAsync(run.RunId, default))!.State);
+        Assert.Empty(repository.StatusesOf(PullSha));
+    }
+
+    [Fact]
+    public async Task CommitWithMoreThanAPageOfStatuses_FindsItsOwnContext_AndPostsNothingTwice()
+    {
+        await using var github = await FakeGitHubServer.StartAsync();
+        var repository = github.AddRepository("kubeflow", "kubeflow");
+        repository.AddCommit(PullSha, new Dictionary<string, byte[]>());
+        var reporter = new OctokitCommitStatusReporter(OctokitCommitStatusReporter.CreateClient(github.BaseAddress, Token), NullLogger<OctokitCommitStatusReporter>.Instance);
+        var ours = new CommitStatus("kubeflow", "kubeflow", PullSha, "kubeflow-e2e", CommitStatusState.Success, "all passed", null);
+        Assert.True(await reporter.ReportAsync(ours, default));
+        // Other jobs keep posting after ours: kfci's status falls off the first page of the plain list.
+        foreach (var i in Enumerable.Range(0, 150))
+        {
+            await reporter.ReportAsync(ours with { Context = $"other-{i}", State = CommitStatusState.Pending }, default);
+        }
+
+        Assert.False(await reporter.ReportAsync(ours, default));
+        Assert.False(await reporter.ReportAsync(ours with { State = CommitStatusState.Pending }, default));
+        Assert.Single(repository.StatusesOf(PullSha), s => s.Context == "kubeflow-e2e");
+    }
+
+    [Theory]
+    [InlineData(138, "🧪")]
+    [InlineData(138, "e\u0301")]
+    public void Shorten_LongDescription_NeverSplitsATextElement(int prefix, string tail)
+    {
+        var text = new string('x', prefix) + System.Text.RegularExpressions.Regex.Unescape(tail) + new string('y', 20);
+
+        var shortened = OctokitCommitStatusReporter.Shorten(text);
+
+        Assert.InRange(shortened.Length, 1, OctokitCommitStatusReporter.MaxDescription);
+        Assert.EndsWith("…", shortened, StringComparison.Ordinal);
+        Assert.False(char.IsHighSurrogate(shortened[^2]), "a lone high surrogate before the ellipsis");
+        Assert.DoesNotContain("e…", shortened[^3..], StringComparison.Ordinal);
     }
 
     [Fact]
