@@ -6,7 +6,8 @@ namespace Kfci.PubSub;
 /// <summary>
 /// The production <see cref="IEventPublisher"/>: concurrent publishes to the same topic share
 /// <c>topics.publish</c> requests (see <see cref="PublisherBatchOptions"/>), and each caller gets its own
-/// message id. Batches are kept per topic and ordering key. Unordered batches are sent concurrently; the
+/// message id. A message for a lane with no request in flight is sent at once; batches form only while a
+/// request is out, so batching costs a lone caller no latency. Batches are kept per topic and ordering key. Unordered batches are sent concurrently; the
 /// batches of one ordering key are sent one after another, so the service sees the key's messages in call
 /// order. If a batch of a key fails (after the shared retry policy gave up), the messages of that key already
 /// queued behind it fail too rather than overtake it; the key publishes again once its queue has drained.
@@ -118,6 +119,17 @@ public sealed partial class BatchingEventPublisher : IEventPublisher, IAsyncDisp
         {
             lane.Open = [];
             lane.OpenBytes = 0;
+            if (lane.InFlight == 0)
+            {
+                // Nothing of this lane is on the wire, so nothing will arrive to share a request with sooner than a
+                // send takes: waiting would only add the delay to a lone caller (one event at a time, as a push
+                // subscription delivers them). Messages that come while this send is out do wait and share.
+                lane.Open.Add(pending);
+                lane.OpenBytes += pending.Size;
+                Send(lane);
+                return;
+            }
+
             if (_options.MaxDelay > TimeSpan.Zero)
             {
                 _ = SendLaterAsync(lane, lane.Open);
@@ -201,6 +213,11 @@ public sealed partial class BatchingEventPublisher : IEventPublisher, IAsyncDisp
             {
                 // Drained: forget the lane, which also lifts a failed ordering key's pause.
                 _lanes.Remove((lane.TopicId, lane.OrderingKey));
+            }
+            else if (lane.InFlight == 0 && !_disposed)
+            {
+                // The wire is free again: what gathered meanwhile goes now rather than at the end of its delay.
+                Send(lane);
             }
         }
 

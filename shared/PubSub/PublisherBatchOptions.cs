@@ -21,7 +21,7 @@ public sealed record PublisherBatchOptions
     /// <summary>1 to <see cref="MaxRequestBytes"/>. A single larger message is still sent, alone.</summary>
     public int MaxBytes { get; init; } = 1_000_000;
 
-    /// <summary>How long a batch waits for company; zero sends each message at once.</summary>
+    /// <summary>How long a batch waits for company while an earlier request of its lane is in flight; zero sends each message at once.</summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(5);
 
     internal void Validate()
