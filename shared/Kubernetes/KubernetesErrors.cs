@@ -90,6 +90,16 @@ public static class KubernetesErrors
         };
     }
 
+    /// <summary>
+    /// The library's <c>KubeConfigException</c> at request time — an exec credential plugin that fails when the token
+    /// is refreshed — as kfci's one-line configuration error: retrying cannot fix it, the configuration must change.
+    /// </summary>
+    public static KubernetesConfigurationException Misconfigured(Exception exception, string what)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return new KubernetesConfigurationException($"{what}: {ClusterConfig.OneLine(exception.Message)}", exception);
+    }
+
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     private static TimeSpan? RetryAfter(HttpResponseMessageWrapper? response) =>

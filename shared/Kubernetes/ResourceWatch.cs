@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Kfci.Http;
@@ -46,6 +47,8 @@ internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptio
             }
 
             var outcome = StreamOutcome.Ended;
+            var delivered = 0;
+            var started = Stopwatch.GetTimestamp();
             await using (var events = client.WatchOnceAsync(ns, _resourceVersion, options, cancellationToken).GetAsyncEnumerator(cancellationToken))
             {
                 while (true)
@@ -56,6 +59,7 @@ internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptio
                         break;
                     }
 
+                    delivered++;
                     _delay = options.ReconnectDelay;
                     Remember(next);
                     yield return next;
@@ -66,8 +70,10 @@ internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptio
             {
                 relist = true;
             }
-            else if (outcome == StreamOutcome.Dropped)
+            else if (outcome == StreamOutcome.Dropped || (delivered == 0 && EndedEarly(started)))
             {
+                // A server (or proxy) that ends every watch at once without an event would otherwise be asked again
+                // in a tight loop; an idle watch that ran its requested time reconnects at once.
                 await PauseAsync(cancellationToken);
             }
         }
@@ -130,6 +136,8 @@ internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptio
         _resourceVersion = listVersion;
         return changes;
     }
+
+    private bool EndedEarly(long started) => Stopwatch.GetElapsedTime(started) < options.RequestTimeout / 2;
 
     private async Task PauseAsync(CancellationToken cancellationToken)
     {
