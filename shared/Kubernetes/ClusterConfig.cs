@@ -77,7 +77,7 @@ public static class ClusterConfig
         return Build(source, () =>
         {
             var merged = paths.Select(Load).Aggregate(Merge);
-            RequireContext(merged, context);
+            RequireContext(merged, context, source);
             return KubernetesClientConfiguration.BuildConfigFromConfigObject(merged, context);
         });
     }
@@ -184,19 +184,19 @@ public static class ClusterConfig
 
     // The library reads an empty current-context as "no context" and then fails on the missing server, and a context
     // without a name throws NullReferenceException; kubectl says what is missing.
-    private static void RequireContext(K8SConfiguration config, string? context)
+    private static void RequireContext(K8SConfiguration config, string? context, string source)
     {
         if (config.Contexts.Any(c => string.IsNullOrEmpty(c.Name)))
         {
-            throw new KubernetesConfigurationException("a context has no name");
+            throw new KubernetesConfigurationException($"{source}: a context has no name");
         }
 
         if (string.IsNullOrEmpty(context) && string.IsNullOrEmpty(config.CurrentContext))
         {
             var names = config.Contexts.Select(c => c.Name).ToList();
             throw new KubernetesConfigurationException(names.Count == 0
-                ? "current-context is not set and there are no contexts; e.g. run 'gcloud container clusters get-credentials'"
-                : $"current-context is not set; choose one of the contexts ({string.Join(", ", names)}), e.g. 'kubectl config use-context {names[0]}'");
+                ? $"{source}: current-context is not set and there are no contexts; e.g. run 'gcloud container clusters get-credentials'"
+                : $"{source}: current-context is not set; choose one of the contexts ({string.Join(", ", names)}), e.g. 'kubectl config use-context {names[0]}'");
         }
     }
 

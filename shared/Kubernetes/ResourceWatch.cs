@@ -13,8 +13,9 @@ namespace Kfci.Kubernetes;
 /// and when the server no longer has that version (410 Gone/Expired) it re-lists and emits synthetic events for
 /// what changed meanwhile — ADDED and MODIFIED for objects it had not seen at their current version, DELETED for
 /// objects that disappeared — so a consumer always ends up with every object's current state. A re-list whose
-/// continue token expires starts over; transient failures that outlast the retry policy are retried with a
-/// growing pause. Only failures that cannot heal (forbidden, a missing CRD) end the watch.
+/// continue token expires starts over; transient failures that outlast the retry policy, and requests the server
+/// ends early without a single event, are retried after a growing pause. Only failures that cannot heal
+/// (forbidden, a missing CRD, a broken credential plugin) end the watch.
 /// </summary>
 internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptions options, ILogger logger)
 {
