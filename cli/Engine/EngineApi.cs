@@ -254,6 +254,12 @@ public sealed class EngineApi(IWorkflowCluster cluster, string token)
                 await response.Body.FlushAsync(deadline.Token);
             }
         }
+        catch (ApiException e) when (e.IsGone)
+        {
+            // As the API server's watch cache does: the watch is accepted, then an ERROR event says the version is gone.
+            var frame = new JsonObject { ["type"] = "ERROR", ["object"] = Status((int)e.Status, e.Reason ?? StatusReasons.Expired, e.Message, []) };
+            await response.Body.WriteAsync(Encoding.UTF8.GetBytes(frame.ToJsonString() + "\n"), cancellationToken);
+        }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             // The request's time is up or the client left: end the stream by closing it, as the API server does.
@@ -351,17 +357,19 @@ public sealed class EngineApi(IWorkflowCluster cluster, string token)
     };
 
     private static Task WriteStatusAsync(HttpResponse response, int code, string reason, string message, JsonObject details) =>
-        WriteJsonAsync(response, code, new JsonObject
-        {
-            ["kind"] = "Status",
-            ["apiVersion"] = "v1",
-            ["metadata"] = new JsonObject(),
-            ["status"] = "Failure",
-            ["message"] = message,
-            ["reason"] = reason,
-            ["details"] = details,
-            ["code"] = code,
-        });
+        WriteJsonAsync(response, code, Status(code, reason, message, details));
+
+    private static JsonObject Status(int code, string reason, string message, JsonObject details) => new()
+    {
+        ["kind"] = "Status",
+        ["apiVersion"] = "v1",
+        ["metadata"] = new JsonObject(),
+        ["status"] = "Failure",
+        ["message"] = message,
+        ["reason"] = reason,
+        ["details"] = details,
+        ["code"] = code,
+    };
 
     private static Task WriteJsonAsync(HttpResponse response, int code, JsonNode body) => WriteAsync(response, code, body.ToJsonString(), "application/json");
 

@@ -18,6 +18,12 @@ public sealed record EngineOptions
     /// <summary>Steps running at once across all workflows; the host's cores by default.</summary>
     public int MaxParallelSteps { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Workflow changes kept for watches that resume from a resourceVersion; a watch from an older one (or from before
+    /// an engine restart, which keeps no history) gets 410 Expired, as from the API server after a compaction.
+    /// </summary>
+    public int WatchHistory { get; init; } = 5000;
+
     /// <summary>bubblewrap, which maps volumes to their mountPath; null when it is not installed (steps with volumes then fail, saying so).</summary>
     public string? Bubblewrap { get; init; } = StepProcess.FindBubblewrap();
 

@@ -44,7 +44,7 @@ public sealed class LocalWorkflowEngine : IWorkflowCluster, IRunHost, IAsyncDisp
         _sink = sink;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         Slots = new SemaphoreSlim(Math.Max(1, options.MaxParallelSteps));
-        _store = new WorkflowObjectStore(Path.Combine(options.StateDirectory, "workflows"));
+        _store = new WorkflowObjectStore(Path.Combine(options.StateDirectory, "workflows"), options.WatchHistory);
         AddNamespace("default");
         foreach (var workflow in _store.All())
         {
@@ -153,6 +153,11 @@ public sealed class LocalWorkflowEngine : IWorkflowCluster, IRunHost, IAsyncDisp
         return Task.FromResult(_store.Delete(ns, name) is not null);
     }
 
+    /// <summary>
+    /// Unlike <see cref="KubernetesWorkflowCluster"/>, one watch of the engine's store, not a resuming one: a
+    /// resourceVersion the store no longer holds throws 410 Expired, which <see cref="EngineApi"/> sends in-band
+    /// as the API server does, so clients over HTTP re-list.
+    /// </summary>
     public async IAsyncEnumerable<WatchEvent> WatchWorkflowsAsync(string ns, WatchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);

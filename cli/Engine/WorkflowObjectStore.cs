@@ -14,18 +14,18 @@ namespace Kfci.Cli.Engine;
 /// </summary>
 internal sealed class WorkflowObjectStore
 {
-    private const int HistoryLimit = 5000;
-
     private readonly Lock _lock = new();
     private readonly SortedDictionary<string, JsonObject> _objects = new(StringComparer.Ordinal);
     private readonly LinkedList<(long Version, WatchEvent Change)> _history = new();
     private readonly List<StoreWatch> _watches = [];
     private readonly string _directory;
+    private readonly int _historyLimit;
     private long _version;
 
-    public WorkflowObjectStore(string directory)
+    public WorkflowObjectStore(string directory, int historyLimit)
     {
         _directory = directory;
+        _historyLimit = Math.Max(1, historyLimit);
         Directory.CreateDirectory(directory);
         foreach (var file in Directory.EnumerateFiles(directory, "*.json", SearchOption.AllDirectories))
         {
@@ -152,15 +152,22 @@ internal sealed class WorkflowObjectStore
 
     /// <summary>
     /// A watch of <paramref name="ns"/>: without a version, every current object first (synthetic ADDED); with one,
-    /// the recorded changes after it — or, once that version left the history, a re-list as synthetic events.
+    /// the recorded changes after it. A version no longer in the history throws 410 Expired: replaying the current
+    /// objects instead would hide the deletions in between, so the client must re-list, as with the API server.
     /// </summary>
     public StoreWatch Watch(string ns, long? fromVersion)
     {
         lock (_lock)
         {
             var watch = new StoreWatch(ns, this);
-            if (fromVersion is { } from && (_history.First is null ? from >= _version : from >= _history.First.Value.Version - 1))
+            if (fromVersion is { } from)
             {
+                var oldest = _history.First?.Value.Version ?? _version + 1;
+                if (from < oldest - 1)
+                {
+                    throw new ApiException(HttpStatusCode.Gone, StatusReasons.Expired, $"too old resource version: {from} ({oldest - 1})");
+                }
+
                 watch.Initial.AddRange(_history.Where(h => h.Version > from && h.Change.Resource.Namespace == ns).Select(h => h.Change));
             }
             else
@@ -193,7 +200,7 @@ internal sealed class WorkflowObjectStore
     private void Record(WatchEvent change)
     {
         _history.AddLast((_version, change));
-        while (_history.Count > HistoryLimit)
+        while (_history.Count > _historyLimit)
         {
             _history.RemoveFirst();
         }

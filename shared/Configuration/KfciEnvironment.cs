@@ -76,7 +76,10 @@ public static class KfciEnvironment
     /// <summary>The local engine's per-stack token, sent as <c>Authorization: Bearer</c> to a loopback <see cref="ClusterEndpoint"/>.</summary>
     public const string ClusterToken = "KFCI_CLUSTER_TOKEN";
 
-    /// <summary>Base64-encoded PEM certificate of the test cluster's certificate authority, paired with <see cref="ClusterEndpoint"/>.</summary>
+    /// <summary>
+    /// Base64-encoded PEM certificate of the test cluster's certificate authority, paired with <see cref="ClusterEndpoint"/>:
+    /// required for an https endpoint, and then the only certificate authority trusted (as kubectl trusts its kubeconfig's).
+    /// </summary>
     public const string ClusterCaCertificate = "KFCI_CLUSTER_CA_CERTIFICATE";
 
     /// <summary>GitHub token the Trigger reads repositories with (Secret Manager mounts it in the cloud); never logged.</summary>

@@ -74,7 +74,7 @@ public static class KfciServices
         ArgumentNullException.ThrowIfNull(getEnv);
         if (NonEmpty(getEnv(KfciEnvironment.ClusterEndpoint)) is not { } endpoint)
         {
-            return ClusterConfig.Discover();
+            return ClusterConfig.Discover(KubeConfigSources.From(getEnv));
         }
 
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var server) || (server.Scheme != Uri.UriSchemeHttps && server.Scheme != Uri.UriSchemeHttp))
@@ -91,11 +91,15 @@ public static class KfciServices
         var configuration = new KubernetesClientConfiguration { Host = server.ToString(), AccessToken = token };
         if (server.Scheme == Uri.UriSchemeHttps)
         {
-            configuration.SslCaCerts = NonEmpty(getEnv(KfciEnvironment.ClusterCaCertificate)) is { } ca ? ParseCa(ca) : null;
+            // GKE's API server presents a certificate of the cluster's own CA, which no system store trusts; without the
+            // CA every call would fail with a TLS error far from the missing setting.
+            configuration.SslCaCerts = NonEmpty(getEnv(KfciEnvironment.ClusterCaCertificate)) is { } ca
+                ? ParseCa(ca)
+                : throw new KubernetesConfigurationException($"{KfciEnvironment.ClusterEndpoint} is https but {KfciEnvironment.ClusterCaCertificate} is not set: give the cluster's base64 PEM CA certificate (terraform: master_auth.cluster_ca_certificate)");
             configuration.TokenProvider = token is null ? new GoogleKubernetesTokens(new GoogleAccessTokens()) : null;
         }
 
-        return configuration;
+        return ClusterConfig.TrustOnlyConfiguredAuthority(configuration);
     }
 
     private static X509Certificate2Collection ParseCa(string base64Pem)

@@ -16,7 +16,7 @@ public static class RuleIds
     /// <summary>The resource's type is not among the configuration's <c>types</c>.</summary>
     public const string Disabled = "disabled";
 
-    /// <summary>A GKE cluster already being deleted.</summary>
+    /// <summary>A GKE cluster or a Kubernetes namespace already being deleted.</summary>
     public const string Stopping = "stopping";
 
     /// <summary>Rule 2: Argo workflows older than the workflow limit.</summary>

@@ -13,7 +13,7 @@ internal sealed class JanitorRules(JanitorConfig config)
     private static readonly string[] s_e2ePrefixes = ["z-", "k8s-ig-"];
     private static readonly string[] s_ingressPrefixes = ["k8s-", "k8s2-"];
 
-    /// <summary>Rules 1–4 (and the configured types, and clusters already stopping); null when rules 5–7 must decide.</summary>
+    /// <summary>Rules 1–4 (and the configured types, and clusters and namespaces already being deleted); null when rules 5–7 must decide.</summary>
     public JanitorDecision? ClassifyIndependent(CloudResource resource, DateTimeOffset now)
     {
         if (!config.Types.Contains(resource.Type))
@@ -29,6 +29,12 @@ internal sealed class JanitorRules(JanitorConfig config)
         if (resource is { Type: ResourceType.GkeCluster, Status: "STOPPING" })
         {
             return JanitorDecision.Keep(resource, RuleIds.Stopping, "cluster is already STOPPING");
+        }
+
+        // A deleted namespace stays Terminating until its content is gone; deleting it again would count it twice.
+        if (resource is { Type: ResourceType.Namespace, Status: KubernetesResources.TerminatingPhase })
+        {
+            return JanitorDecision.Keep(resource, RuleIds.Stopping, "namespace is already Terminating");
         }
 
         if (resource.Type == ResourceType.Workflow)

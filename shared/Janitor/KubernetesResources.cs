@@ -21,6 +21,9 @@ public sealed class KubernetesResources : IResourceApi
         _cluster = new Lazy<IWorkflowCluster>(cluster);
     }
 
+    /// <summary>The phase of a namespace that was deleted and still has content (or finalizers) to go.</summary>
+    public const string TerminatingPhase = "Terminating";
+
     public string Api => "kubernetes";
 
     public IReadOnlyCollection<ResourceType> Types { get; } = [ResourceType.Workflow, ResourceType.Namespace];
@@ -53,7 +56,7 @@ public sealed class KubernetesResources : IResourceApi
             {
                 if (From(type, ns, config) is { } resource)
                 {
-                    found.Add(resource with { Status = GcpRest.Str(ns["status"] as JsonObject, "phase") });
+                    found.Add(resource with { Status = IsBeingDeleted(ns) ? TerminatingPhase : GcpRest.Str(ns["status"] as JsonObject, "phase") });
                 }
             }
         }
@@ -68,6 +71,9 @@ public sealed class KubernetesResources : IResourceApi
             ? _cluster.Value.DeleteWorkflowAsync(resource.Namespace ?? throw new ArgumentException("a workflow needs its namespace", nameof(resource)), resource.Name, cancellationToken)
             : _cluster.Value.DeleteNamespaceAsync(resource.Name, cancellationToken);
     }
+
+    // The deletionTimestamp is what marks a deleted object; the phase follows it.
+    private static bool IsBeingDeleted(JsonObject item) => item["metadata"]?["deletionTimestamp"] is not null;
 
     private static CloudResource? From(ResourceType type, JsonObject item, JanitorConfig config)
     {

@@ -15,6 +15,15 @@ public sealed record KubeConfigSources
     public string HomeDirectory { get; init; } = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
 
     public string ServiceAccountDirectory { get; init; } = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+    /// <summary>Sources read through <paramref name="getEnv"/> alone, <c>HOME</c> included, so a caller's environment is the whole story.</summary>
+    public static KubeConfigSources From(Func<string, string?> getEnv)
+    {
+        ArgumentNullException.ThrowIfNull(getEnv);
+        return getEnv("HOME") is { Length: > 0 } home
+            ? new() { GetEnvironmentVariable = getEnv, HomeDirectory = home }
+            : new() { GetEnvironmentVariable = getEnv };
+    }
 }
 
 /// <summary>
@@ -68,6 +77,7 @@ public static class ClusterConfig
         return Build(source, () =>
         {
             var merged = paths.Select(Load).Aggregate(Merge);
+            RequireContext(merged, context, source);
             return KubernetesClientConfiguration.BuildConfigFromConfigObject(merged, context);
         });
     }
@@ -121,6 +131,30 @@ public static class ClusterConfig
         return certificates.Count > 0 ? certificates : throw NoCertificate(source);
     }
 
+    /// <summary>
+    /// Makes the configured certificate authority the only trust root, as kubectl does. KubernetesClient's own check
+    /// accepts any server certificate the system store trusts before it looks at the configured CA; a chain policy
+    /// with custom root trust makes the platform itself judge the server against that CA alone.
+    /// </summary>
+    public static KubernetesClientConfiguration TrustOnlyConfiguredAuthority(KubernetesClientConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (configuration.SkipTlsVerify || configuration.SslCaCerts is not { Count: > 0 } roots)
+        {
+            return configuration;
+        }
+
+        var earlier = configuration.FirstMessageHandlerSetup;
+        configuration.FirstMessageHandlerSetup = handler =>
+        {
+            earlier?.Invoke(handler);
+            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            policy.CustomTrustStore.AddRange(roots);
+            handler.SslOptions.CertificateChainPolicy = policy;
+        };
+        return configuration;
+    }
+
     private static KubernetesClientConfiguration Build(string source, Func<KubernetesClientConfiguration> build)
     {
         KubernetesClientConfiguration configuration;
@@ -145,7 +179,25 @@ public static class ClusterConfig
             throw NoCertificate(source);
         }
 
-        return configuration;
+        return TrustOnlyConfiguredAuthority(configuration);
+    }
+
+    // The library reads an empty current-context as "no context" and then fails on the missing server, and a context
+    // without a name throws NullReferenceException; kubectl says what is missing.
+    private static void RequireContext(K8SConfiguration config, string? context, string source)
+    {
+        if (config.Contexts.Any(c => string.IsNullOrEmpty(c.Name)))
+        {
+            throw new KubernetesConfigurationException($"{source}: a context has no name");
+        }
+
+        if (string.IsNullOrEmpty(context) && string.IsNullOrEmpty(config.CurrentContext))
+        {
+            var names = config.Contexts.Select(c => c.Name).ToList();
+            throw new KubernetesConfigurationException(names.Count == 0
+                ? $"{source}: current-context is not set and there are no contexts; e.g. run 'gcloud container clusters get-credentials'"
+                : $"{source}: current-context is not set; choose one of the contexts ({string.Join(", ", names)}), e.g. 'kubectl config use-context {names[0]}'");
+        }
     }
 
     private static K8SConfiguration Load(string path)
@@ -172,7 +224,8 @@ public static class ClusterConfig
 
     private static K8SConfiguration Merge(K8SConfiguration first, K8SConfiguration next)
     {
-        first.CurrentContext ??= next.CurrentContext;
+        // An empty current-context is unset, as in kubectl's merge (Go's zero value), so a later file may set it.
+        first.CurrentContext = string.IsNullOrEmpty(first.CurrentContext) ? next.CurrentContext : first.CurrentContext;
         first.Clusters = FirstByName(first.Clusters, next.Clusters, c => c.Name);
         first.Users = FirstByName(first.Users, next.Users, u => u.Name);
         first.Contexts = FirstByName(first.Contexts, next.Contexts, c => c.Name);

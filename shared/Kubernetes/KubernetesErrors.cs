@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Kfci.Http;
@@ -61,21 +61,22 @@ public static class KubernetesErrors
         ArgumentNullException.ThrowIfNull(exception);
         var response = exception.Response;
         var status = response?.StatusCode ?? HttpStatusCode.InternalServerError;
-        JsonObject? body = null;
+        V1Status? body = null;
         try
         {
-            body = string.IsNullOrEmpty(response?.Content) ? null : JsonNode.Parse(response.Content) as JsonObject;
+            // The library keeps the body as text; its own serializer reads it into its Status model.
+            body = string.IsNullOrEmpty(response?.Content) ? null : KubernetesJson.Deserialize<V1Status>(response.Content);
         }
         catch (JsonException)
         {
             // Not a Status: a proxy or an old API server's plain-text "404 page not found".
         }
 
-        var reason = Text(body?["reason"]);
-        var message = Text(body?["message"]) ?? ClusterConfig.OneLine(response?.Content ?? response?.ReasonPhrase ?? "");
-        return new KubernetesApiException(status, reason, $"{what} failed: {(int)status} {reason}: {message}", Text(body?["details"]?["name"]), RetryAfter(response))
+        var reason = body?.Reason;
+        var message = body?.Message ?? ClusterConfig.OneLine(response?.Content ?? response?.ReasonPhrase ?? "");
+        return new KubernetesApiException(status, reason, $"{what} failed: {(int)status} {reason}: {message}", body?.Details?.Name, RetryAfter(response))
         {
-            DetailsKind = Text(body?["details"]?["kind"]),
+            DetailsKind = body?.Details?.Kind,
         };
     }
 
@@ -90,7 +91,15 @@ public static class KubernetesErrors
         };
     }
 
-    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+    /// <summary>
+    /// The library's <c>KubeConfigException</c> at request time — an exec credential plugin that fails when the token
+    /// is refreshed — as kfci's one-line configuration error: retrying cannot fix it, the configuration must change.
+    /// </summary>
+    public static KubernetesConfigurationException Misconfigured(Exception exception, string what)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return new KubernetesConfigurationException($"{what}: {ClusterConfig.OneLine(exception.Message)}", exception);
+    }
 
     private static TimeSpan? RetryAfter(HttpResponseMessageWrapper? response) =>
         response?.Headers is { } headers

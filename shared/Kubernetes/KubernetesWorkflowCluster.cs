@@ -97,6 +97,10 @@ public sealed class KubernetesWorkflowCluster : IWorkflowCluster, IDisposable
             {
                 throw KubernetesErrors.FromResponse(e, $"log of pod {pod}");
             }
+            catch (k8s.Exceptions.KubeConfigException e)
+            {
+                throw KubernetesErrors.Misconfigured(e, $"log of pod {pod}");
+            }
         }, cancellationToken);
     }
 

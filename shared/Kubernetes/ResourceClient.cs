@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Autorest;
+using k8s.Exceptions;
 using k8s.Models;
 using Kfci.Http;
 
@@ -151,10 +152,15 @@ internal sealed class ResourceClient(IKubernetes kubernetes, RetryPolicy retry, 
             {
                 throw Failure(e, $"watch {resource}");
             }
-            catch (JsonException) when (inBand is null)
+            catch (KubeConfigException e)
             {
-                // The library parses a watch's first line before it hands out the stream; a request that ends
-                // before any event (an idle watch reaching timeoutSeconds) leaves it nothing to parse.
+                throw KubernetesErrors.Misconfigured(e, $"watch {resource}");
+            }
+            catch (Exception e) when (inBand is null && EndedBeforeFirstEvent(e))
+            {
+                // The library reads a watch's first line before it hands out the stream; a request the server ends
+                // before any event (an idle watch reaching timeoutSeconds, a server closing at once) leaves it nothing
+                // to read. That is the end of this request, not a failure.
                 yield break;
             }
 
@@ -205,8 +211,17 @@ internal sealed class ResourceClient(IKubernetes kubernetes, RetryPolicy retry, 
             {
                 throw Failure(e, what);
             }
+            catch (KubeConfigException e)
+            {
+                throw KubernetesErrors.Misconfigured(e, what);
+            }
         }, cancellationToken);
     }
+
+    // KubernetesClient 21 throws HttpRequestException wrapping EndOfStreamException for an empty body (its
+    // LineSeparatedHttpContent peeks the first line); older versions failed to parse an empty line (JsonException).
+    private static bool EndedBeforeFirstEvent(Exception e) =>
+        e is JsonException || (e is HttpRequestException && e.InnerException is EndOfStreamException);
 
     private Exception Failure(HttpOperationException e, string what)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Kfci.Http;
@@ -12,8 +13,9 @@ namespace Kfci.Kubernetes;
 /// and when the server no longer has that version (410 Gone/Expired) it re-lists and emits synthetic events for
 /// what changed meanwhile — ADDED and MODIFIED for objects it had not seen at their current version, DELETED for
 /// objects that disappeared — so a consumer always ends up with every object's current state. A re-list whose
-/// continue token expires starts over; transient failures that outlast the retry policy are retried with a
-/// growing pause. Only failures that cannot heal (forbidden, a missing CRD) end the watch.
+/// continue token expires starts over; transient failures that outlast the retry policy, and requests the server
+/// ends early without a single event, are retried after a growing pause. Only failures that cannot heal
+/// (forbidden, a missing CRD, a broken credential plugin) end the watch.
 /// </summary>
 internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptions options, ILogger logger)
 {
@@ -46,6 +48,8 @@ internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptio
             }
 
             var outcome = StreamOutcome.Ended;
+            var delivered = 0;
+            var started = Stopwatch.GetTimestamp();
             await using (var events = client.WatchOnceAsync(ns, _resourceVersion, options, cancellationToken).GetAsyncEnumerator(cancellationToken))
             {
                 while (true)
@@ -56,6 +60,7 @@ internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptio
                         break;
                     }
 
+                    delivered++;
                     _delay = options.ReconnectDelay;
                     Remember(next);
                     yield return next;
@@ -66,8 +71,10 @@ internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptio
             {
                 relist = true;
             }
-            else if (outcome == StreamOutcome.Dropped)
+            else if (outcome == StreamOutcome.Dropped || (delivered == 0 && EndedEarly(started)))
             {
+                // A server (or proxy) that ends every watch at once without an event would otherwise be asked again
+                // in a tight loop; an idle watch that ran its requested time reconnects at once.
                 await PauseAsync(cancellationToken);
             }
         }
@@ -130,6 +137,8 @@ internal sealed class ResourceWatch(ResourceClient client, string ns, WatchOptio
         _resourceVersion = listVersion;
         return changes;
     }
+
+    private bool EndedEarly(long started) => Stopwatch.GetElapsedTime(started) < options.RequestTimeout / 2;
 
     private async Task PauseAsync(CancellationToken cancellationToken)
     {

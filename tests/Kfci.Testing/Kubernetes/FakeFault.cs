@@ -4,8 +4,8 @@ namespace Kfci.Testing.Kubernetes;
 
 /// <summary>
 /// A failure the fake injects into the next <see cref="Times"/> requests that match: a status answer (with a
-/// proper <c>Status</c> body and optional <c>Retry-After</c>), a delay before the normal answer, or a dropped
-/// connection. Null match fields match everything.
+/// proper <c>Status</c> body and optional <c>Retry-After</c>), a delay before the normal answer, a dropped
+/// connection, or an empty 200. Null match fields match everything.
 /// </summary>
 public sealed class FakeFault
 {
@@ -29,6 +29,9 @@ public sealed class FakeFault
     public TimeSpan Latency { get; init; }
 
     public bool DropConnection { get; init; }
+
+    /// <summary>Answer 200 with an empty body, as a server (or proxy) that ends a watch before its first event.</summary>
+    public bool EmptyBody { get; init; }
 
     /// <summary>How many requests this fault has hit so far.</summary>
     public int Hits => Math.Min(Volatile.Read(ref _claims), Times);

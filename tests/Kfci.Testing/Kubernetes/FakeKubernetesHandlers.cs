@@ -65,9 +65,15 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
     private string List(ApiRoute route, IQueryCollection query)
     {
         var labels = ParseLabels(query["labelSelector"]);
-        var fields = FieldSelector.Parse(query["fieldSelector"]);
+        var fields = FieldSelector.Parse(query["fieldSelector"], route.Resource);
         var limit = int.TryParse(query["limit"], CultureInfo.InvariantCulture, out var l) ? l : 0;
         var continueToken = query["continue"].ToString() is { Length: > 0 } c ? c : null;
+        if (continueToken is not null && query["resourceVersion"].ToString() is { Length: > 0 } given && given != "0")
+        {
+            // The token carries the version of the list it continues.
+            throw FakeStatusException.BadRequest("specifying resource version is not allowed when using continue");
+        }
+
         long? exact = query["resourceVersionMatch"] == "Exact" ? Version(query["resourceVersion"]) : null;
         var (items, version, next, remaining) = store.List(
             route.Resource, route.Namespace, o => labels.Matches(o.Labels) && fields.Matches(o.Node), limit, continueToken, exact);
@@ -121,6 +127,16 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
     {
         RequireMediaType(request, MergePatchType);
         var patch = await ReadObjectAsync(request);
+        if (patch["metadata"]?["name"] is JsonValue renamed && renamed.ToString() != name)
+        {
+            throw FakeStatusException.BadRequest($"the name of the object ({renamed}) does not match the name on the URL ({name})");
+        }
+
+        if (resource.Namespaced && patch["metadata"]?["namespace"] is JsonValue moved && moved.ToString() != ns)
+        {
+            throw FakeStatusException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        }
+
         var expected = patch["metadata"]?["resourceVersion"]?.GetValue<string>();
         return store.Update(resource, ns, name, current =>
         {
@@ -138,11 +154,8 @@ internal sealed class FakeKubernetesHandlers(FakeObjectStore store, FakeKubernet
         var deleted = store.Delete(resource, ns, name);
         if (resource == FakeResource.Namespaces)
         {
-            // A namespace answers with itself in Terminating; the fake finishes the termination at once.
-            var terminating = (JsonObject)JsonNode.Parse(deleted.Json)!;
-            terminating["metadata"]!["deletionTimestamp"] = FakeObjectStore.Timestamp(DateTimeOffset.UtcNow);
-            terminating["status"] = new JsonObject { ["phase"] = "Terminating" };
-            return terminating.ToJsonString();
+            // A namespace answers with itself, now Terminating; it stays until its content is gone.
+            return deleted.Json;
         }
 
         var details = FakeStatusException.Details(resource, name);

@@ -164,7 +164,14 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
         }));
     }
 
+    /// <summary>Deletes server-side; a namespace only turns Terminating (see <see cref="FinishNamespaceTermination"/>).</summary>
     public void Delete(FakeResource resource, string ns, string name) => _store.Delete(resource, ns, name);
+
+    /// <summary>
+    /// Plays the namespace controller for a deleted (Terminating) namespace: its content is deleted, then the namespace
+    /// itself. Until then creating anything in it is 403 Forbidden and creating a namespace of the name 409 AlreadyExists.
+    /// </summary>
+    public void FinishNamespaceTermination(string name) => _store.FinishNamespaceTermination(name);
 
     /// <summary>
     /// Moves a workflow to <paramref name="phase"/> the way Argo's controller does: <c>status.phase</c>, the
@@ -332,6 +339,13 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
         if (fault.DropConnection)
         {
             context.Abort();
+            return true;
+        }
+
+        if (fault.EmptyBody)
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/json";
             return true;
         }
 

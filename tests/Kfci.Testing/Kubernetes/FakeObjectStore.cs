@@ -78,11 +78,6 @@ internal sealed class FakeObjectStore(int historyLimit)
     {
         lock (_lock)
         {
-            if (resource.Namespaced && !_objects[FakeResource.Namespaces].ContainsKey(Key("", ns)))
-            {
-                throw FakeStatusException.NotFound(FakeResource.Namespaces, ns);
-            }
-
             var metadata = body["metadata"] as JsonObject ?? [];
             body["metadata"] = metadata;
             if (metadata["name"] is null && metadata["generateName"]?.GetValue<string>() is { Length: > 0 } generateName)
@@ -91,7 +86,23 @@ internal sealed class FakeObjectStore(int historyLimit)
             }
 
             var name = metadata["name"]?.GetValue<string>();
+            if (resource.Namespaced)
+            {
+                // Admission (NamespaceLifecycle) runs before validation and storage.
+                var owner = _objects[FakeResource.Namespaces].GetValueOrDefault(Key("", ns)) ?? throw FakeStatusException.NotFound(FakeResource.Namespaces, ns);
+                if (IsTerminating(owner))
+                {
+                    throw FakeStatusException.NamespaceTerminating(resource, name ?? "", ns);
+                }
+            }
+
             ObjectNames.Validate(resource, name);
+            if (metadata["resourceVersion"] is JsonValue { } given && given.ToString().Length > 0)
+            {
+                // etcd storage refuses it with a plain error, which the API server answers as a 500 without a reason.
+                throw new FakeStatusException(500, "", "resourceVersion should not be set on objects to be created");
+            }
+
             var key = Key(ns, name!);
             if (_objects[resource].ContainsKey(key))
             {
@@ -149,25 +160,67 @@ internal sealed class FakeObjectStore(int historyLimit)
         }
     }
 
+    /// <summary>
+    /// Deletes an object and returns it as deleted. A namespace is not removed: it turns Terminating (a
+    /// <c>deletionTimestamp</c>, <c>status.phase</c> Terminating) until <see cref="FinishNamespaceTermination"/>
+    /// plays the namespace controller; deleting it again changes nothing.
+    /// </summary>
     public StoredObject Delete(FakeResource resource, string ns, string name)
     {
         lock (_lock)
         {
             var key = Key(ns, name);
             var current = _objects[resource].GetValueOrDefault(key) ?? throw FakeStatusException.NotFound(resource, name);
-            if (resource == FakeResource.Namespaces)
+            return resource == FakeResource.Namespaces ? BeginTermination(key, current) : Remove(resource, ns, key, current);
+        }
+    }
+
+    /// <summary>What the namespace controller does for a Terminating namespace: deletes its content, then the namespace.</summary>
+    public void FinishNamespaceTermination(string name)
+    {
+        lock (_lock)
+        {
+            var key = Key("", name);
+            var current = _objects[FakeResource.Namespaces].GetValueOrDefault(key) ?? throw new InvalidOperationException($"namespace {name} does not exist");
+            if (!IsTerminating(current))
             {
-                DeleteContents(name);
+                throw new InvalidOperationException($"namespace {name} is not Terminating; delete it first");
             }
 
-            var version = ++_resourceVersion;
-            var deleted = (JsonObject)JsonNode.Parse(current.Json)!;
-            deleted["metadata"]!["resourceVersion"] = Text(version);
-            var stored = StoredObject.Freeze(deleted, version);
-            _objects[resource].Remove(key);
-            Record(new HistoryEntry(version, resource, ns, key, "DELETED", stored, current));
-            return stored;
+            DeleteContents(name);
+            Remove(FakeResource.Namespaces, "", key, current);
         }
+    }
+
+    internal static bool IsTerminating(StoredObject ns) => ns.Node["metadata"]?["deletionTimestamp"] is not null;
+
+    private StoredObject BeginTermination(string key, StoredObject current)
+    {
+        if (IsTerminating(current))
+        {
+            return current;
+        }
+
+        var version = ++_resourceVersion;
+        var terminating = (JsonObject)JsonNode.Parse(current.Json)!;
+        terminating["metadata"]!["resourceVersion"] = Text(version);
+        terminating["metadata"]!["deletionTimestamp"] = Timestamp(DateTimeOffset.UtcNow);
+        terminating["status"] = new JsonObject { ["phase"] = "Terminating" };
+        var stored = StoredObject.Freeze(terminating, version);
+        _objects[FakeResource.Namespaces][key] = stored;
+        Record(new HistoryEntry(version, FakeResource.Namespaces, "", key, "MODIFIED", stored, current));
+        return stored;
+    }
+
+    private StoredObject Remove(FakeResource resource, string ns, string key, StoredObject current)
+    {
+        var version = ++_resourceVersion;
+        var deleted = (JsonObject)JsonNode.Parse(current.Json)!;
+        deleted["metadata"]!["resourceVersion"] = Text(version);
+        var stored = StoredObject.Freeze(deleted, version);
+        _objects[resource].Remove(key);
+        Record(new HistoryEntry(version, resource, ns, key, "DELETED", stored, current));
+        return stored;
     }
 
     /// <summary>
@@ -320,7 +373,7 @@ internal sealed class FakeObjectStore(int historyLimit)
     {
         var metadata = updated["metadata"] as JsonObject ?? [];
         updated["metadata"] = metadata;
-        foreach (var field in new[] { "name", "namespace", "uid", "creationTimestamp", "generation", "resourceVersion" })
+        foreach (var field in new[] { "name", "namespace", "uid", "creationTimestamp", "generation", "resourceVersion", "deletionTimestamp" })
         {
             if (current["metadata"]?[field] is { } value)
             {

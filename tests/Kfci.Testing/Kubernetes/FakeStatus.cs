@@ -20,8 +20,13 @@ public sealed class FakeStatusException(int code, string reason, string message,
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = message,
-            ["reason"] = reason,
         };
+        // An error the API server has no reason for (a plain Go error surfacing as 500) carries none.
+        if (reason.Length > 0)
+        {
+            status["reason"] = reason;
+        }
+
         if (details is not null)
         {
             status["details"] = details;
@@ -59,6 +64,15 @@ public sealed class FakeStatusException(int code, string reason, string message,
     internal static FakeStatusException NoSuchResourceType() => new(404, "NotFound", "the server could not find the requested resource", []);
 
     internal static FakeStatusException Expired(string message) => new(410, "Expired", message);
+
+    /// <summary>The NamespaceLifecycle admission plug-in's answer to new content in a namespace that is being deleted.</summary>
+    internal static FakeStatusException NamespaceTerminating(FakeResource resource, string name, string ns)
+    {
+        var problem = $"unable to create new content in namespace {ns} because it is being terminated";
+        var details = Details(resource, name);
+        details["causes"] = new JsonArray(new JsonObject { ["reason"] = "NamespaceTerminating", ["message"] = $"namespace {ns} is being terminated", ["field"] = "metadata.namespace" });
+        return new(403, "Forbidden", $"{resource.QualifiedName} \"{name}\" is forbidden: {problem}", details);
+    }
 
     internal static JsonObject Details(FakeResource resource, string name) =>
         new() { ["name"] = name, ["group"] = resource.Group, ["kind"] = resource.Plural };

@@ -9,7 +9,8 @@ internal sealed class FieldSelector
 
     private FieldSelector(List<(string[] Path, bool Equal, string Value)> terms) => _terms = terms;
 
-    public static FieldSelector Parse(string? text)
+    /// <summary>Parses a selector; a field the resource type does not index is refused, as the API server does.</summary>
+    public static FieldSelector Parse(string? text, FakeResource resource)
     {
         var terms = new List<(string[] Path, bool Equal, string Value)>();
         foreach (var term in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -20,7 +21,13 @@ internal sealed class FieldSelector
                 : term.Split(["==", "="], 2, StringSplitOptions.None) is [var f, var v]
                     ? (f, v, true)
                     : throw FakeStatusException.BadRequest($"invalid field selector: '{term}'");
-            terms.Add((field.Trim().Split('.'), equal, value.Trim()));
+            field = field.Trim();
+            if (!resource.SelectableFields.Contains(field))
+            {
+                throw FakeStatusException.BadRequest($"field label not supported: {field}");
+            }
+
+            terms.Add((field.Split('.'), equal, value.Trim()));
         }
 
         return new FieldSelector(terms);

@@ -32,6 +32,8 @@ public sealed class FunctionImageTests
             start.Environment["KFCI_PROJECT"] = "kfci-test";
             start.Environment["KFCI_WORKFLOW_NAMESPACE"] = "kubeflow-test-infra";
             start.Environment["KFCI_CLUSTER_ENDPOINT"] = "https://127.0.0.1:1";
+            // An https endpoint without its CA is a configuration error.
+            start.Environment["KFCI_CLUSTER_CA_CERTIFICATE"] = Kubernetes.TestCertificate.Base64(Kubernetes.TestCertificate.Create("cluster-ca").CertificatePem);
             using var host = Process.Start(start)!;
             try
             {

@@ -21,14 +21,17 @@ public sealed class EngineApiTests : IAsyncLifetime
     {
         _harness = Start();
         (_app, _address) = await EngineApi.StartAsync(_harness.Engine, 0, Token);
-        // The same path the functions take: KFCI_CLUSTER_ENDPOINT on loopback with the stack's token.
-        _cluster = KubernetesWorkflowCluster.Create(KfciServices.ClusterConnection(name => name switch
+        _cluster = Connect(_address);
+    }
+
+    // The same path the functions take: KFCI_CLUSTER_ENDPOINT on loopback with the stack's token.
+    private static KubernetesWorkflowCluster Connect(Uri address) =>
+        KubernetesWorkflowCluster.Create(KfciServices.ClusterConnection(name => name switch
         {
-            KfciEnvironment.ClusterEndpoint => _address.ToString(),
+            KfciEnvironment.ClusterEndpoint => address.ToString(),
             KfciEnvironment.ClusterToken => Token,
             _ => null,
         }));
-    }
 
     public async Task DisposeAsync()
     {
@@ -168,6 +171,34 @@ public sealed class EngineApiTests : IAsyncLifetime
 
         var workflow = await _harness.WaitCompletedAsync("long", TimeSpan.FromSeconds(10));
         Assert.Equal("Stopped with strategy 'Terminate'", workflow["status"]?["message"]?.ToString());
+    }
+
+    [Fact]
+    public async Task Watch_FromAVersionTheEngineNoLongerHolds_Is410AndTheAdapterRelists()
+    {
+        // Defect: the engine replayed its current workflows as ADDED instead of answering 410, so a client resuming
+        // from an old version never learnt of the workflows deleted meanwhile.
+        await using var harness = Start(watchHistory: 2);
+        var (app, address) = await EngineApi.StartAsync(harness.Engine, 0, Token);
+        await using var stop = app;
+        using var cluster = Connect(address);
+        const string Spec = "spec: {entrypoint: a, templates: [{name: a, container: {image: x, command: ['true']}}]}";
+        var first = await cluster.CreateWorkflowAsync(Namespace, Workflow("metadata: {name: deleted}\n" + Spec), CancellationToken.None);
+        await harness.WaitCompletedAsync("deleted");
+        Assert.True(await cluster.DeleteWorkflowAsync(Namespace, "deleted", CancellationToken.None));
+        await cluster.CreateWorkflowAsync(Namespace, Workflow("metadata: {name: kept}\n" + Spec), CancellationToken.None);
+        await harness.WaitCompletedAsync("kept");
+
+        using var http = new HttpClient { BaseAddress = address };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
+        var stream = await http.GetStringAsync(new Uri($"apis/argoproj.io/v1alpha1/namespaces/{Namespace}/workflows?watch=true&resourceVersion={first.ResourceVersion}&timeoutSeconds=1", UriKind.Relative));
+        var error = JsonNode.Parse(stream.Split('\n')[0])!;
+
+        Assert.Equal("ERROR", error["type"]!.GetValue<string>());
+        Assert.Equal((410, "Expired"), (error["object"]!["code"]!.GetValue<int>(), error["object"]!["reason"]!.GetValue<string>()));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var kept = await cluster.WatchWorkflowsAsync(Namespace, new WatchOptions { ResourceVersion = first.ResourceVersion }, cancel.Token).FirstAsync(cancel.Token);
+        Assert.Equal(("kept", WatchEventType.Added, true), (kept.Resource.Name, kept.Type, kept.IsSynthetic));
     }
 
     [Fact]

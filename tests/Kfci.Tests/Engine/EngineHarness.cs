@@ -25,11 +25,12 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     public EngineOptions Options => Engine.Options;
 
-    public static EngineHarness Start(int maxParallelSteps = 4)
+    public static EngineHarness Start(int maxParallelSteps = 4, int watchHistory = 5000)
     {
         var home = Directory.CreateTempSubdirectory("kfci-engine-").FullName;
         var published = new List<JsonObject>();
-        return new EngineHarness(home, new LocalWorkflowEngine(EngineOptions.ForHome(home) with { MaxParallelSteps = maxParallelSteps }, new RecordingSink(published)), published);
+        var options = EngineOptions.ForHome(home) with { MaxParallelSteps = maxParallelSteps, WatchHistory = watchHistory };
+        return new EngineHarness(home, new LocalWorkflowEngine(options, new RecordingSink(published)), published);
     }
 
     /// <summary>Stops this engine and starts another on the same state directory (an engine restart).</summary>

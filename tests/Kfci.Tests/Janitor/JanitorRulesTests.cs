@@ -183,6 +183,15 @@ public sealed class JanitorRulesTests
     }
 
     [Fact]
+    public void Plan_TerminatingTestNamespace_NotDeletedAgain()
+    {
+        // Defect: a namespace still Terminating from the last sweep was deleted (and counted) again on every sweep.
+        var decision = Decide(Resource(ResourceType.Namespace, "kubeflow-presubmit-1234", TimeSpan.FromHours(4)) with { Status = "Terminating" });
+        AssertDecision(decision, JanitorAction.Keep, RuleIds.Stopping);
+        Assert.Contains("Terminating", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Plan_NoCreationTime_FirstSeenUsedElseKept()
     {
         var account = new CloudResource(ResourceType.ServiceAccount, "e2e-sa@kubeflow-ci.iam.gserviceaccount.com");

@@ -123,7 +123,7 @@ public sealed class ClusterConfigTests : IDisposable
     [Theory]
     [InlineData("clusters: [ {", "kubeconfig")]
     [InlineData("current-context: nowhere\ncontexts: []", "nowhere")]
-    [InlineData("contexts: []", "Cannot infer server host")]
+    [InlineData("contexts: []", "current-context is not set and there are no contexts")]
     public void LoadFiles_BrokenConfig_ThrowsOneLineConfigurationError(string yaml, string expected)
     {
         var path = _dir.Write("broken", yaml);
@@ -240,6 +240,97 @@ public sealed class ClusterConfigTests : IDisposable
 
         Assert.Contains("external exec failed", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Theory]
+    [InlineData("current-context: \"\"", "current-context is not set; choose one of the contexts (main, other)")]
+    [InlineData("", "current-context is not set; choose one of the contexts (main, other)")]
+    public void LoadFiles_EmptyCurrentContext_SaysWhichContextsThereAre(string currentContext, string expected)
+    {
+        // Defect: the library skipped the context and failed with "Cannot infer server host url", which names nothing to fix.
+        var path = _dir.Write("config", Config("https://10.0.0.1:6443", "token: t", currentContext: currentContext));
+
+        var e = Assert.Throws<KubernetesConfigurationException>(() => ClusterConfig.LoadFiles([path]));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        // Naming the context explicitly still works.
+        Assert.Equal("10.0.0.1", new Uri(ClusterConfig.LoadFiles([path], context: "other").Host).Host);
+    }
+
+    [Fact]
+    public void LoadFiles_ContextWithoutName_IsAConfigurationErrorNotANullReference()
+    {
+        var path = _dir.Write("config", "current-context: main\nclusters: [{name: c1, cluster: {server: \"https://10.0.0.1\"}}]\ncontexts: [{context: {cluster: c1}}]\n");
+
+        var e = Assert.Throws<KubernetesConfigurationException>(() => ClusterConfig.LoadFiles([path]));
+
+        Assert.Contains("a context has no name", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadFiles_EmptyCurrentContextInFirstFile_LaterFileSetsIt()
+    {
+        var first = _dir.Write("a/config", "apiVersion: v1\nkind: Config\ncurrent-context: \"\"\n");
+        var second = _dir.Write("b/config", Config("https://10.0.0.2:6443", "token: t"));
+
+        Assert.Equal("10.0.0.2", new Uri(ClusterConfig.LoadFiles([first, second]).Host).Host);
+    }
+
+    [Fact]
+    public void ClusterConnection_NoEndpoint_DiscoversThroughTheGivenEnvironmentOnly()
+    {
+        // Defect: discovery read the process's KUBECONFIG and HOME, not the environment the caller passed in.
+        _dir.Write("home/.kube/config", Config("https://from-home:443", "token: t"));
+        var listed = _dir.Write("listed/config", Config("https://from-kubeconfig:443", "token: t"));
+
+        var viaHome = KfciServices.ClusterConnection(new Dictionary<string, string> { ["HOME"] = Path.Combine(_dir.Path, "home") }.GetValueOrDefault);
+        var viaVariable = KfciServices.ClusterConnection(new Dictionary<string, string> { ["KUBECONFIG"] = listed, ["HOME"] = Path.Combine(_dir.Path, "home") }.GetValueOrDefault);
+
+        Assert.Equal("from-home", new Uri(viaHome.Host).Host);
+        Assert.Equal("from-kubeconfig", new Uri(viaVariable.Host).Host);
+    }
+
+    [Fact]
+    public void ClusterConnection_BrokenKubeconfig_IsTheOneLineConfigurationError()
+    {
+        var path = _dir.Write("broken", "clusters: [ {");
+
+        var e = Assert.Throws<KubernetesConfigurationException>(() => KfciServices.ClusterConnection(new Dictionary<string, string> { ["KUBECONFIG"] = path }.GetValueOrDefault));
+
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void ClusterConnection_HttpsWithoutCaCertificate_IsAConfigurationError()
+    {
+        // Defect: the system trust store stood in for the cluster's own CA, and every call failed later with a TLS error.
+        var env = new Dictionary<string, string> { [KfciEnvironment.ClusterEndpoint] = "https://10.0.0.1" };
+
+        var e = Assert.Throws<KubernetesConfigurationException>(() => KfciServices.ClusterConnection(env.GetValueOrDefault));
+
+        Assert.Contains(KfciEnvironment.ClusterCaCertificate, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecPlugin_FailingWhenTheTokenIsRefreshed_IsTheConfigurationError()
+    {
+        // Defect: the plugin's failure at request time escaped as the library's KubeConfigException, which nobody catches.
+        await using var server = await FakeKubernetesServer.StartAsync();
+        var expired = DateTimeOffset.UtcNow.AddHours(-1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var plugin = _dir.Script("plugin.sh", $$$"""
+            n=$(( $(cat "$0.count" 2>/dev/null || echo 0) + 1 )); echo $n > "$0.count"
+            if [ $n -gt 1 ]; then echo "credentials revoked" >&2; exit 1; fi
+            echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"t","expirationTimestamp":"{{{expired}}}"}}'
+            """);
+        var path = _dir.Write("config", Config(server.BaseAddress.ToString(), $"exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {plugin}"));
+
+        using var cluster = KubernetesWorkflowCluster.Create(ClusterConfig.LoadFiles([path]), FastRetry);
+        var e = await Assert.ThrowsAsync<KubernetesConfigurationException>(() => cluster.GetWorkflowAsync("default", "w", CancellationToken.None));
+
+        Assert.Contains("external exec failed", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Empty(server.Requests);
     }
 
     private KubeConfigSources Sources(Dictionary<string, string> env) => new()

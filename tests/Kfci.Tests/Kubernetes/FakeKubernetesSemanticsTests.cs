@@ -241,4 +241,100 @@ public sealed class FakeKubernetesSemanticsTests
         Assert.Equal("the server could not find the requested resource", status["message"]!.GetValue<string>());
         Assert.Empty(status["details"]!.AsObject());
     }
+
+    [Fact]
+    public async Task Namespace_Deleted_StaysTerminatingAndRefusesNewContentUntilFinished()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        server.CreateNamespace("doomed");
+        server.Create(FakeResource.Workflows, "doomed", Workflow("inside"));
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+
+        using var deleted = await http.DeleteAsync(new Uri("api/v1/namespaces/doomed", UriKind.Relative));
+        var terminating = JsonNode.Parse(await deleted.Content.ReadAsStringAsync())!;
+        using var again = await http.DeleteAsync(new Uri("api/v1/namespaces/doomed", UriKind.Relative));
+        using var content = await PostAsync(http, "apis/argoproj.io/v1alpha1/namespaces/doomed/workflows", TypedWorkflow("late").ToJsonString());
+        using var sameName = await PostAsync(http, "api/v1/namespaces", """{"metadata":{"name":"doomed"}}""");
+
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.Equal("Terminating", terminating["status"]!["phase"]!.GetValue<string>());
+        Assert.NotNull(terminating["metadata"]!["deletionTimestamp"]);
+        Assert.Equal(terminating["metadata"]!["resourceVersion"]!.GetValue<string>(), JsonNode.Parse(await again.Content.ReadAsStringAsync())!["metadata"]!["resourceVersion"]!.GetValue<string>());
+        var refused = JsonNode.Parse(await content.Content.ReadAsStringAsync())!;
+        Assert.Equal((HttpStatusCode.Forbidden, "Forbidden"), (content.StatusCode, refused["reason"]!.GetValue<string>()));
+        Assert.Equal("workflows.argoproj.io \"late\" is forbidden: unable to create new content in namespace doomed because it is being terminated", refused["message"]!.GetValue<string>());
+        Assert.Equal("NamespaceTerminating", refused["details"]!["causes"]![0]!["reason"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Conflict, sameName.StatusCode);
+        Assert.NotNull(server.Get(FakeResource.Workflows, "doomed", "inside"));
+
+        server.FinishNamespaceTermination("doomed");
+
+        Assert.Null(server.Get(FakeResource.Namespaces, "", "doomed"));
+        Assert.Null(server.Get(FakeResource.Workflows, "doomed", "inside"));
+    }
+
+    [Theory]
+    [InlineData("apis/argoproj.io/v1alpha1/namespaces/default/workflows?limit=1&continue=abc&resourceVersion=5", 400, "specifying resource version is not allowed when using continue")]
+    [InlineData("apis/argoproj.io/v1alpha1/namespaces/default/workflows?fieldSelector=status.phase%3DRunning", 400, "field label not supported: status.phase")]
+    [InlineData("apis/argoproj.io/v1alpha1/namespaces/default/workflows?fieldSelector=metadata.name%3Dw", 200, null)]
+    [InlineData("api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dw,type!%3DNormal", 200, null)]
+    [InlineData("api/v1/namespaces?fieldSelector=spec.finalizers%3Dkubernetes", 400, "field label not supported: spec.finalizers")]
+    public async Task List_QueriesTheApiServerRefuses_Answer400(string path, int code, string? message)
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+
+        using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(code, (int)response.StatusCode);
+        Assert.Equal(message, body["kind"]!.GetValue<string>() == "Status" ? body["message"]!.GetValue<string>() : null);
+    }
+
+    [Fact]
+    public async Task Patch_ChangingTheName_Refused400()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        server.Create(FakeResource.Workflows, "default", Workflow("w"));
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+
+        using var request = new HttpRequestMessage(HttpMethod.Patch, new Uri("apis/argoproj.io/v1alpha1/namespaces/default/workflows/w", UriKind.Relative))
+        {
+            Content = new StringContent("""{"metadata":{"name":"renamed"}}""", System.Text.Encoding.UTF8, "application/merge-patch+json"),
+        };
+        using var response = await http.SendAsync(request);
+        var status = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("the name of the object (renamed) does not match the name on the URL (w)", status["message"]!.GetValue<string>());
+        Assert.Null(server.Get(FakeResource.Workflows, "default", "renamed"));
+    }
+
+    [Fact]
+    public async Task Create_WithResourceVersion_RefusedAsStorageDoes()
+    {
+        await using var server = await FakeKubernetesServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        var workflow = TypedWorkflow("copied");
+        workflow["metadata"]!["resourceVersion"] = "42";
+
+        using var response = await PostAsync(http, "apis/argoproj.io/v1alpha1/namespaces/default/workflows", workflow.ToJsonString());
+        var status = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("resourceVersion should not be set on objects to be created", status["message"]!.GetValue<string>());
+        Assert.Null(status["reason"]);
+        Assert.Null(server.Get(FakeResource.Workflows, "default", "copied"));
+    }
+
+    private static JsonObject TypedWorkflow(string name)
+    {
+        var workflow = Workflow(name);
+        workflow["apiVersion"] = KubernetesWorkflowCluster.WorkflowApiVersion;
+        workflow["kind"] = KubernetesWorkflowCluster.WorkflowKind;
+        return workflow;
+    }
+
+    private static Task<HttpResponseMessage> PostAsync(HttpClient http, string path, string json) =>
+        http.PostAsync(new Uri(path, UriKind.Relative), new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Kfci.Http;
 using Kfci.Kubernetes;
 using Kfci.Testing.Kubernetes;
@@ -63,6 +64,36 @@ public sealed class KubernetesConnectionTests : IDisposable
         using var insecure = Cluster(server.BaseAddress, "insecure-skip-tls-verify: true", "token: t", RetryOptions.None);
         Assert.Null(await insecure.GetPodAsync("default", "p", CancellationToken.None));
         Assert.Equal("Bearer t", server.Requests[0].Authorization);
+    }
+
+    [Fact]
+    public async Task Https_ServerTheSystemTrustsButNotTheConfiguredCa_Refused()
+    {
+        // Defect: KubernetesClient accepted any certificate the system store trusts before it looked at the configured
+        // CA; kubectl trusts that CA alone. The user's root store (which .NET on Linux trusts) stands in for the system's.
+        var systemTrusted = TestCertificate.Create("system-trusted-apiserver", forLoopbackServer: true);
+        var clusterCa = TestCertificate.Create("cluster-ca", forLoopbackServer: true);
+        using var publicPart = X509CertificateLoader.LoadCertificate(systemTrusted.Certificate.RawData);
+        using var roots = new X509Store(StoreName.Root, StoreLocation.CurrentUser);
+        roots.Open(OpenFlags.ReadWrite);
+        roots.Add(publicPart);
+        try
+        {
+            await using var server = await FakeKubernetesServer.StartAsync(new FakeKubernetesOptions { ServerCertificate = systemTrusted.Certificate });
+            using (var platform = new HttpClient())
+            {
+                // Without a configured CA the platform itself trusts this server: the premise of the test.
+                Assert.Equal(HttpStatusCode.OK, (await platform.GetAsync(new Uri(server.BaseAddress, "api/v1/namespaces"))).StatusCode);
+            }
+
+            using var pinned = Cluster(server.BaseAddress, $"certificate-authority-data: {TestCertificate.Base64(clusterCa.CertificatePem)}", "token: t", RetryOptions.None);
+            await Assert.ThrowsAsync<HttpRequestException>(() => pinned.GetPodAsync("default", "p", CancellationToken.None));
+            Assert.Single(server.Requests);
+        }
+        finally
+        {
+            roots.Remove(publicPart);
+        }
     }
 
     [Fact]

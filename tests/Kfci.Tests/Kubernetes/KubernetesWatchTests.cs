@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 using Kfci.Kubernetes;
+using Kfci.Testing.Hosting;
 using Kfci.Testing.Kubernetes;
+using Microsoft.Extensions.Logging;
 using static Kfci.Tests.Kubernetes.KubernetesWorkflowClusterTests;
 
 namespace Kfci.Tests.Kubernetes;
@@ -187,6 +189,30 @@ public sealed class KubernetesWatchTests : IAsyncLifetime
         var added = await watch.NextAsync(e => e.Resource.Name == "after-timeout");
         Assert.Equal((WatchEventType.Added, false), (added.Type, added.IsSynthetic));
         Assert.Contains("timeoutSeconds=1", _server.Requests.First(r => r.Query.Contains("watch=true", StringComparison.Ordinal)).Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Watch_ServerEndsEachWatchBeforeAnyEvent_ReconnectsQuietlyWithGrowingPauses()
+    {
+        // Defects: KubernetesClient reports an empty watch body as HttpRequestException(EndOfStreamException), which
+        // was logged and handled as a dropped connection; read as the plain end of a request, it must still not be
+        // asked again in a tight loop.
+        var logs = new CapturedLogs();
+        using var loggers = LoggerFactory.Create(logging => logging.AddProvider(logs));
+        using var cluster = KubernetesWorkflowCluster.Create(_server.Configuration, FastRetry, loggers.CreateLogger<KubernetesWorkflowCluster>());
+        _server.InjectFault(new FakeFault { When = r => r.Query["watch"] == "true", EmptyBody = true, Times = 4 });
+        var options = s_fastWatch with { ReconnectDelay = TimeSpan.FromMilliseconds(100), MaxReconnectDelay = TimeSpan.FromMilliseconds(200) };
+
+        await using var watch = new WatchCollector(cluster.WatchWorkflowsAsync(Ns, options, CancellationToken.None));
+        await WaitForWatchRequestAsync(5);
+        await _cluster.CreateWorkflowAsync(Ns, Workflow("after-empty-watches"), CancellationToken.None);
+        var added = await watch.NextAsync(e => e.Resource.Name == "after-empty-watches");
+
+        var watches = _server.Requests.Where(r => r.Query.Contains("watch=true", StringComparison.Ordinal)).Select(r => r.ReceivedAt).ToList();
+        // Pauses of 100, 200, 200 and 200 ms between the five requests.
+        Assert.True(watches[4] - watches[0] >= TimeSpan.FromMilliseconds(650), $"five watch requests within {(watches[4] - watches[0]).TotalMilliseconds} ms");
+        Assert.Equal((WatchEventType.Added, false), (added.Type, added.IsSynthetic));
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Warning);
     }
 
     [Fact]

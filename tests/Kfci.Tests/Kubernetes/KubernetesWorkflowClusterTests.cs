@@ -398,6 +398,8 @@ public sealed class KubernetesWorkflowClusterTests : IAsyncLifetime
         Assert.Equal(["kf-ci-1", "kf-ci-2"], owned);
 
         Assert.True(await _cluster.DeleteNamespaceAsync("kf-ci-1", CancellationToken.None));
+        Assert.Equal("Terminating", _server.Get(FakeResource.Namespaces, "", "kf-ci-1")!["status"]!["phase"]!.GetValue<string>());
+        _server.FinishNamespaceTermination("kf-ci-1");
         Assert.False(await _cluster.DeleteNamespaceAsync("kf-ci-1", CancellationToken.None));
         Assert.Null(_server.Get(FakeResource.Workflows, "kf-ci-1", "inside"));
         var all = await _cluster.ListNamespacesAsync(ListOptions.All, CancellationToken.None).Select(n => n.Name).ToListAsync();
