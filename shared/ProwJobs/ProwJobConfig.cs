@@ -244,7 +244,7 @@ public sealed class ProwJobConfig
     /// Prow's annotations, kept only for display: any scalar as its text, multi-line descriptions included (no
     /// control-character rule: they never reach an env file, a label or a path).
     /// </summary>
-    private static IReadOnlyDictionary<string, string> Annotations(JsonObject node)
+    private static Dictionary<string, string> Annotations(JsonObject node)
     {
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         if (node["annotations"] is JsonObject annotations)

@@ -260,7 +260,7 @@ public sealed partial class LocalGitSource : IRepositorySource
         if (await HasOriginAsync(directory, cancellationToken))
         {
             var refsToTry = new List<string> { sha };
-            if (GitRefName.IsSafe(fallbackRef))
+            if (fallbackRef is not null && GitRefName.IsSafe(fallbackRef))
             {
                 refsToTry.Add(fallbackRef.StartsWith("pull/", StringComparison.Ordinal) ? fallbackRef : $"refs/heads/{fallbackRef}");
             }

@@ -46,7 +46,7 @@ public sealed class GitRefNameTests
             """{"name":"j","refs":{"org":"o","repo":"r","base_ref":"feature+x"}}"""u8,
             new Dictionary<string, string> { [ProwEventParser.EventTypeAttribute] = ProwEventParser.PeriodicEvent },
             "m",
-            DateTimeOffset.UnixEpoch);
+            DateTimeOffset.Parse("2026-11-22T05:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.Equal("feature+x", parsed.Job.ExtraRefs[0].BaseRef);
     }
