@@ -49,12 +49,7 @@ public sealed class LocalPeriodics
         while (Schedules.Count > 0)
         {
             var next = Schedules.Select(s => s.NextAfter(last)).Min();
-            var wait = next - time.GetUtcNow();
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, time, cancellationToken);
-            }
-
+            await WaitUntilAsync(next, time, cancellationToken);
             foreach (var due in Schedules.Where(s => s.NextAfter(last) <= next))
             {
                 try
@@ -62,13 +57,26 @@ public sealed class LocalPeriodics
                     var ids = await client.PublishAsync(KfciTopics.ProwEvents, [due.Message], cancellationToken);
                     await log.WriteLineAsync($"{time.GetUtcNow():O} periodic {due.Name} published {ids[0]}");
                 }
-                catch (Exception e) when (e is Http.ApiException or HttpRequestException)
+                catch (Exception e) when (e is Http.ApiException || Http.Transience.IsTransient(e, cancellationToken))
                 {
-                    await log.WriteLineAsync($"{time.GetUtcNow():O} periodic {due.Name} not published: {e.Message}");
+                    // Only the emulator's answers and transient faults: anything else is a defect and ends the scheduler loudly.
+                    await log.WriteLineAsync($"{time.GetUtcNow():O} periodic {due.Name} not published: {e.Message.ReplaceLineEndings(" ")}");
                 }
             }
 
             last = next;
+        }
+    }
+
+    /// <summary>The longest single wait: <see cref="Task.Delay(TimeSpan, TimeProvider, CancellationToken)"/> refuses more than about 49 days.</summary>
+    internal static readonly TimeSpan MaxSingleWait = TimeSpan.FromDays(1);
+
+    /// <summary>Waits until <paramref name="due"/>, in steps of at most <see cref="MaxSingleWait"/> (a yearly schedule is further away than one delay can wait).</summary>
+    private static async Task WaitUntilAsync(DateTimeOffset due, TimeProvider time, CancellationToken cancellationToken)
+    {
+        for (var wait = due - time.GetUtcNow(); wait > TimeSpan.Zero; wait = due - time.GetUtcNow())
+        {
+            await Task.Delay(wait < MaxSingleWait ? wait : MaxSingleWait, time, cancellationToken);
         }
     }
 
@@ -104,8 +112,8 @@ public sealed record LocalPeriodic(string Name, CronExpression Schedule, TimeZon
         TimeZoneInfo zone;
         try
         {
-            schedule = CronExpression.Parse(body["schedule"]?.GetValue<string>() ?? throw new InvalidOperationException($"{where} has no schedule"));
-            zone = TimeZoneInfo.FindSystemTimeZoneById(body["time_zone"]?.GetValue<string>() ?? "Etc/UTC");
+            schedule = CronExpression.Parse(OptionalText(body, "schedule", where) ?? throw new InvalidOperationException($"{where} has no schedule"));
+            zone = TimeZoneInfo.FindSystemTimeZoneById(OptionalText(body, "time_zone", where) ?? "Etc/UTC");
         }
         catch (Exception e) when (e is CronFormatException or TimeZoneNotFoundException or InvalidTimeZoneException or FormatException)
         {
@@ -137,6 +145,13 @@ public sealed record LocalPeriodic(string Name, CronExpression Schedule, TimeZon
 
         return new LocalPeriodic(name, schedule, zone, message);
     }
+
+    private static string? OptionalText(JsonObject body, string key, string where) => body[key] switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        _ => throw new InvalidOperationException($"{where}: {key} must be a string"),
+    };
 
     private static string Text(JsonNode? node, string key, string where) =>
         node?[key] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0

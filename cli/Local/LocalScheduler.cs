@@ -26,8 +26,11 @@ public static class LocalScheduler
         var periodics = Environment.GetEnvironmentVariable(PeriodicsVariable) is { Length: > 0 } file
             ? LocalPeriodics.Load(file).RunAsync(client, log, TimeProvider.System, cancellationToken)
             : Task.CompletedTask;
-        await TickAsync(client, log, cancellationToken);
-        await periodics;
+        var ticks = TickAsync(client, log, cancellationToken);
+
+        // Whichever ends first is awaited first: a failed periodics loop surfaces now, not when the ticks stop.
+        await await Task.WhenAny(ticks, periodics);
+        await Task.WhenAll(ticks, periodics);
     }
 
     private static async Task TickAsync(PubSubClient client, TextWriter log, CancellationToken cancellationToken)

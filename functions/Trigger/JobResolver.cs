@@ -86,7 +86,7 @@ public sealed class JobResolver(IRepositorySource source, ProwJobConfigSource? p
             notes.Add($"{repository} branch {refs.BaseRef} resolved to {sha}");
             return refs with { BaseSha = sha };
         }
-        catch (Exception e) when (e is SourceNotFoundException or ArgumentException)
+        catch (Exception e) when (e is SourceNotFoundException or ArgumentException or InvalidDataException)
         {
             throw new RunPlanningException(e.Message.ReplaceLineEndings(" "), e);
         }

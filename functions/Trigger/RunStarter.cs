@@ -12,8 +12,10 @@ namespace Kfci.Functions.Trigger;
 
 /// <summary>
 /// Starts a run: plan it at the commit under test, submit its workflows, record it as Submitted in one create-only write
-/// and tell the Uploader. One Firestore write per run, not two: a run's document exists only once its workflows are in the
-/// cluster (what the Watcher's tick relies on), and a start or abort racing this one meets it at that write. Every step is
+/// and tell the Uploader. One Firestore write per run, not two: a run is Submitted only once its workflows are in the
+/// cluster (what the Watcher's tick relies on), and a start or abort racing this one meets it at that write. A run whose
+/// branches kfci resolved is the exception: it is recorded in Planning first, so the commits it tests are fixed before
+/// any workflow exists (a redelivery must not pick a newer head), and moved to Submitted after. Every step is
 /// idempotent, so a redelivered or duplicated event converges on the same run: the run is created once (Firestore
 /// create-if-absent), workflow names are deterministic and a 409 for a workflow this run owns is success, and an event for
 /// a run that exists changes only what its state still allows.
@@ -49,9 +51,16 @@ public sealed class RunStarter(
             : (new ResolvedJob(prowEvent.Job, []), null);
         RunPlan? plan;
         (plan, planningError) = planningError is null ? await PlanAsync(job.Job, prowEvent.Envs, cancellationToken) : (null, planningError);
-        var refused = plan is null ? null : await SubmitAllAsync(prowEvent.Run.RunId, plan, cancellationToken);
+
+        // A run whose branches were resolved just now is recorded (Planning, with the shas) before any workflow is
+        // submitted: a redelivery after a partial submission then finishes it at those commits, never at a newer head
+        // the branch has moved to since. Runs whose event names its commits need no such write.
+        var recordFirst = JobResolver.NeedsResolution(prowEvent.Job);
+        var refused = plan is null || recordFirst ? null : await SubmitAllAsync(prowEvent.Run.RunId, plan, cancellationToken);
         var (run, created) = await runs.CreateAsync(NewRun(prowEvent, job, eventId, plan, planningError, refused), cancellationToken);
-        return await ContinueAsync(run, prowEvent, eventId, created, plan, planningError, cancellationToken);
+
+        // A plan of this call is used only when it is the stored run's: a duplicate that lost the create re-plans at the winner's commits.
+        return await ContinueAsync(run, prowEvent, eventId, created, recordFirst && !created ? null : plan, planningError, cancellationToken);
     }
 
     /// <summary>What is left to do for the run as stored, after this call created it or found it.</summary>
@@ -86,7 +95,8 @@ public sealed class RunStarter(
                 await PublishAsync(RunEventTypes.Completed, run, cancellationToken);
                 return Hosting.FunctionOutcome.Success();
             case RunState.Planning when run.AbortedAt is null:
-                // Recorded by an earlier kfci, which wrote the run before submitting: finish its submission.
+                // Recorded before submitting (a run whose branches were resolved, now or by an earlier delivery of this
+                // event, or a run of an earlier kfci): finish its submission at the commits it recorded.
                 plan ??= await RunPlan.BuildAsync(source, ProwJobSpec.FromJson(run.JobSpec), prowEvent.Envs, settings.Render, cancellationToken);
                 return await FinishSubmissionAsync(run.RunId, await SubmitAllAsync(run.RunId, plan, cancellationToken), cancellationToken);
             case RunState.Error:
@@ -154,8 +164,9 @@ public sealed class RunStarter(
     private DateTimeOffset Now => time.GetUtcNow();
 
     /// <summary>
-    /// The run as this event records it: Error when it cannot be planned; else moved on by <see cref="Submit"/> with the
-    /// workflows the cluster accepted.
+    /// The run as this event records it: Error when it cannot be planned; Planning with its plan when nothing was
+    /// submitted yet (<paramref name="refused"/> null); else moved on by <see cref="Submit"/> with the workflows the
+    /// cluster accepted.
     /// </summary>
     private RunRecord NewRun(ProwEvent prowEvent, ResolvedJob resolved, string eventId, RunPlan? plan, string? planningError, IReadOnlyDictionary<string, string>? refused)
     {
@@ -180,7 +191,7 @@ public sealed class RunStarter(
             }).ToList(),
             Errors = plan.Errors,
         };
-        return Submit(planned, refused ?? new Dictionary<string, string>(StringComparer.Ordinal), run.CreatedAt);
+        return refused is null ? planned : Submit(planned, refused, run.CreatedAt);
     }
 
     /// <summary>

@@ -44,13 +44,20 @@ locals {
       length(p.envs) > 0 ? { envs = p.envs } : {},
     )
   }
+
+  # Cloud Scheduler job ids allow letters, digits, '-' and '_' only. A name with a '.' gets a short hash of itself,
+  # so "a.b" does not take the id of "a-b".
+  periodic_scheduler_ids = {
+    for name, p in var.periodics : name => (
+      strcontains(name, ".") ? "kfci-periodic-${replace(name, ".", "-")}-${substr(sha256(name), 0, 8)}" : "kfci-periodic-${name}"
+    )
+  }
 }
 
 resource "google_cloud_scheduler_job" "periodic" {
   for_each = var.periodics
 
-  # Scheduler job ids allow letters, digits, '-' and '_' only.
-  name        = "kfci-periodic-${replace(each.key, ".", "-")}"
+  name        = local.periodic_scheduler_ids[each.key]
   description = "kfci periodic ${each.key}"
   project     = var.project_id
   region      = var.region

@@ -26,6 +26,9 @@ public static class Transience
         ApiException api => api.IsTransient,
         HttpRequestException http when http.StatusCode is { } status => IsTransientStatus(status),
         HttpRequestException => true,
+
+        // An IOException, but an answer that did not parse (or pointed elsewhere) parses no better when asked again.
+        InvalidDataException => false,
         IOException => true,
         SocketException => true,
         TimeoutException => true,

@@ -25,9 +25,6 @@ internal static partial class EventValidation
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex BuildIdPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}\z")]
-    private static partial Regex GitRefPattern();
-
     [GeneratedRegex(@"^[0-9a-fA-F]{7,64}\z")]
     private static partial Regex ShaPattern();
 
@@ -156,7 +153,7 @@ internal static partial class EventValidation
 
     private static void GitRef(string? value, string field)
     {
-        if (!string.IsNullOrEmpty(value) && (!GitRefPattern().IsMatch(value) || value.Contains("..", StringComparison.Ordinal)))
+        if (!string.IsNullOrEmpty(value) && !GitRefName.IsSafe(value))
         {
             throw new InvalidEventException($"{field} '{ProwEventParser.Shorten(value)}' is not a safe git ref name");
         }

@@ -144,7 +144,9 @@ public static class ProwEventParser
         // Periodics have no refs of their own: whatever repositories they name are extra refs (as in Prow's JobSpec).
         if (type == JobType.Periodic)
         {
-            return new ProwJobSpec(type, jobName, buildId, null, refs);
+            return refs.Select((r, i) => (r, i)).FirstOrDefault(p => p.r.Pulls is { Count: > 0 }) is ({ } withPulls, var index)
+                ? throw new InvalidEventException($"refs[{index}] names pull requests ({withPulls.Pulls!.Count}); a periodic tests branches")
+                : new ProwJobSpec(type, jobName, buildId, null, refs);
         }
 
         if (refs.Count == 0)

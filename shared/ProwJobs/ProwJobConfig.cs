@@ -36,9 +36,10 @@ public sealed class ProwJobConfigException : Exception
 public sealed record PeriodicJob(string Name, IReadOnlyList<Refs> ExtraRefs, string? Cron, string? Interval, bool? Decorate, IReadOnlyDictionary<string, string> Annotations);
 
 /// <summary>
-/// The periodics of Prow's job configuration, read from the same YAML files Prow reads, with the bounded YAML reader
-/// kfci uses for everything a repository controls. Presubmits and postsubmits in the same files are skipped: their
-/// events always carry refs.
+/// The periodics of Prow's job configuration, read from the same YAML files Prow reads (anchors and merge keys
+/// included), with the bounded YAML reader kfci uses for everything a repository controls. Each periodic is read on
+/// its own: one kfci cannot use is listed in <see cref="Problems"/> with the reason, and the others still work.
+/// Presubmits and postsubmits in the same files are skipped: their events always carry refs.
 /// </summary>
 public sealed class ProwJobConfig
 {
@@ -48,12 +49,18 @@ public sealed class ProwJobConfig
     private const int MaxCloseMatches = 5;
 
     private readonly Dictionary<string, PeriodicJob> _periodics;
+    private readonly Dictionary<string, string> _unusable;
 
-    private ProwJobConfig(string source, Dictionary<string, PeriodicJob> periodics)
+    private ProwJobConfig(string source, Dictionary<string, PeriodicJob> periodics, Dictionary<string, string> unusable, IReadOnlyList<string> problems)
     {
         Source = source;
         _periodics = periodics;
+        _unusable = unusable;
+        Problems = problems;
     }
+
+    /// <summary>One line per periodic kfci cannot use, each naming the file, the periodic and why.</summary>
+    public IReadOnlyList<string> Problems { get; }
 
     /// <summary>Where the configuration was read from, for messages.</summary>
     public string Source { get; }
@@ -67,7 +74,7 @@ public sealed class ProwJobConfig
         JsonNode? root;
         try
         {
-            root = BoundedYaml.Read(yaml, source);
+            root = BoundedYaml.Read(yaml, source, BoundedYamlOptions.ProwJobConfig);
         }
         catch (WorkflowRenderException e)
         {
@@ -79,28 +86,60 @@ public sealed class ProwJobConfig
             throw new ProwJobConfigException($"{source}: a Prow job configuration is a mapping (periodics:, presubmits:, postsubmits:)");
         }
 
-        var periodics = new Dictionary<string, PeriodicJob>(StringComparer.Ordinal);
         var list = root?["periodics"];
         if (list is not null and not JsonArray)
         {
             throw new ProwJobConfigException($"{source}: periodics must be a list");
         }
 
-        foreach (var (node, index) in (list as JsonArray ?? []).Select((n, i) => (n, i)))
+        var entries = list as JsonArray ?? [];
+        if (entries.Count > MaxPeriodics)
         {
-            if (periodics.Count >= MaxPeriodics)
-            {
-                throw new ProwJobConfigException($"{source}: more than {MaxPeriodics} periodics");
-            }
-
-            var job = Periodic(node as JsonObject ?? throw new ProwJobConfigException($"{source}: periodics[{index}] is not a mapping"), $"{source}: periodics[{index}]");
-            if (!periodics.TryAdd(job.Name, job))
-            {
-                throw new ProwJobConfigException($"{source}: periodic {job.Name} is declared twice");
-            }
+            throw new ProwJobConfigException($"{source}: {entries.Count} periodics, more than {MaxPeriodics}");
         }
 
-        return new ProwJobConfig(source, periodics);
+        var read = entries.Select((node, index) => Read(node, source, index)).ToList();
+        var periodics = new Dictionary<string, PeriodicJob>(StringComparer.Ordinal);
+        var unusable = new Dictionary<string, string>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var group in read.GroupBy(r => r.Name, StringComparer.Ordinal))
+        {
+            // Prow refuses a configuration that declares a name twice; kfci cannot tell which one is meant.
+            var reason = group.Count() > 1 ? $"{group.First().Where}: declared {group.Count()} times" : group.Single().Problem;
+            if (reason is null)
+            {
+                periodics.Add(group.Key, group.Single().Job!);
+                continue;
+            }
+
+            problems.Add(reason);
+            unusable[group.Key] = reason;
+        }
+
+        return new ProwJobConfig(source, periodics, unusable, problems);
+    }
+
+    /// <summary>One entry of <c>periodics:</c>, or why it cannot be used.</summary>
+    private sealed record Entry(string Name, string Where, PeriodicJob? Job, string? Problem);
+
+    private static Entry Read(JsonNode? node, string source, int index)
+    {
+        var where = $"{source}: periodics[{index}]";
+        var name = (node as JsonObject)?["name"] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
+        if (name is not null)
+        {
+            where = $"{source}: periodic {ProwEventParser.Shorten(name)}";
+        }
+
+        try
+        {
+            var job = Periodic(node as JsonObject ?? throw new ProwJobConfigException("is not a mapping"), name ?? throw new ProwJobConfigException("has no name"));
+            return new Entry(name, where, job, null);
+        }
+        catch (ProwJobConfigException e)
+        {
+            return new Entry(name ?? where, where, null, $"{where}: {e.Message}");
+        }
     }
 
     /// <summary>The periodic named <paramref name="name"/>.</summary>
@@ -111,6 +150,11 @@ public sealed class ProwJobConfig
         if (_periodics.TryGetValue(name, out var job))
         {
             return job;
+        }
+
+        if (_unusable.TryGetValue(name, out var problem))
+        {
+            throw new ProwJobConfigException($"periodic job '{name}' in Prow's job configuration cannot be used: {problem}");
         }
 
         var close = CloseMatches(name);
@@ -136,68 +180,92 @@ public sealed class ProwJobConfig
             .ToList();
     }
 
-    private static PeriodicJob Periodic(JsonObject node, string where)
+    /// <summary>A periodic as kfci uses it; the exception's message says what is wrong (its caller says where).</summary>
+    private static PeriodicJob Periodic(JsonObject node, string name)
     {
-        var name = Text(node, "name", where) ?? throw new ProwJobConfigException($"{where} has no name");
-        where = $"{where.Split(':')[0]}: periodic {name}";
         try
         {
             EventValidation.JobName(name);
             var refs = new List<Refs>();
             if (node["extra_refs"] is { } extra)
             {
-                foreach (var (item, i) in (extra as JsonArray ?? throw new ProwJobConfigException($"{where}: extra_refs must be a list")).Select((r, i) => (r, i)))
+                foreach (var (item, i) in (extra as JsonArray ?? throw new ProwJobConfigException("extra_refs must be a list")).Select((r, i) => (r, i)))
                 {
-                    var one = item.Deserialize<Refs>() ?? throw new ProwJobConfigException($"{where}: extra_refs[{i}] is empty");
+                    var one = GoStrings(item as JsonObject ?? throw new ProwJobConfigException($"extra_refs[{i}] is not a mapping")).Deserialize<Refs>()
+                        ?? throw new ProwJobConfigException($"extra_refs[{i}] is empty");
                     EventValidation.Refs(one, $"extra_refs[{i}]");
-                    refs.Add(one);
+                    refs.Add(one.Pulls is { Count: > 0 } ? throw new ProwJobConfigException($"extra_refs[{i}] names pull requests; a periodic tests branches") : one);
                 }
             }
 
             if (refs.Count > EventValidation.MaxRefs)
             {
-                throw new ProwJobConfigException($"{where} has {refs.Count} extra_refs, more than {EventValidation.MaxRefs}");
+                throw new ProwJobConfigException($"{refs.Count} extra_refs, more than {EventValidation.MaxRefs}");
             }
 
             return new PeriodicJob(
                 name,
                 refs,
-                Text(node, "cron", where),
-                Text(node, "interval", where) ?? Text(node, "minimum_interval", where),
+                Text(node, "cron"),
+                Text(node, "interval") ?? Text(node, "minimum_interval"),
                 node["decorate"] is JsonValue decorate && decorate.TryGetValue<bool>(out var flag) ? flag : null,
-                Annotations(node, where));
+                Annotations(node));
         }
         catch (InvalidEventException e)
         {
-            throw new ProwJobConfigException($"{where}: {e.Message}", e);
+            throw new ProwJobConfigException(e.Message, e);
         }
         catch (JsonException e)
         {
-            throw new ProwJobConfigException($"{where}: extra_refs are not Prow refs: {e.Message}", e);
+            throw new ProwJobConfigException($"extra_refs are not Prow refs: {e.Message.ReplaceLineEndings(" ")}", e);
         }
     }
 
-    private static IReadOnlyDictionary<string, string> Annotations(JsonObject node, string where)
+    /// <summary>
+    /// The refs with numbers in string fields as the text Prow's Go structs read (<c>base_ref: 2024</c> is the branch
+    /// <c>"2024"</c>, <c>1.10</c> stays <c>"1.10"</c>).
+    /// </summary>
+    private static JsonObject GoStrings(JsonObject refs)
+    {
+        var copy = (JsonObject)refs.DeepClone();
+        foreach (var (key, value) in refs)
+        {
+            if (key is "org" or "repo" or "base_ref" or "base_sha" or "repo_link" or "base_link" or "path_alias" or "clone_uri"
+                && value is JsonValue scalar && scalar.GetValueKind() is JsonValueKind.Number)
+            {
+                copy[key] = scalar.ToJsonString();
+            }
+        }
+
+        return copy;
+    }
+
+    /// <summary>
+    /// Prow's annotations, kept only for display: any scalar as its text, multi-line descriptions included (no
+    /// control-character rule: they never reach an env file, a label or a path).
+    /// </summary>
+    private static Dictionary<string, string> Annotations(JsonObject node)
     {
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (node["annotations"] is not JsonObject annotations)
+        if (node["annotations"] is JsonObject annotations)
         {
-            return map;
+            foreach (var (key, value) in annotations)
+            {
+                if (value is JsonValue scalar)
+                {
+                    map[key] = scalar.GetValueKind() == JsonValueKind.String ? scalar.GetValue<string>() : scalar.ToJsonString();
+                }
+            }
         }
 
-        foreach (var (key, value) in annotations)
-        {
-            map[key] = value is JsonValue scalar ? scalar.ToString() : throw new ProwJobConfigException($"{where}: annotation {key} is not a string");
-        }
-
-        return EventValidation.Map(map, "annotations");
+        return map;
     }
 
-    private static string? Text(JsonObject node, string key, string where) => node[key] switch
+    private static string? Text(JsonObject node, string key) => node[key] switch
     {
         null => null,
         JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
-        _ => throw new ProwJobConfigException($"{where}: {key} must be a string"),
+        _ => throw new ProwJobConfigException($"{key} must be a string"),
     };
 
     /// <summary>Levenshtein distance, stopping early is not needed: job names are at most 200 characters.</summary>

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Kfci.Configuration;
+using Kfci.Prow;
 using Kfci.Sources;
 using Kfci.Storage;
 
@@ -52,7 +54,8 @@ public sealed partial class ProwJobConfigSource : IDisposable
             return new ProwJobConfigSource(location, token => ReadObjectAsync(store.Value, gcs.Groups["object"].Value, token), time);
         }
 
-        if (RepositoryFile().Match(location) is { Success: true } file && RepositoryName.IsValidPart(file.Groups["org"].Value) && RepositoryName.IsValidPart(file.Groups["repo"].Value))
+        if (RepositoryFile().Match(location) is { Success: true } file && RepositoryName.IsValidPart(file.Groups["org"].Value) && RepositoryName.IsValidPart(file.Groups["repo"].Value)
+            && GitRefName.IsSafe(file.Groups["branch"].Value))
         {
             var repository = new RepositoryName(file.Groups["org"].Value, file.Groups["repo"].Value);
             var branch = file.Groups["branch"].Value;
@@ -65,8 +68,9 @@ public sealed partial class ProwJobConfigSource : IDisposable
             return new ProwJobConfigSource(location, token => ReadLocalFileAsync(location, token), time);
         }
 
+        // The value is not repeated: a setting that is not a location may hold anything, the configuration's own text included.
         throw new InvalidOperationException(
-            $"'{location}' is not a Prow job configuration location: use an absolute file path, gs://BUCKET/OBJECT or ORG/REPO@BRANCH:PATH");
+            $"{KfciEnvironment.ProwJobs} ({location.Length} characters) is not a Prow job configuration location: use an absolute file path, gs://BUCKET/OBJECT or ORG/REPO@BRANCH:PATH");
     }
 
     /// <summary>The configuration, read again when older than <see cref="MaxAge"/>.</summary>
@@ -126,6 +130,6 @@ public sealed partial class ProwJobConfigSource : IDisposable
     [GeneratedRegex("^gs://(?<bucket>[a-z0-9][a-z0-9._-]{1,221}[a-z0-9])/(?<object>[^\\s]+)\\z")]
     private static partial Regex GcsObject();
 
-    [GeneratedRegex("^(?<org>[A-Za-z0-9._-]+)/(?<repo>[A-Za-z0-9._-]+)@(?<branch>[A-Za-z0-9_][A-Za-z0-9._/+-]*):(?<path>[^:\\s]+)\\z")]
+    [GeneratedRegex("^(?<org>[A-Za-z0-9._-]+)/(?<repo>[A-Za-z0-9._-]+)@(?<branch>[^:\\s]+):(?<path>[^:\\s]+)\\z")]
     private static partial Regex RepositoryFile();
 }

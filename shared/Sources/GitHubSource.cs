@@ -17,15 +17,24 @@ namespace Kfci.Sources;
 /// <param name="Reset">When the window resets.</param>
 public sealed record GitHubRateLimit(int Limit, int Remaining, DateTimeOffset Reset);
 
-/// <summary>GitHub's rate limit is spent until a reset too far away to wait for: try again later (transient).</summary>
-public sealed class GitHubRateLimitException : Exception
+/// <summary>
+/// GitHub's rate limit (primary or secondary) forbids calls for longer than a call waits: transient (a <c>429</c>),
+/// with <see cref="Http.ApiException.RetryAfter"/> saying how long GitHub asked kfci to stay away.
+/// </summary>
+public sealed class GitHubRateLimitException : Http.ApiException
 {
+    public GitHubRateLimitException(string message, TimeSpan retryAfter)
+        : base(HttpStatusCode.TooManyRequests, "rate_limited", message, retryAfter)
+    {
+    }
+
     public GitHubRateLimitException()
+        : this("GitHub rate limit exceeded", TimeSpan.FromMinutes(1))
     {
     }
 
     public GitHubRateLimitException(string message)
-        : base(message)
+        : this(message, TimeSpan.FromMinutes(1))
     {
     }
 
@@ -35,6 +44,12 @@ public sealed class GitHubRateLimitException : Exception
     }
 
     public DateTimeOffset? Reset { get; init; }
+}
+
+/// <summary>Carries a <see cref="GitHubRateLimitException"/> out of the retry policy, which must not retry it.</summary>
+internal sealed class GitHubRateLimitDeferral(GitHubRateLimitException limit) : Exception(limit.Message, limit)
+{
+    public GitHubRateLimitException Limit { get; } = limit;
 }
 
 /// <summary>
@@ -51,6 +66,9 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
     public const int MaxListedFiles = 3000;
 
     private const int PageSize = 100;
+
+    /// <summary>GitHub: after a secondary rate limit without Retry-After, "wait for at least one minute before retrying".</summary>
+    private static readonly TimeSpan s_secondaryRateLimitWait = TimeSpan.FromMinutes(1);
 
     private readonly GitHubHttpAdapter _http;
     private readonly GitHubClient _client;
@@ -242,55 +260,78 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
     }
 
     /// <summary>One Octokit call through the retry policy, its failures translated into what the policy and callers understand.</summary>
-    private async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken) =>
-        await _retry.ExecuteAsync(
-            async token =>
-            {
-                try
+    private async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _retry.ExecuteAsync(
+                async token =>
                 {
-                    // Octokit takes no cancellation token: stop waiting for it instead (its own request timeout ends the call).
-                    return await call().WaitAsync(token);
-                }
-                catch (Octokit.ApiException e) when (Translate(e) is { } translated)
-                {
-                    throw translated;
-                }
-            },
-            cancellationToken);
+                    try
+                    {
+                        // Octokit takes no cancellation token: stop waiting for it instead (its own request timeout ends the call).
+                        return await call().WaitAsync(token);
+                    }
+                    catch (Octokit.ApiException e) when (Translate(e) is { } translated)
+                    {
+                        throw translated;
+                    }
+                },
+                cancellationToken);
+        }
+        catch (GitHubRateLimitDeferral deferral)
+        {
+            // Asking again while rate limited is what GitHub warns gets an integration banned: the caller retries later.
+            throw deferral.Limit;
+        }
+    }
 
     /// <summary>Rate limits and transient answers as kfci's exceptions; null for answers callers handle as Octokit's (404, 422).</summary>
     private Exception? Translate(Octokit.ApiException e)
     {
         var status = e.StatusCode;
-        var retryAfter = e.HttpResponse?.Headers is { } headers
-            && headers.TryGetValue("Retry-After", out var after)
-            && int.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-                ? TimeSpan.FromSeconds(seconds)
-                : (TimeSpan?)null;
-        switch (e)
+        var headers = e.HttpResponse?.Headers;
+        var retryAfter = Header(headers, "Retry-After") is { } after && int.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : (TimeSpan?)null;
+        var spent = Header(headers, "X-RateLimit-Remaining") == "0";
+        var reset = Header(headers, "X-RateLimit-Reset") is { } epoch && long.TryParse(epoch, NumberStyles.None, CultureInfo.InvariantCulture, out var at)
+            ? DateTimeOffset.FromUnixTimeSeconds(at)
+            : (DateTimeOffset?)null;
+        var secondary = e is SecondaryRateLimitExceededException or AbuseException
+            || ((int)status is 403 or 429 && e.Message.Contains("secondary rate limit", StringComparison.OrdinalIgnoreCase));
+        var primary = e is RateLimitExceededException || ((int)status is 403 or 429 && spent);
+        if (!secondary && !primary)
         {
-            case RateLimitExceededException limit:
-                var wait = retryAfter ?? limit.Reset - _time.GetUtcNow() + TimeSpan.FromSeconds(1);
-                wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-                if (wait > MaxRateLimitWait)
-                {
-                    return new GitHubRateLimitException(
-                        $"GitHub rate limit exceeded ({limit.Remaining.ToString(CultureInfo.InvariantCulture)} of {limit.Limit.ToString(CultureInfo.InvariantCulture)} left); resets in {wait.TotalSeconds:0}s, longer than the {MaxRateLimitWait.TotalSeconds:0}s kfci waits")
-                    {
-                        Reset = limit.Reset,
-                    };
-                }
-
-                _logger?.LogWarning("GitHub rate limit hit ({Remaining} left); waiting {Wait} for the reset", limit.Remaining, wait);
-                return new Http.ApiException(HttpStatusCode.TooManyRequests, "rate_limited", "GitHub rate limit exceeded", wait);
-            case SecondaryRateLimitExceededException or AbuseException:
-                return new Http.ApiException(HttpStatusCode.TooManyRequests, "secondary_rate_limited", "GitHub secondary rate limit exceeded", retryAfter ?? TimeSpan.FromSeconds(1));
-            case NotFoundException or ApiValidationException:
-                return null;
-            default:
-                return new Http.ApiException(status, null, $"GitHub answered {(int)status}: {OneLine(e.Message)}", retryAfter);
+            return e is NotFoundException or ApiValidationException
+                ? null
+                : new Http.ApiException(status, null, $"GitHub answered {(int)status}: {OneLine(e.Message)}", retryAfter);
         }
+
+        // GitHub's rules (REST API "rate limits"): Retry-After when it is sent; else, with no requests left, the reset
+        // time; else, for a secondary limit, at least a minute.
+        var wait = retryAfter
+            ?? (spent || e is RateLimitExceededException ? (reset ?? (e as RateLimitExceededException)?.Reset ?? _time.GetUtcNow()) - _time.GetUtcNow() + TimeSpan.FromSeconds(1) : (TimeSpan?)null)
+            ?? s_secondaryRateLimitWait;
+        wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        var which = secondary ? "secondary rate limit" : "rate limit";
+        if (wait > MaxRateLimitWait)
+        {
+            var left = e is RateLimitExceededException limit ? $" ({limit.Remaining.ToString(CultureInfo.InvariantCulture)} of {limit.Limit.ToString(CultureInfo.InvariantCulture)} left)" : "";
+            return new GitHubRateLimitDeferral(new GitHubRateLimitException(
+                $"GitHub {which} exceeded{left}; GitHub asks kfci to wait {wait.TotalSeconds:0}s, longer than the {MaxRateLimitWait.TotalSeconds:0}s a call waits",
+                wait)
+            {
+                Reset = reset,
+            });
+        }
+
+        _logger?.LogWarning("GitHub {Which} hit; waiting {Wait} as GitHub asks", which, wait);
+        return new Http.ApiException(HttpStatusCode.TooManyRequests, secondary ? "secondary_rate_limited" : "rate_limited", $"GitHub {which} exceeded", wait);
     }
+
+    private static string? Header(IReadOnlyDictionary<string, string>? headers, string name) =>
+        headers?.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
@@ -299,7 +340,7 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
 
     private static void RequireBranch(string branch)
     {
-        if (branch is null || !BranchName().IsMatch(branch) || branch.Contains("..", StringComparison.Ordinal))
+        if (!GitRefName.IsSafe(branch))
         {
             throw new ArgumentException($"'{branch}' is not a branch name");
         }
@@ -307,7 +348,4 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
 
     [GeneratedRegex(@"^[0-9a-fA-F]{7,64}\z")]
     private static partial Regex Sha();
-
-    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}\z")]
-    private static partial Regex BranchName();
 }

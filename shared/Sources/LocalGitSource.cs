@@ -81,7 +81,7 @@ public sealed partial class LocalGitSource : IRepositorySource
     public async Task<string> ResolveCommitAsync(RepositoryName repository, string revision, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        if (revision != "HEAD" && !BranchName().IsMatch(revision ?? "") || revision!.Contains("..", StringComparison.Ordinal))
+        if (revision != "HEAD" && !GitRefName.IsSafe(revision))
         {
             throw new ArgumentException($"'{revision}' is not HEAD, a branch name or a sha");
         }
@@ -95,7 +95,7 @@ public sealed partial class LocalGitSource : IRepositorySource
     public async Task<string> ResolveBranchAsync(RepositoryName repository, string branch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        if (branch is null || !BranchName().IsMatch(branch) || branch.Contains("..", StringComparison.Ordinal))
+        if (!GitRefName.IsSafe(branch))
         {
             throw new ArgumentException($"'{branch}' is not a branch name");
         }
@@ -203,32 +203,50 @@ public sealed partial class LocalGitSource : IRepositorySource
             return sha;
         }
 
-        var branch = refs.BaseRef is { Length: > 0 } name && BranchName().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal)
+        var branch = refs.BaseRef is { Length: > 0 } name && GitRefName.IsSafe(name)
             ? name
             : throw new ArgumentException($"base_ref '{refs.BaseRef}' is not a branch name");
         return await BranchHeadAsync(directory, branch, cancellationToken)
             ?? throw new SourceNotFoundException($"base branch '{branch}' of {repository} not found in {directory}");
     }
 
-    /// <summary>The branch's head: the local branch, else origin's (fetched when the repository has an origin); null when neither has it.</summary>
+    /// <summary>
+    /// The branch's head: the local branch (a local checkout's own work), else origin's as origin has it now, fetched
+    /// first: a remote-tracking ref is only as new as the last fetch, and a branch pushed to since must not resolve to
+    /// an older commit. When origin cannot be reached, the remote-tracking ref already here is used. Null when none has it.
+    /// </summary>
     private async Task<string?> BranchHeadAsync(string directory, string branch, CancellationToken cancellationToken)
     {
-        foreach (var candidate in new[] { $"refs/heads/{branch}", $"refs/remotes/origin/{branch}" })
+        if (await RevParseAsync(directory, $"refs/heads/{branch}", cancellationToken) is { } local)
         {
-            var resolved = await RunAsync(directory, ["rev-parse", "--verify", "--quiet", $"{candidate}^{{commit}}"], Timeout, 4096, cancellationToken);
-            if (resolved.Succeeded)
+            return local;
+        }
+
+        var remote = $"refs/remotes/origin/{branch}";
+        if (await HasOriginAsync(directory, cancellationToken))
+        {
+            var fetch = await RunAsync(directory, ["fetch", "--quiet", "origin", $"+refs/heads/{branch}:{remote}"], FetchTimeout, 1 << 20, cancellationToken);
+            if (!fetch.Succeeded && await RemoteHasBranchAsync(directory, branch, cancellationToken) == false)
             {
-                return resolved.Text;
+                return null; // origin answered and has no such branch: a stale remote-tracking ref must not stand in for it
             }
         }
 
-        if (await HasOriginAsync(directory, cancellationToken)
-            && (await RunAsync(directory, ["fetch", "--quiet", "origin", $"+refs/heads/{branch}:refs/remotes/origin/{branch}"], FetchTimeout, 1 << 20, cancellationToken)).Succeeded)
-        {
-            return (await GitAsync(directory, ["rev-parse", "--verify", $"refs/remotes/origin/{branch}^{{commit}}"], cancellationToken)).Text;
-        }
+        return await RevParseAsync(directory, remote, cancellationToken);
+    }
 
-        return null;
+    private async Task<string?> RevParseAsync(string directory, string reference, CancellationToken cancellationToken)
+    {
+        var resolved = await RunAsync(directory, ["rev-parse", "--verify", "--quiet", $"{reference}^{{commit}}"], Timeout, 4096, cancellationToken);
+        return resolved.Succeeded ? resolved.Text : null;
+    }
+
+    /// <summary>Whether origin has the branch; null when origin cannot be asked.</summary>
+    private async Task<bool?> RemoteHasBranchAsync(string directory, string branch, CancellationToken cancellationToken)
+    {
+        // --exit-code: 2 when origin answered without a matching ref.
+        var listed = await RunAsync(directory, ["ls-remote", "--exit-code", "--heads", "origin", $"refs/heads/{branch}"], FetchTimeout, 1 << 16, cancellationToken);
+        return listed.Succeeded ? true : listed.ExitCode == 2 ? false : null;
     }
 
     /// <summary>Makes sure the commit is present, fetching it (by sha, else by <paramref name="fallbackRef"/>) from origin.</summary>
@@ -242,7 +260,7 @@ public sealed partial class LocalGitSource : IRepositorySource
         if (await HasOriginAsync(directory, cancellationToken))
         {
             var refsToTry = new List<string> { sha };
-            if (fallbackRef is { Length: > 0 } && BranchName().IsMatch(fallbackRef) && !fallbackRef.Contains("..", StringComparison.Ordinal))
+            if (fallbackRef is not null && GitRefName.IsSafe(fallbackRef))
             {
                 refsToTry.Add(fallbackRef.StartsWith("pull/", StringComparison.Ordinal) ? fallbackRef : $"refs/heads/{fallbackRef}");
             }
@@ -308,8 +326,4 @@ public sealed partial class LocalGitSource : IRepositorySource
 
     [GeneratedRegex(@"^[0-9a-fA-F]{7,64}\z")]
     private static partial Regex Sha();
-
-    // Branch and PR ref names kfci passes to git: no leading '-' (an option), no spaces, no ref-expression characters.
-    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}\z")]
-    private static partial Regex BranchName();
 }

@@ -13,11 +13,26 @@ namespace Kfci.Workflows;
 /// strings. Built straight from the parser's events, with every budget enforced as it goes, so an alias bomb or a
 /// deeply nested file fails after a bounded amount of work and memory.
 /// </summary>
+/// <summary>What a <see cref="BoundedYaml"/> read allows beyond plain YAML.</summary>
+/// <param name="MaxAliases">How many aliases a file may use (the expanded-node budget bounds what they cost either way).</param>
+/// <param name="MergeKeys">Whether YAML merge keys (<c>&lt;&lt;: *anchor</c>) are applied, as go-yaml applies them for Prow.</param>
+/// <param name="NumberText">Whether plain numbers keep their text (<c>1.10</c> stays <c>1.10</c>), for fields Go reads as strings.</param>
+internal sealed record BoundedYamlOptions(int MaxAliases, bool MergeKeys, bool NumberText)
+{
+    /// <summary>Workflow files: few aliases, no merge keys (Kubernetes manifests do not need them).</summary>
+    public static BoundedYamlOptions Workflow { get; } = new(100, MergeKeys: false, NumberText: false);
+
+    /// <summary>
+    /// Prow's job configuration, which real installations write with anchors and merge keys on every job: aliases
+    /// are bounded only by the expanded-node budget.
+    /// </summary>
+    public static BoundedYamlOptions ProwJobConfig { get; } = new(int.MaxValue, MergeKeys: true, NumberText: true);
+}
+
 internal static partial class BoundedYaml
 {
     public const int MaxBytes = 1024 * 1024;
     private const int MaxEvents = 500_000;
-    private const int MaxAliases = 100;
     private const int MaxDepth = 64;
 
     /// <summary>Nodes produced with aliases expanded: what stops "billion laughs".</summary>
@@ -25,7 +40,7 @@ internal static partial class BoundedYaml
 
     /// <summary>The single document in <paramref name="utf8"/>; null when the file holds no document.</summary>
     /// <exception cref="WorkflowRenderException">Too large, not UTF-8, invalid YAML, several documents, or over a budget.</exception>
-    public static JsonNode? Read(ReadOnlySpan<byte> utf8, string source)
+    public static JsonNode? Read(ReadOnlySpan<byte> utf8, string source, BoundedYamlOptions? options = null)
     {
         if (utf8.Length > MaxBytes)
         {
@@ -44,7 +59,7 @@ internal static partial class BoundedYaml
 
         try
         {
-            return new Reader(new Parser(new StringReader(text)), source).Stream();
+            return new Reader(new Parser(new StringReader(text)), source, options ?? BoundedYamlOptions.Workflow).Stream();
         }
         catch (YamlException e)
         {
@@ -64,7 +79,10 @@ internal static partial class BoundedYaml
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\z")]
     private static partial Regex Float();
 
-    private sealed class Reader(IParser parser, string source)
+    [GeneratedRegex(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?\z")]
+    private static partial Regex JsonNumber();
+
+    private sealed class Reader(IParser parser, string source, BoundedYamlOptions options)
     {
         private readonly Dictionary<string, JsonNode?> _anchors = new(StringComparer.Ordinal);
         private int _events;
@@ -103,9 +121,9 @@ internal static partial class BoundedYaml
             switch (current)
             {
                 case AnchorAlias alias:
-                    if (++_aliases > MaxAliases)
+                    if (++_aliases > options.MaxAliases)
                     {
-                        throw Fail($"more than {MaxAliases} YAML aliases (line {alias.Start.Line}); refusing a possible alias bomb");
+                        throw Fail($"more than {options.MaxAliases} YAML aliases (line {alias.Start.Line}); refusing a possible alias bomb");
                     }
 
                     if (!_anchors.TryGetValue(alias.Value.Value, out var target))
@@ -115,7 +133,7 @@ internal static partial class BoundedYaml
 
                     return Copy(target);
                 case Scalar scalar:
-                    return Remember(scalar.Anchor, ScalarValue(scalar));
+                    return Remember(scalar.Anchor, ScalarValue(scalar, options.NumberText));
                 case SequenceStart sequence:
                 {
                     var array = new JsonArray();
@@ -131,6 +149,8 @@ internal static partial class BoundedYaml
                 case MappingStart mapping:
                 {
                     var obj = new JsonObject();
+                    JsonNode? merged = null;
+                    var mergeLine = 0L;
                     while (Peek() is not MappingEnd)
                     {
                         var keyEvent = Peek();
@@ -141,9 +161,20 @@ internal static partial class BoundedYaml
 
                         var name = key.ToString();
                         var value = Node(depth + 1);
-                        if (name == "<<")
+                        if (name == "<<" && (!options.MergeKeys || IsPlain(keyEvent)))
                         {
-                            throw Fail($"YAML merge keys ('<<') are not supported (line {keyEvent.Start.Line}); Kubernetes does not accept them either");
+                            if (!options.MergeKeys)
+                            {
+                                throw Fail($"YAML merge keys ('<<') are not supported (line {keyEvent.Start.Line}); Kubernetes does not accept them either");
+                            }
+
+                            if (merged is not null)
+                            {
+                                throw Fail($"duplicate merge key '<<' (line {keyEvent.Start.Line})");
+                            }
+
+                            (merged, mergeLine) = (value, keyEvent.Start.Line);
+                            continue;
                         }
 
                         if (obj.ContainsKey(name))
@@ -155,6 +186,11 @@ internal static partial class BoundedYaml
                     }
 
                     Next();
+                    if (merged is not null)
+                    {
+                        Merge(obj, merged, mergeLine);
+                    }
+
                     return Remember(mapping.Anchor, obj);
                 }
 
@@ -162,6 +198,32 @@ internal static partial class BoundedYaml
                     throw Fail($"unexpected YAML event {current.GetType().Name} (line {current.Start.Line})");
             }
         }
+
+        /// <summary>
+        /// YAML's merge key: the keys of the merged mapping (or of each mapping in a list, the first winning) that the
+        /// mapping does not set itself. Copied, not moved: an anchored mapping merged here may be aliased again later.
+        /// </summary>
+        private void Merge(JsonObject into, JsonNode merged, long line)
+        {
+            var sources = merged switch
+            {
+                JsonObject one => [one],
+                JsonArray list when list.All(item => item is JsonObject) => list.Cast<JsonObject>().ToList(),
+                _ => throw Fail($"a merge key ('<<') takes a mapping or a list of mappings (line {line})"),
+            };
+            foreach (var source in sources)
+            {
+                foreach (var (name, value) in source)
+                {
+                    if (!into.ContainsKey(name))
+                    {
+                        into[name] = Copy(value);
+                    }
+                }
+            }
+        }
+
+        private static bool IsPlain(ParsingEvent keyEvent) => keyEvent is Scalar { Style: ScalarStyle.Plain or ScalarStyle.Any };
 
         private JsonNode? Remember(AnchorName anchor, JsonNode? node)
         {
@@ -201,7 +263,7 @@ internal static partial class BoundedYaml
             }
         }
 
-        private static JsonValue? ScalarValue(Scalar scalar)
+        private static JsonNode? ScalarValue(Scalar scalar, bool numberText)
         {
             var text = scalar.Value;
             if (scalar.Style is not (ScalarStyle.Plain or ScalarStyle.Any) || !scalar.Tag.IsEmpty)
@@ -214,6 +276,8 @@ internal static partial class BoundedYaml
                 "" or "~" or "null" or "Null" or "NULL" => null,
                 "true" or "True" or "TRUE" => JsonValue.Create(true),
                 "false" or "False" or "FALSE" => JsonValue.Create(false),
+                // A number that is also JSON number text keeps that text (JsonNode.Parse does), for fields Go reads as strings.
+                _ when numberText && JsonNumber().IsMatch(text) && (Integer().IsMatch(text) || Float().IsMatch(text)) => JsonNode.Parse(text),
                 _ when Integer().IsMatch(text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) => JsonValue.Create(n),
                 _ when Float().IsMatch(text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) => JsonValue.Create(d),
                 _ => JsonValue.Create(text),

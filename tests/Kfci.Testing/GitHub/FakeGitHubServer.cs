@@ -93,6 +93,9 @@ public sealed class FakeGitHubServer : IAsyncDisposable
     /// <summary>The rate limit per window (<c>X-RateLimit-Limit</c>).</summary>
     public int RateLimit { get; }
 
+    /// <summary>What a spent primary rate limit answers: GitHub documents 403 or 429.</summary>
+    public int PrimaryLimitStatus { get; set; } = 403;
+
     /// <summary>Requests left in this window.</summary>
     public int RateLimitRemaining
     {
@@ -196,7 +199,14 @@ public sealed class FakeGitHubServer : IAsyncDisposable
                     context.Response.Headers.RetryAfter = ((int)Math.Ceiling(after.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
                 }
 
-                return await ErrorAsync(context, faultStatus, faultStatus == 429 ? "You have exceeded a secondary rate limit." : "Server Error");
+                // GitHub answers a secondary rate limit with 403 or 429, its message, and the primary limit's headers.
+                if (faultStatus is 403 or 429)
+                {
+                    WriteRateHeaders(context, count: false);
+                    return await ErrorAsync(context, faultStatus, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.");
+                }
+
+                return await ErrorAsync(context, faultStatus, "Server Error");
             }
         }
 
@@ -216,7 +226,7 @@ public sealed class FakeGitHubServer : IAsyncDisposable
 
         if (!WriteRateHeaders(context, count: true))
         {
-            return await ErrorAsync(context, 403, "API rate limit exceeded for user. (But here's the good news: Authenticated requests get a higher rate limit.)");
+            return await ErrorAsync(context, PrimaryLimitStatus, "API rate limit exceeded for user. (But here's the good news: Authenticated requests get a higher rate limit.)");
         }
 
         if (link is not null)

@@ -148,6 +148,26 @@ public sealed class PeriodicScheduleTests(TerraformFixture terraform)
     }
 
     [Fact]
+    public void SchedulerJobIds_NamesThatSanitiseAlike_StayDistinctAndValid()
+    {
+        const string Alike = """
+            {"periodics": {
+              "a.b": {"schedule": "0 3 * * *", "repositories": [{"org": "o", "repo": "r", "branch": "main"}]},
+              "a-b": {"schedule": "0 3 * * *", "repositories": [{"org": "o", "repo": "r", "branch": "main"}]},
+              "a_b": {"schedule": "0 3 * * *", "repositories": [{"org": "o", "repo": "r", "branch": "main"}]}
+            }}
+            """;
+        var tf = File.ReadAllText(Path.Combine(terraform.ConfigurationDirectory, "periodics.tf"));
+        Assert.Contains("name        = local.periodic_scheduler_ids[each.key]", tf, StringComparison.Ordinal);
+
+        var ids = Evaluate(tf, Alike, "periodic_scheduler_ids").Select(p => p.Value!.GetValue<string>()).ToList();
+
+        Assert.Equal(3, ids.Distinct(StringComparer.Ordinal).Count());
+        Assert.Contains("kfci-periodic-a-b", ids);
+        Assert.All(ids, id => Assert.Matches("^[A-Za-z0-9_-]{1,500}$", id));
+    }
+
+    [Fact]
     public void PeriodicEvents_BranchNotMappedToBaseRef_ReportsIt()
     {
         var broken = File.ReadAllText(Path.Combine(terraform.ConfigurationDirectory, "periodics.tf"))
@@ -162,7 +182,7 @@ public sealed class PeriodicScheduleTests(TerraformFixture terraform)
     /// <c>jsonencode(local.periodic_events)</c> for <paramref name="tfvarsJson"/>, by <c>terraform console</c> over the
     /// file's <c>variable "periodics"</c> and <c>locals</c> blocks alone (no provider, so no init and no network).
     /// </summary>
-    private static JsonObject Evaluate(string periodicsTf, string tfvarsJson)
+    private static JsonObject Evaluate(string periodicsTf, string tfvarsJson, string local = "periodic_events")
     {
         var directory = Directory.CreateTempSubdirectory("kfci-periodics-");
         try
@@ -190,7 +210,7 @@ public sealed class PeriodicScheduleTests(TerraformFixture terraform)
 
             using (process)
             {
-                process.StandardInput.WriteLine("jsonencode(local.periodic_events)");
+                process.StandardInput.WriteLine($"jsonencode(local.{local})");
                 process.StandardInput.Close();
                 var output = process.StandardOutput.ReadToEnd();
                 var error = process.StandardError.ReadToEnd();

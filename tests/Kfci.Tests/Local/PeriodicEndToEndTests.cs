@@ -59,7 +59,10 @@ public sealed class PeriodicEndToEndTests : IDisposable
         var head = Run("git", "-C", repository, "rev-parse", "main").Out.Trim();
         var jobs = Path.Combine(_home, "prow-jobs.yaml");
         File.WriteAllText(jobs, ProwJobs);
-        var up = Kfci("local", "up", "--prow-jobs", jobs);
+        // kfci's own schedule, as Terraform declares it: every minute, so the scheduler stand-in fires during the test.
+        var schedules = Path.Combine(_home, "periodics.tfvars.json");
+        File.WriteAllText(schedules, """{"periodics": {"example-scheduled": {"schedule": "* * * * *", "repositories": [{"org": "local", "repo": "example-repo", "branch": "main"}]}}}""");
+        var up = Kfci("local", "up", "--prow-jobs", jobs, "--periodics", schedules);
         Assert.True(up.Exit == 0, up.Out + up.Err);
 
         // 1. kfci trigger naming only the branch.
@@ -70,7 +73,10 @@ public sealed class PeriodicEndToEndTests : IDisposable
         // 3. a periodic named only by its name, found in the Prow job configuration file.
         var named = Trigger("--job-name", "example-periodic", "--job-type", "periodic");
 
-        foreach (var runId in new[] { byBranch, crierRun, named })
+        // 4. kfci's own schedule: the scheduler stand-in publishes the periodic event at the next minute.
+        var scheduled = await FirstRunOfAsync("example-scheduled");
+
+        foreach (var runId in new[] { byBranch, crierRun, named, scheduled })
         {
             var run = await WaitFinishedAsync(runId);
             Assert.True(run["result"]?.GetValue<string>() == "SUCCESS", run.ToJsonString());
@@ -82,6 +88,7 @@ public sealed class PeriodicEndToEndTests : IDisposable
 
         var started = JsonNode.Parse(File.ReadAllText(Path.Combine(_home, "results", "logs", "example-periodic", Show(named)["buildId"]!.GetValue<string>(), "started.json")))!;
         Assert.Equal($"main:{head}", started["repos"]!["local/example-repo"]!.GetValue<string>());
+        Assert.Equal(Show(scheduled)["buildId"]!.GetValue<string>(), File.ReadAllText(Path.Combine(_home, "results", "logs", "example-scheduled", "latest-build.txt")).Trim());
 
         // A missing branch and an unknown job name: the run ends in error with one reason naming what is wrong.
         var missing = await WaitFinishedAsync(Trigger("--job-name", "python-periodic", "--job-type", "periodic", "--repo-owner", "local", "--repo-name", "example-repo", "--base-ref", "no-such-branch"));
@@ -102,6 +109,24 @@ public sealed class PeriodicEndToEndTests : IDisposable
         var (exit, stdout, stderr) = Kfci(["trigger", .. args]);
         Assert.True(exit == 0, stdout + stderr);
         return stdout.Trim().Split('\n')[^1];
+    }
+
+    /// <summary>The id of the first run of <paramref name="job"/>, waiting for its schedule to fire.</summary>
+    private async Task<string> FirstRunOfAsync(string job)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(3))
+        {
+            var (exit, stdout, _) = Kfci("runs", "list", "--job", job, "--format", "json");
+            if (exit == 0 && JsonNode.Parse(stdout)!["runs"]!.AsArray().LastOrDefault() is { } run)
+            {
+                return run["runId"]!.GetValue<string>();
+            }
+
+            await Task.Delay(2000);
+        }
+
+        throw new TimeoutException($"no run of {job} was started by its schedule");
     }
 
     private JsonObject Show(string runId)

@@ -139,6 +139,7 @@ public sealed class ProwEventParserTests
     [InlineData("""{"name":"j","refs":{"org":"o","repo":"r","base_ref":"main","base_sha":"abcdef0"},"envs":{"BAD-NAME":"x"}}""", ProwEventParser.PostsubmitEvent, "envs name")]
     [InlineData("""{"name":"j"}""", "prow.k8s.io/pubsub.BatchProwJobEvent", "unsupported event type")]
     [InlineData("""{"name":"j"}""", ProwEventParser.PresubmitEvent, "needs refs")]
+    [InlineData("""{"name":"j","refs":{"org":"o","repo":"r","base_ref":"main","pulls":[{"number":1,"sha":"abcdef0"}]}}""", ProwEventParser.PeriodicEvent, "refs[0] names pull requests")]
     public void Parse_HostileTriggerRequest_ThrowsInvalidEvent(string json, string eventType, string reason)
     {
         var e = Assert.Throws<InvalidEventException>(() => Trigger(json, eventType));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Kfci.ProwJobs;
 using Kfci.Sources;
@@ -61,12 +62,6 @@ public sealed class ProwJobConfigTests
 
     [Theory]
     [InlineData("periodics: {a: 1}\n", "periodics must be a list")]
-    [InlineData("periodics:\n- name: a b\n", "job name 'a b'")]
-    [InlineData("periodics:\n- name: a\n- name: a\n", "periodic a is declared twice")]
-    [InlineData("periodics:\n- name: a\n  extra_refs:\n  - org: ../x\n    repo: r\n", "extra_refs[0].org")]
-    [InlineData("periodics:\n- name: a\n  extra_refs:\n  - org: o\n    repo: r\n    base_ref: \"-x\"\n", "not a safe git ref name")]
-    [InlineData("periodics:\n- name: a\n  extra_refs: {org: o}\n", "extra_refs must be a list")]
-    [InlineData("periodics:\n- name: a\n  extra_refs:\n  - repo: r\n", "are not Prow refs")]
     [InlineData("- just a list\n", "is a mapping")]
     [InlineData("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n", "jobs.yaml")]
     [InlineData("periodics: []\n---\nperiodics: []\n", "jobs.yaml")]
@@ -76,6 +71,78 @@ public sealed class ProwJobConfigTests
 
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Theory]
+    [InlineData("a", "- name: a\n  extra_refs:\n  - org: ../x\n    repo: r\n", "extra_refs[0].org")]
+    [InlineData("a", "- name: a\n  extra_refs:\n  - org: o\n    repo: r\n    base_ref: \"-x\"\n", "not a safe git ref name")]
+    [InlineData("a", "- name: a\n  extra_refs: {org: o}\n", "extra_refs must be a list")]
+    [InlineData("a", "- name: a\n  extra_refs:\n  - repo: r\n", "are not Prow refs")]
+    [InlineData("a", "- name: a\n- name: a\n", "declared 2 times")]
+    [InlineData("a b", "- name: a b\n", "job name 'a b'")]
+    public void Parse_OneBadPeriodic_TheOthersStillWorkAndTheBadOneSaysWhy(string name, string bad, string reason)
+    {
+        var config = Parse($"periodics:\n- name: good-before\n{bad}- name: good-after\n  extra_refs:\n  - {{org: o, repo: r, base_ref: main}}\n");
+
+        Assert.Equal("main", config.Find("good-after").ExtraRefs[0].BaseRef);
+        Assert.Empty(config.Find("good-before").ExtraRefs);
+        var problem = Assert.Single(config.Problems);
+        Assert.StartsWith($"jobs.yaml: periodic {name}", problem, StringComparison.Ordinal);
+        Assert.Contains(reason, problem, StringComparison.Ordinal);
+        var e = Assert.Throws<ProwJobConfigException>(() => config.Find(name));
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void Parse_AnnotationsWithNewlinesAndANumericBaseRef_KeptAsProwReadsThem()
+    {
+        var config = Parse("periodics:\n- name: a\n  annotations:\n    description: |\n      line one\n      line two\n    testgrid-num-failures-to-alert: 3\n  extra_refs:\n  - org: o\n    repo: r\n    base_ref: 2024\n  - org: o\n    repo: s\n    base_ref: 1.10\n");
+
+        var job = config.Find("a");
+        Assert.Equal("line one\nline two\n", job.Annotations["description"]);
+        Assert.Equal("3", job.Annotations["testgrid-num-failures-to-alert"]);
+        Assert.Equal(["2024", "1.10"], job.ExtraRefs.Select(r => r.BaseRef));
+        Assert.Empty(config.Problems);
+    }
+
+    [Fact]
+    public void Parse_AnchorsAndMergeKeysOfARealisticConfig_EveryPeriodicWithItsMergedSettings()
+    {
+        var config = ProwJobConfig.Parse(File.ReadAllBytes(Fixtures.PathOf("prow/anchored-periodics.yaml")), "anchored-periodics.yaml");
+
+        Assert.Empty(config.Problems);
+        Assert.Equal(62, config.Periodics.Count);
+        var nightly = config.Find("kubeflow-pipelines-periodic-07");
+        Assert.True(nightly.Decorate);
+        Assert.Equal("8h", nightly.Interval);
+        Assert.Equal(["kubeflow/pipelines@master", "kubeflow/testing@master"], nightly.ExtraRefs.Select(r => $"{r.Org}/{r.Repo}@{r.BaseRef}"));
+        Assert.Equal("sig-big-data", nightly.Annotations["testgrid-dashboards"]);
+        var release = config.Find("kubeflow-pipelines-release-periodic");
+        Assert.Equal("2024", Assert.Single(release.ExtraRefs).BaseRef);
+        Assert.Equal("sig-release", release.Annotations["testgrid-dashboards"]);
+        Assert.Equal("kubeflow-ci@example.com", release.Annotations["testgrid-alert-email"]);
+        var overridden = config.Find("kubeflow-pipelines-overridden");
+        Assert.False(overridden.Decorate);
+        Assert.Equal(("pipelines", "v2.0-branch", true), (overridden.ExtraRefs[0].Repo, overridden.ExtraRefs[0].BaseRef, overridden.ExtraRefs[0].WorkDir));
+    }
+
+    [Fact]
+    public void Parse_AliasBombWithoutAnAliasCountLimit_RefusedByTheExpandedNodeBudget()
+    {
+        var bomb = new StringBuilder("a: &a {k0: x, k1: x, k2: x, k3: x, k4: x, k5: x, k6: x, k7: x, k8: x, k9: x}\n");
+        for (var level = 1; level <= 6; level++)
+        {
+            bomb.Append(CultureInfo.InvariantCulture, $"l{level}: &l{level}\n");
+            for (var i = 0; i < 10; i++)
+            {
+                bomb.Append(CultureInfo.InvariantCulture, $"  c{i}: *{(level == 1 ? "a" : $"l{level - 1}")}\n");
+            }
+        }
+
+        var e = Assert.Throws<ProwJobConfigException>(() => Parse(bomb.ToString()));
+
+        Assert.Contains("alias bomb", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -124,6 +191,25 @@ public sealed class ProwJobConfigTests
         var first = await source.LoadAsync(CancellationToken.None);
         File.WriteAllText(file, "periodics:\n- name: second\n");
         Assert.Same(first, await source.LoadAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public void Source_ContentInsteadOfALocation_ErrorNamesTheSettingNotTheContent()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => ProwJobConfigSource.Create(
+            "periodics:\n- name: x\n  env: [{name: TOKEN, value: ghp_notarealtoken}]", LocalGitSource.OverRepository(Path.GetTempPath()), _ => throw new InvalidOperationException("no bucket")));
+
+        Assert.Contains("KFCI_PROW_JOBS", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("ghp_notarealtoken", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void Parse_PeriodicWithPulls_RefusedWithItsName()
+    {
+        var config = Parse("periodics:\n- name: p\n  extra_refs:\n  - org: o\n    repo: r\n    base_ref: main\n    pulls: [{number: 1, sha: abcdef0}]\n");
+
+        Assert.Contains("names pull requests", Assert.Single(config.Problems), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -214,6 +214,44 @@ public sealed class GitHubSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RateLimit_PrimaryAnswered429WithFarReset_TransientUntilTheResetAndNotRetried()
+    {
+        _server.PrimaryLimitStatus = 429;
+        _server.ExhaustRateLimit(TimeSpan.FromHours(1));
+
+        var e = await Assert.ThrowsAsync<GitHubRateLimitException>(() => _source.ResolveBranchAsync(s_repo, "master", CancellationToken.None));
+
+        Assert.True(Transience.IsTransient(e));
+        Assert.InRange(e.RetryAfter!.Value, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
+        Assert.Equal([429], _server.Requests.Select(r => r.Status));
+    }
+
+    [Theory]
+    [InlineData(403)]
+    [InlineData(429)]
+    public async Task RateLimit_SecondaryWithoutRetryAfter_WaitsAtLeastAMinuteSoFailsTransientWithoutHammering(int status)
+    {
+        _server.Faults.Enqueue(new Fault(status: status, count: 10));
+
+        var e = await Assert.ThrowsAsync<GitHubRateLimitException>(() => _source.ReadFileAsync(s_repo, Sha, "prow_config.yaml", 1000, CancellationToken.None));
+
+        Assert.True(Transience.IsTransient(e));
+        Assert.True(e.RetryAfter >= TimeSpan.FromMinutes(1), $"waits {e.RetryAfter}");
+        Assert.Contains("secondary", e.Message, StringComparison.Ordinal);
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task RateLimit_SecondaryWithShortRetryAfter_WaitsThatLongAndSucceeds()
+    {
+        _server.Faults.Enqueue(new Fault(status: 403) { RetryAfter = TimeSpan.FromSeconds(1) });
+
+        Assert.NotNull(await _source.ReadFileAsync(s_repo, Sha, "prow_config.yaml", 1000, CancellationToken.None));
+
+        Assert.Equal([403, 200], _server.Requests.Select(r => r.Status));
+    }
+
+    [Fact]
     public async Task RateLimit_ExhaustedWithNearReset_WaitsAndSucceeds()
     {
         _server.ExhaustRateLimit(TimeSpan.FromMilliseconds(200));

@@ -110,6 +110,24 @@ public sealed class LocalGitSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task ResolveBranch_OriginBranchMovedSinceTheLastFetch_TheNewHeadNotTheStaleRef()
+    {
+        _origin.Write("a.txt", "one");
+        _origin.Commit();
+        var clone = Clone();
+        _origin.Git("checkout", "--quiet", "-b", "release+v1");
+        var first = _origin.Commit("release");
+        var source = LocalGitSource.OverRepository(clone.Directory);
+        Assert.Equal(first, await source.ResolveBranchAsync(s_repo, "release+v1", CancellationToken.None));
+
+        // A commit pushed to the branch after kfci fetched it once.
+        _origin.Write("a.txt", "two");
+        var pushed = _origin.Commit("pushed");
+
+        Assert.Equal(pushed, await source.ResolveBranchAsync(s_repo, "release+v1", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ResolveBranch_LocalOrOnlyOnOrigin_TheHeadNow_AndAMissingBranchIsNamed()
     {
         _origin.Write("a.txt", "one");

@@ -4,6 +4,7 @@ using Kfci.Prow;
 using Kfci.Runs;
 using Kfci.Testing;
 using Kfci.Testing.Hosting;
+using Kfci.Testing.Kubernetes;
 using Kfci.Testing.Trigger;
 
 namespace Kfci.Tests.Trigger;
@@ -61,6 +62,37 @@ public sealed class PeriodicTriggerTests(EmulatorFixture emulators)
         var workflow = Assert.Single(again.Workflows);
         Assert.Equal($"kubeflow/demo@{head}", Parameters(stack, workflow.Name)["repo_spec"]);
         Assert.NotEqual(newer, head);
+    }
+
+    [Fact]
+    public async Task Push_RedeliveryAfterAPartialSubmissionAndABranchMove_EveryWorkflowTestsTheFirstHead()
+    {
+        await using var stack = await TriggerStack.StartAsync(emulators, clusterRetry: Kfci.Http.RetryOptions.None);
+        var repository = stack.CreateRepository("kubeflow", "demo");
+        var head = TriggerIntegrationTests.Seed(
+            repository,
+            "workflows:\n- name: one\n  workflow: testing/e2e.yaml\n  job_types: [periodic]\n- name: two\n  workflow: testing/e2e.yaml\n  job_types: [periodic]\n");
+        var runId = RunIdOf("demo-periodic", "periodic-moved");
+
+        // The first delivery gets one workflow into the cluster and then meets a fault: no run is Submitted yet.
+        var creates = 0;
+        stack.Kubernetes.InjectFault(new FakeFault
+        {
+            When = request => request.Method == "POST" && request.Path.Value!.EndsWith("/workflows", StringComparison.Ordinal) && Interlocked.Increment(ref creates) == 2,
+            StatusCode = 503,
+        });
+        Assert.False((await PushAsync(stack, PeriodicEvent("demo-periodic"), "periodic-moved")).IsSuccessStatusCode);
+
+        // The branch moves on before Pub/Sub delivers the event again.
+        repository.Write("more.txt", "x\n");
+        var newer = repository.Commit("newer");
+        Assert.True((await PushAsync(stack, PeriodicEvent("demo-periodic"), "periodic-moved")).IsSuccessStatusCode);
+
+        var run = await stack.WaitForRunAsync(runId, r => r.State == RunState.Submitted);
+        Assert.NotEqual(newer, head);
+        Assert.Equal(head, run.BaseSha);
+        Assert.Equal(2, run.Workflows.Count);
+        Assert.All(run.Workflows, w => Assert.Equal($"kubeflow/demo@{head}", Parameters(stack, w.Name)["repo_spec"]));
     }
 
     [Fact]
