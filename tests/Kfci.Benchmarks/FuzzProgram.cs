@@ -128,6 +128,12 @@ internal static class FuzzProgram
             }
 
             peakHeap = Math.Max(peakHeap, GC.GetTotalMemory(forceFullCollection: false));
+            if ((i + 1) % 500 == 0)
+            {
+                // A long run on a shared machine may be stopped: what it found so far is printed as it goes.
+                Console.WriteLine($"progress: {i + 1} per kind, {total.Elapsed.TotalSeconds:F0} s, "
+                    + string.Join("; ", tallies.Select(t => $"{t.Name} {t[Outcome.Accepted]}/{t[Outcome.Refused]}/{t[Outcome.RefusedParserBug]}/{t[Outcome.Crash]}/{t[Outcome.Hang]}")));
+            }
         }
 
         total.Stop();
