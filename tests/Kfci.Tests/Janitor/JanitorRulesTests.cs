@@ -288,23 +288,27 @@ public sealed class JanitorRulesTests
     }
 
     [Theory]
-    [InlineData(ResourceType.ForwardingRule, "k8s-fw-kubeflow-ingress--abc")]
-    [InlineData(ResourceType.TargetHttpProxy, "k8s-tp-kubeflow--abc")]
-    [InlineData(ResourceType.TargetHttpsProxy, "k8s2-ts-abc")]
-    [InlineData(ResourceType.UrlMap, "k8s-um-kubeflow--abc")]
-    [InlineData(ResourceType.BackendService, "k8s-be-30000--abc")]
-    [InlineData(ResourceType.HealthCheck, "k8s-be-30000--abc")]
-    [InlineData(ResourceType.InstanceGroup, "k8s2-ig-abc")]
+    [InlineData(ResourceType.ForwardingRule, "k8s-fw-kubeflow-ingress--0123abcd4567ef89")]
+    [InlineData(ResourceType.TargetHttpProxy, "k8s-tp-kubeflow--0123abcd4567ef89")]
+    [InlineData(ResourceType.TargetHttpsProxy, "k8s2-ts-0123abcd-kubeflow-web-x1y2z3")]
+    [InlineData(ResourceType.UrlMap, "k8s-um-kubeflow--0123abcd4567ef89")]
+    [InlineData(ResourceType.BackendService, "k8s-be-30000--0123abcd4567ef89")]
+    [InlineData(ResourceType.HealthCheck, "k8s-be-30000--0123abcd4567ef89")]
+    [InlineData(ResourceType.InstanceGroup, "k8s2-ig-0123abcd-x1")]
     public void Plan_IngressLeftovers_OnlyCollectedWhenGcIngressIsOn(ResourceType type, string name)
     {
+        // The L7 firewall names the owner, a cluster that is gone: its parts are leftovers.
+        var firewall = Resource(ResourceType.FirewallRule, "k8s-fw-l7--0123abcd4567ef89", TimeSpan.FromDays(3)) with { OwnerCluster = "e2e-gone" };
         var old = Resource(type, name, TimeSpan.FromDays(3));
         var young = Resource(type, name, TimeSpan.FromDays(1));
         var on = JanitorTestConfig.Scoped with { GcIngress = true };
+        JanitorDecision WithFirewall(CloudResource resource, JanitorConfig? config = null) =>
+            new JanitorPlanner(config ?? JanitorTestConfig.Scoped).Plan([firewall, resource], s_now).Single(d => d.Resource.Name == name);
 
-        AssertDecision(Decide(old), JanitorAction.Keep, RuleIds.Unmatched);
-        Assert.Contains("gcIngress is off", Decide(old).Reason, StringComparison.Ordinal);
-        AssertDecision(Decide(old, on), JanitorAction.Delete, RuleIds.GcIngress);
-        AssertDecision(Decide(young, on), JanitorAction.Keep, RuleIds.GcIngress);
+        AssertDecision(WithFirewall(old), JanitorAction.Keep, RuleIds.Unmatched);
+        Assert.Contains("gcIngress is off", WithFirewall(old).Reason, StringComparison.Ordinal);
+        AssertDecision(WithFirewall(old, on), JanitorAction.Delete, RuleIds.GcIngress);
+        AssertDecision(WithFirewall(young, on), JanitorAction.Keep, RuleIds.GcIngress);
     }
 
     [Fact]
