@@ -22,7 +22,7 @@ public static class JanitorCommands
     private static Command Sweep()
     {
         var dryRun = new Option<bool>("--dry-run") { Description = "List and plan, delete nothing." };
-        var config = new Option<string?>("--config") { Description = "Janitor configuration YAML (else KFCI_JANITOR_CONFIG, else the defaults)." };
+        var config = new Option<string?>("--config") { Description = "Janitor configuration YAML naming projects, testCluster and zones/regions (else KFCI_JANITOR_CONFIG; there is no default)." };
         var types = new Option<string?>("--types") { Description = "Comma-separated types to sweep, e.g. workflow,gke-cluster (default: the configuration's)." };
         var command = new Command("sweep", "Sweep now with the Janitor function's code: list, plan, delete, report to Firestore sweeps/. Exit 0 all done, 1 partial, 2 could not run.")
         {
@@ -71,7 +71,7 @@ public static class JanitorCommands
     private static Command Plan()
     {
         var inventory = new Option<string?>("--inventory") { Description = "Inventory JSON: {\"resources\":[{\"type\",\"name\",\"location\",\"created\",…}]} (required)." };
-        var config = new Option<string?>("--config") { Description = "Janitor configuration YAML (defaults when left out)." };
+        var config = new Option<string?>("--config") { Description = "Janitor configuration YAML (left out: the rules' defaults, with no test cluster to protect)." };
         var now = new Option<string?>("--now") { Description = "Decide as of this RFC 3339 time instead of the clock." };
         var format = new Option<string?>("--format") { Description = "table (default) or json." };
         var command = new Command("plan", "Decide delete or keep for every resource of an inventory, in sweep order, with the rule and reason.")

@@ -26,6 +26,22 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
     /// <summary>The function projects under functions/, in start order; their process names are the lowercase forms (Terraform's keys).</summary>
     public static readonly IReadOnlyList<string> Functions = ["Trigger", "Watcher", "Uploader", "Janitor"];
 
+    /// <summary>
+    /// Where the local Janitor's Google APIs are: a loopback port no API listens on (9, discard, needs root to bind), so
+    /// every listing fails and nothing can be deleted; the Janitor itself refuses real Google Cloud next to emulators.
+    /// </summary>
+    public const string JanitorGcpEndpoint = "127.0.0.1:9";
+
+    /// <summary>The local Janitor's configuration: a dry run of the local stack's own made-up project, never a real one.</summary>
+    public const string LocalJanitorConfig = """
+        # Written by 'kfci local up'. The local Janitor sweeps nothing real: dry run, a made-up project, and its Google
+        # APIs at a loopback port nothing answers on. To sweep a real project use 'kfci janitor sweep --config FILE'.
+        dryRun: true
+        projects: [kfci-local]
+        testCluster: kfci-local
+        zones: [local]
+        """;
+
     private static readonly HttpClient s_probe = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     /// <param name="prowJobs">Prow's job configuration file for the Trigger (<c>KFCI_PROW_JOBS</c>); null for none.</param>
@@ -71,6 +87,7 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
             Directory.CreateDirectory(directory);
         }
 
+        await File.WriteAllTextAsync(JanitorConfigPath(paths), LocalJanitorConfig, cancellationToken);
         await BuildFunctionsAsync(cancellationToken);
         var started = new List<LocalProcess>();
         var token = LocalStackState.NewClusterToken();
@@ -201,6 +218,24 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
         return environment;
     }
 
+    /// <summary>The Janitor's environment on top of <see cref="Environment"/>: its local configuration and a Google API endpoint that is no one's.</summary>
+    public static Dictionary<string, string> JanitorEnvironment(Dictionary<string, string> environment, KfciPaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(paths);
+        return new Dictionary<string, string>(environment, StringComparer.Ordinal)
+        {
+            [KfciEnvironment.JanitorConfig] = JanitorConfigPath(paths),
+            [KfciEnvironment.GcpApiEndpoint] = JanitorGcpEndpoint,
+        };
+    }
+
+    public static string JanitorConfigPath(KfciPaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        return Path.Combine(paths.Home, "janitor.yaml");
+    }
+
     public static void Down(LocalStackState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -265,7 +300,8 @@ public sealed class LocalChain(KfciPaths paths, TextWriter output)
         var name = function.ToLowerInvariant();
         var port = Emulator.FreeLoopbackPort();
         var logFile = Path.Combine(paths.LogDirectory, $"{name}.log");
-        var processId = DetachedProcess.Start("dotnet", [FunctionAssembly(function)], logFile, HostEnvironment(environment, port), paths.Home);
+        var own = function == "Janitor" ? JanitorEnvironment(environment, paths) : environment;
+        var processId = DetachedProcess.Start("dotnet", [FunctionAssembly(function)], logFile, HostEnvironment(own, port), paths.Home);
         return new LocalProcess(name, processId, port, logFile);
     }
 

@@ -55,11 +55,17 @@ public static class KfciEnvironment
 
     public const string DefaultRepo = "KFCI_DEFAULT_REPO";
 
-    /// <summary>Janitor rules and scope (YAML); the built-in defaults when unset.</summary>
+    /// <summary>Janitor rules and scope (YAML: projects, testCluster, zones/regions); required, the Janitor refuses to start without it.</summary>
     public const string JanitorConfig = "KFCI_JANITOR_CONFIG";
 
     /// <summary>Local and tests only: one plain-HTTP server (the GCP fake) that serves Compute, Container, Deployment Manager and IAM for the Janitor.</summary>
     public const string GcpApiEndpoint = "KFCI_GCP_API_ENDPOINT";
+
+    /// <summary>
+    /// <c>true</c>: let a Janitor that runs against emulators (a local stack) reach real Google Cloud. Without it such a
+    /// Janitor refuses to start unless <see cref="GcpApiEndpoint"/> points it at a fake.
+    /// </summary>
+    public const string JanitorRealGcp = "KFCI_JANITOR_REAL_GCP";
 
     /// <summary>Trigger: the workflow policy (JSON: serviceAccount, trustedServiceAccount, trustedRepositories, maxDeadlineSeconds, repositories); a restricted default when unset.</summary>
     public const string WorkflowPolicy = "KFCI_WORKFLOW_POLICY";

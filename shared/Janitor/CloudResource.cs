@@ -38,6 +38,12 @@ public sealed record CloudResource(ResourceType Type, string Name)
     /// <summary>The Kubernetes namespace of a namespaced object (an Argo workflow); null for everything else.</summary>
     public string? Namespace { get; init; }
 
+    /// <summary>
+    /// The GKE cluster the resource serves, when its listing names it (an ingress firewall rule's target tags are the
+    /// cluster's node tag); null otherwise. <see cref="IngressOwners"/> uses it to tie load-balancer parts to clusters.
+    /// </summary>
+    public string? OwnerCluster { get; init; }
+
     /// <summary>An Argo workflow's <c>status.startedAt</c>; null when it never started or for other types.</summary>
     public DateTimeOffset? StartedAt { get; init; }
 

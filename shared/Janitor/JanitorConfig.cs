@@ -3,12 +3,13 @@ using System.Text.RegularExpressions;
 namespace Kfci.Janitor;
 
 /// <summary>
-/// What the janitor sweeps and how its rules are tuned. Every value has a default (the issue's), so an empty YAML file
-/// is a valid configuration; <see cref="JanitorConfigYaml"/> reads the overrides.
+/// What the janitor sweeps and how its rules are tuned. The rules' tuning has defaults (the issue's); where it sweeps
+/// (<see cref="Projects"/>, <see cref="TestCluster"/>, <see cref="Zones"/>/<see cref="Regions"/>) has none: a Janitor
+/// holds rights to delete, so it sweeps only what it was explicitly told to (<see cref="EnsureScoped"/>).
 /// </summary>
 public sealed record JanitorConfig
 {
-    /// <summary>The defaults: a real (not dry-run) sweep of every type in <c>kubeflow-ci</c>, ingress collection off.</summary>
+    /// <summary>The rules' defaults with nothing to sweep: no project, no test cluster, no location. Plans with it; sweeps refuse it.</summary>
     public static JanitorConfig Default { get; } = new();
 
     /// <summary>Plan and report only; delete nothing. An explicit <c>dryRun</c> in a tick message wins over this.</summary>
@@ -18,7 +19,7 @@ public sealed record JanitorConfig
     public bool GcIngress { get; init; }
 
     /// <summary>The CI's own test cluster (protected by name, and where workflows are swept).</summary>
-    public string TestCluster { get; init; } = "kubeflow-testing";
+    public string TestCluster { get; init; } = "";
 
     /// <summary>Namespaces whose Argo workflows are swept (rule 2); the namespaces themselves are protected.</summary>
     public IReadOnlyList<string> WorkflowNamespaces { get; init; } = ["kubeflow-test-infra"];
@@ -38,15 +39,47 @@ public sealed record JanitorConfig
     /// <summary>The types a sweep lists and deletes; resources of other types are kept (rule <c>disabled</c>).</summary>
     public IReadOnlySet<ResourceType> Types { get; init; } = new HashSet<ResourceType>(ResourceTypes.SweepOrder);
 
-    /// <summary>GCP projects to sweep.</summary>
-    public IReadOnlyList<string> Projects { get; init; } = ["kubeflow-ci"];
+    /// <summary>GCP projects to sweep; none by default.</summary>
+    public IReadOnlyList<string> Projects { get; init; } = [];
 
-    /// <summary>Zones for the zonal listings that have no aggregated form.</summary>
-    public IReadOnlyList<string> Zones { get; init; } =
-        ["us-east1-b", "us-east1-c", "us-east1-d", "us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f"];
+    /// <summary>Zones whose zonal resources and GKE clusters are swept; none by default.</summary>
+    public IReadOnlyList<string> Zones { get; init; } = [];
 
-    /// <summary>Regions for the regional listings that have no aggregated form.</summary>
-    public IReadOnlyList<string> Regions { get; init; } = ["us-east1", "us-central1"];
+    /// <summary>Regions whose regional resources and GKE clusters are swept; none by default.</summary>
+    public IReadOnlyList<string> Regions { get; init; } = [];
+
+    /// <summary>
+    /// Throws unless projects, the test cluster and at least one zone or region are set: without them a sweep would
+    /// have to guess where it may delete, and a guess (once <c>kubeflow-ci</c> and <c>locations/-</c>) is someone
+    /// else's project or cluster.
+    /// </summary>
+    /// <param name="source">Names the configuration in the message.</param>
+    /// <exception cref="JanitorConfigException">Something is missing; the message lists what.</exception>
+    public void EnsureScoped(string source)
+    {
+        var missing = new List<string>();
+        if (Projects.Count == 0)
+        {
+            missing.Add("projects");
+        }
+
+        if (TestCluster.Length == 0)
+        {
+            missing.Add("testCluster");
+        }
+
+        if (Zones.Count == 0 && Regions.Count == 0)
+        {
+            missing.Add("zones or regions");
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new JanitorConfigException(
+                $"{source}: the Janitor sweeps only what it is configured for, and {string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} not set; "
+                + "name the projects, the test cluster and the zones/regions to sweep (infra/terraform's janitor_config.tf writes them)");
+        }
+    }
 }
 
 /// <summary>Age limits per rule; a resource is deleted only when strictly older than its limit.</summary>

@@ -48,8 +48,11 @@ public static class JanitorConfigYaml
         return Parse(File.ReadAllText(path), path);
     }
 
-    /// <summary>Reads YAML text; <paramref name="source"/> names it in error messages. An empty document gives the defaults.</summary>
-    /// <exception cref="JanitorConfigException">The YAML is malformed or a value is invalid.</exception>
+    /// <summary>
+    /// Reads YAML text; <paramref name="source"/> names it in error messages. Keys left out keep the rules' defaults,
+    /// but projects, testCluster and zones/regions must be given (<see cref="JanitorConfig.EnsureScoped"/>).
+    /// </summary>
+    /// <exception cref="JanitorConfigException">The YAML is malformed, a value is invalid, or the scope is missing.</exception>
     public static JanitorConfig Parse(string yaml, string source = "janitor config")
     {
         ArgumentNullException.ThrowIfNull(yaml);
@@ -64,14 +67,16 @@ public static class JanitorConfigYaml
             throw new JanitorConfigException($"{source} line {e.Start.Line}: not valid YAML: {OneLine(e.InnerException?.Message ?? e.Message)}", e);
         }
 
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        var config = JanitorConfig.Default;
+        if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is not YamlScalarNode { Value: null or "" })
         {
-            return JanitorConfig.Default;
+            var root = stream.Documents[0].RootNode as YamlMappingNode
+                ?? throw Error(source, stream.Documents[0].RootNode, "the configuration must be a mapping of keys such as 'dryRun: true'");
+            config = new Reader(source).Read(root);
         }
 
-        var root = stream.Documents[0].RootNode as YamlMappingNode
-            ?? throw Error(source, stream.Documents[0].RootNode, "the configuration must be a mapping of keys such as 'dryRun: true'");
-        return new Reader(source).Read(root);
+        config.EnsureScoped(source);
+        return config;
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
@@ -141,7 +146,7 @@ public static class JanitorConfigYaml
 
         private List<string> NonEmptyList(string key, YamlNode node) => List(key, node) is { Count: > 0 } list
             ? list
-            : throw Error(source, node, $"{key} must name at least one; leave {key} out for the default");
+            : throw Error(source, node, $"{key} must name at least one");
 
         private List<Regex> Patterns(string key, YamlNode node)
         {

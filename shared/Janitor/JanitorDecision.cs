@@ -19,6 +19,9 @@ public static class RuleIds
     /// <summary>A GKE cluster or a Kubernetes namespace already being deleted.</summary>
     public const string Stopping = "stopping";
 
+    /// <summary>A GKE ingress part some rule would delete, kept: its cluster is unknown, or listed and kept.</summary>
+    public const string IngressOwner = "ingress-owner";
+
     /// <summary>Rule 2: Argo workflows older than the workflow limit.</summary>
     public const string WorkflowAge = "workflow-age";
 

@@ -31,7 +31,42 @@ public sealed class JanitorPlanner
         var early = ordered.Select(resource => _rules.ClassifyIndependent(resource, now)).ToList();
         var ranking = new AutoDeployRanking(ordered
             .Where((resource, i) => early[i] is null && JanitorRules.IsAutoDeployType(resource)));
-        return [.. ordered.Select((resource, i) => early[i] ?? _rules.ClassifyDependent(resource, now, ranking))];
+        var decisions = ordered.Select((resource, i) => early[i] ?? _rules.ClassifyDependent(resource, now, ranking)).ToList();
+        return WithIngressOwners(decisions);
+    }
+
+    /// <summary>
+    /// A GKE ingress part the rules would delete is kept unless it belongs to a cluster that is itself going or gone:
+    /// its owner unknown, protected, or listed and kept, deleting it would break that cluster's load balancer.
+    /// </summary>
+    private List<JanitorDecision> WithIngressOwners(List<JanitorDecision> decisions)
+    {
+        var owners = new IngressOwners(decisions.Select(decision => decision.Resource));
+        var clusters = decisions.Where(decision => decision.Resource.Type == ResourceType.GkeCluster)
+            .GroupBy(decision => decision.Resource.Name, StringComparer.Ordinal)
+            .ToDictionary(group => group.Key, group => group.All(decision => decision.Action == JanitorAction.Delete), StringComparer.Ordinal);
+        return [.. decisions.Select(decision =>
+        {
+            var resource = decision.Resource;
+            if (decision.Action != JanitorAction.Delete || !resource.Type.IsIngressPart() || !IngressOwners.HasIngressName(resource))
+            {
+                return decision;
+            }
+
+            if (owners.OwnerOf(resource) is not { } owner)
+            {
+                return JanitorDecision.Keep(resource, RuleIds.IngressOwner, $"{decision.Reason}; but no listed firewall rule ties it to a cluster, so it may serve a protected one");
+            }
+
+            if (_rules.ProtectionOf(new CloudResource(ResourceType.GkeCluster, owner)) is { } protection)
+            {
+                return JanitorDecision.Keep(resource, RuleIds.Protected, $"part of GKE cluster {owner}'s ingress, and that cluster is protected ({protection})");
+            }
+
+            return clusters.TryGetValue(owner, out var deleted) && !deleted
+                ? JanitorDecision.Keep(resource, RuleIds.IngressOwner, $"part of GKE cluster {owner}'s ingress, and that cluster is kept")
+                : decision;
+        })];
     }
 
     /// <summary>The plan at the time <paramref name="clock"/> gives.</summary>

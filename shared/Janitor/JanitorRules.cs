@@ -11,7 +11,6 @@ internal sealed class JanitorRules(JanitorConfig config)
 
     private static readonly string[] s_e2eWords = ["e2e-", "kfctl", "presubmit", "postsubmit", "periodic", "unittest"];
     private static readonly string[] s_e2ePrefixes = ["z-", "k8s-ig-"];
-    private static readonly string[] s_ingressPrefixes = ["k8s-", "k8s2-"];
 
     /// <summary>Rules 1–4 (and the configured types, and clusters and namespaces already being deleted); null when rules 5–7 must decide.</summary>
     public JanitorDecision? ClassifyIndependent(CloudResource resource, DateTimeOffset now)
@@ -66,7 +65,7 @@ internal sealed class JanitorRules(JanitorConfig config)
             return AutoDeploy(resource, now, ranking);
         }
 
-        if (resource.Type.IsIngressPart() && HasIngressName(resource))
+        if (resource.Type.IsIngressPart() && IngressOwners.HasIngressName(resource))
         {
             return config.GcIngress
                 ? ByAge(resource, RuleIds.GcIngress, "GKE ingress leftover", ResourceAge.Of(resource, now), config.MaxAge.GcIngress)
@@ -76,7 +75,8 @@ internal sealed class JanitorRules(JanitorConfig config)
         return JanitorDecision.Keep(resource, RuleIds.Unmatched, "no rule matched");
     }
 
-    private string? ProtectionOf(CloudResource resource)
+    /// <summary>Why the resource must never be deleted; null when nothing protects it.</summary>
+    public string? ProtectionOf(CloudResource resource)
     {
         var name = resource.Name;
         if (KubeflowNames.IsReleasePoolSlot(name))
@@ -161,9 +161,6 @@ internal sealed class JanitorRules(JanitorConfig config)
 
         return resource.HasLabel(KeepLabel, "e2e") ? $"labelled {KeepLabel}: e2e" : null;
     }
-
-    private static bool HasIngressName(CloudResource resource) =>
-        s_ingressPrefixes.Any(prefix => resource.Name.StartsWith(prefix, StringComparison.Ordinal));
 
     private JanitorDecision AutoDeploy(CloudResource resource, DateTimeOffset now, AutoDeployRanking ranking)
     {

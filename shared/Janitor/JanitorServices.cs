@@ -17,7 +17,8 @@ public static class JanitorServices
     {
         ArgumentNullException.ThrowIfNull(services);
         getEnv ??= Environment.GetEnvironmentVariable;
-        services.TryAddSingleton(GcpEndpoints.FromEnvironment(getEnv));
+        // Resolved with the function at start-up, so a local Janitor that would reach real Google Cloud refuses to start.
+        services.TryAddSingleton(_ => GcpEndpoints.FromEnvironment(getEnv));
         services.TryAddSingleton(OperationPolling.Default);
         services.TryAddSingleton(SweepOptions.Default);
         services.TryAddSingleton(_ => LoadConfig(getEnv));
@@ -36,11 +37,16 @@ public static class JanitorServices
         return services;
     }
 
-    /// <summary>The rules file named by <c>KFCI_JANITOR_CONFIG</c>, else the built-in defaults.</summary>
+    /// <summary>The configuration file named by <c>KFCI_JANITOR_CONFIG</c>; there is no default scope to fall back on.</summary>
+    /// <exception cref="JanitorConfigException">The variable is unset, or the file is invalid or names no scope.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
     public static JanitorConfig LoadConfig(Func<string, string?> getEnv)
     {
         ArgumentNullException.ThrowIfNull(getEnv);
-        return getEnv(KfciEnvironment.JanitorConfig) is { Length: > 0 } path ? JanitorConfigYaml.Load(path) : JanitorConfig.Default;
+        return getEnv(KfciEnvironment.JanitorConfig) is { Length: > 0 } path
+            ? JanitorConfigYaml.Load(path)
+            : throw new JanitorConfigException(
+                $"{KfciEnvironment.JanitorConfig} is not set: the Janitor sweeps only what it is configured for; point it at a YAML file naming projects, testCluster and zones/regions");
     }
 
     private static RestClient Client(IServiceProvider services, Func<GcpEndpoints, GoogleEndpoint> pick) =>

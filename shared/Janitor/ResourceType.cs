@@ -55,5 +55,5 @@ public static class ResourceTypes
     /// <summary>The resources GKE's ingress controller creates: what rule 6 (gcIngress) may collect.</summary>
     public static bool IsIngressPart(this ResourceType type) => type is ResourceType.ForwardingRule
         or ResourceType.TargetHttpProxy or ResourceType.TargetHttpsProxy or ResourceType.UrlMap
-        or ResourceType.BackendService or ResourceType.HealthCheck or ResourceType.InstanceGroup;
+        or ResourceType.BackendService or ResourceType.HealthCheck or ResourceType.InstanceGroup or ResourceType.FirewallRule;
 }

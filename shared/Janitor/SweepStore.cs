@@ -13,6 +13,14 @@ public interface ISweepStore
     /// </summary>
     Task<IReadOnlyDictionary<string, DateTimeOffset>> FirstSightingsAsync(IReadOnlyList<CloudResource> resources, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Forgets the first sightings of resources of <paramref name="types"/> that are not in <paramref name="present"/>
+    /// (keys): the resource is gone, and a record of it would only grow <c>leaks/</c> for ever. Only types whose listing
+    /// was complete may be given: a resource missing from a failed listing is not gone.
+    /// </summary>
+    /// <returns>How many sightings were forgotten.</returns>
+    Task<int> PruneSightingsAsync(IReadOnlyCollection<ResourceType> types, IReadOnlySet<string> present, CancellationToken cancellationToken);
+
     Task SaveReportAsync(SweepReport report, CancellationToken cancellationToken);
 
     /// <summary>True when a report with this id exists: that sweep already ran (a redelivered tick).</summary>
@@ -64,6 +72,26 @@ public sealed class FirestoreSweepStore : ISweepStore
             new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
             async (resource, token) => seen[resource.Key] = await FirstSightingAsync(resource, now, token));
         return seen;
+    }
+
+    public async Task<int> PruneSightingsAsync(IReadOnlyCollection<ResourceType> types, IReadOnlySet<string> present, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(types);
+        ArgumentNullException.ThrowIfNull(present);
+        // By the key's type prefix, not the type field: documents written before the field existed are pruned too.
+        var prefixes = types.Select(type => type.WireName() + "/").ToList();
+        var pruned = 0;
+        foreach (var sighting in await _firestore.Value.QueryAsync(new FirestoreQuery(LeaksCollection), cancellationToken))
+        {
+            if (sighting.TryGet<string>("key", out var key) && key is not null && !present.Contains(key)
+                && prefixes.Any(prefix => key.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                await _firestore.Value.DeleteAsync($"{LeaksCollection}/{sighting.Id}", cancellationToken: cancellationToken);
+                pruned++;
+            }
+        }
+
+        return pruned;
     }
 
     public Task SaveReportAsync(SweepReport report, CancellationToken cancellationToken)

@@ -67,12 +67,14 @@ public sealed partial class Sweeper : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(sweepId);
         ArgumentNullException.ThrowIfNull(config);
+        config.EnsureScoped("janitor configuration");
         var started = _clock.GetUtcNow();
         var types = ResourceTypes.SweepOrder.Where(type => config.Types.Contains(type) && _apis.ContainsKey(type)).ToList();
         var tallies = types.ToDictionary(type => type, _ => new Tally());
 
         var listed = await ListAllAsync(types, config, tallies, cancellationToken);
         listed = await WithFirstSightingsAsync(listed, started, tallies, cancellationToken);
+        await PruneSightingsAsync(types.Where(type => tallies[type].IsComplete).ToList(), listed, cancellationToken);
         var plan = new JanitorPlanner(config).Plan(listed, started);
         foreach (var decision in plan.Where(decision => decision.Action == JanitorAction.Keep))
         {
@@ -128,6 +130,23 @@ public sealed partial class Sweeper : IDisposable
             }
         }));
         return [.. lists.SelectMany(list => list)];
+    }
+
+    private async Task PruneSightingsAsync(List<ResourceType> complete, List<CloudResource> listed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var pruned = await _store.PruneSightingsAsync(complete, listed.Select(resource => resource.Key).ToHashSet(StringComparer.Ordinal), cancellationToken);
+            if (pruned > 0)
+            {
+                LogPruned(pruned);
+            }
+        }
+        catch (Exception e) when (IsApiFailure(e, cancellationToken))
+        {
+            // Stale sightings cost storage, not safety: the next sweep prunes them.
+            LogPruneFailed(e.Message);
+        }
     }
 
     private async Task<List<CloudResource>> WithFirstSightingsAsync(List<CloudResource> listed, DateTimeOffset now, Dictionary<ResourceType, Tally> tallies, CancellationToken cancellationToken)
@@ -198,6 +217,12 @@ public sealed partial class Sweeper : IDisposable
 #pragma warning restore CA1727
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "janitor: forgot {Count} first sightings of resources that are gone")]
+    private partial void LogPruned(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "janitor: pruning first sightings failed, left for the next sweep: {Error}")]
+    private partial void LogPruneFailed(string error);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "janitor: {Api} is not available in this project; {Type} skipped")]
     private partial void LogApiUnavailable(string type, string api);
 
@@ -221,6 +246,9 @@ public sealed partial class Sweeper : IDisposable
         public int Planned { get; set; }
 
         public string? Skipped { get; set; }
+
+        /// <summary>True when the listing answered in full: neither skipped nor failed.</summary>
+        public bool IsComplete => Skipped is null && _errorCount == 0;
 
         public void Keep(string rule) => _kept.AddOrUpdate(rule, 1, (_, count) => count + 1);
 

@@ -84,7 +84,7 @@ internal static class JanitorBenchmark
             new DeploymentManagerApi(endpoints.DeploymentManager.CreateClient(), polling),
             new IamApi(endpoints.Iam.CreateClient()),
         };
-        var config = JanitorConfig.Default with { Zones = ["us-east1-b", "us-east1-c", "us-east1-d", "us-central1-a"] };
+        var config = JanitorConfig.Default with { Projects = ["kubeflow-ci"], TestCluster = "kubeflow-testing", Zones = ["us-east1-b", "us-east1-c", "us-east1-d", "us-central1-a"], Regions = ["us-east1", "us-central1"] };
         using var sweeper = new Sweeper(apis, new InMemorySweepStore(), new FixedStart(now), NullLogger<Sweeper>.Instance,
             new SweepOptions { Parallelism = parallelism, DeletesPerSecond = settings.Rate });
         var clock = Stopwatch.StartNew();

@@ -5,7 +5,7 @@
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- uploader [--runs 3] [--latencies 60] [--log-mb 200] [--junit 1000]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- janitor [--resources 10000] [--latency-ms 20] [--runs 3] [--parallelism 32] [--rate 1000] [--no-baseline]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- trigger [--events 1000] [--rate 100] [--concurrency 40] [--mode push|direct|both] [--floor-delay-ms 0]
-//   dotnet run -c Release --project tests/Kfci.Benchmarks -- fuzz [--inputs 10000] [--seed 13] [--timeout-ms 5000]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- fuzz [--count 10000] [--seed 13] [--timeout-ms 5000] [--out DIR]
 using Kfci.Benchmarks;
 
 return args.FirstOrDefault() switch
@@ -30,7 +30,7 @@ static int Usage()
                Kfci.Benchmarks uploader [--runs N] [--latencies N] [--log-mb N] [--junit N]
                Kfci.Benchmarks janitor [--resources N] [--latency-ms N] [--runs N] [--parallelism N] [--rate N] [--no-baseline]
                Kfci.Benchmarks engine [steps]
-               Kfci.Benchmarks fuzz [--inputs N] [--seed S] [--timeout-ms T]
+               Kfci.Benchmarks fuzz [--count N] [--seed S] [--timeout-ms T] [--out DIR]
         """);
     return 2;
 }

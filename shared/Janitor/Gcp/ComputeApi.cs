@@ -129,6 +129,8 @@ public sealed class ComputeApi(RestClient rest, OperationPolling? polling = null
                     Created = GcpRest.Time(json, "creationTimestamp"),
                     Labels = GcpRest.Labels(json["labels"]),
                     Status = GcpRest.Str(json, "status"),
+                    OwnerCluster = (json["targetTags"] as JsonArray ?? []).Select(tag => tag is JsonValue value && value.TryGetValue<string>(out var text) ? IngressOwners.ClusterOfNodeTag(text) : null)
+                        .FirstOrDefault(cluster => cluster is not null),
                 };
             }
         }

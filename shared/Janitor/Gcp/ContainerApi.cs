@@ -3,7 +3,10 @@ using Kfci.Http;
 
 namespace Kfci.Janitor.Gcp;
 
-/// <summary>GKE (Container v1): clusters in every location of each project (<c>locations/-</c>), delete and wait.</summary>
+/// <summary>
+/// GKE (Container v1): the clusters in each configured zone and region of each project, delete and wait. Never
+/// <c>locations/-</c>: a cluster in a location the Janitor was not given is not its to judge.
+/// </summary>
 public sealed class ContainerApi(RestClient rest, OperationPolling? polling = null, TimeProvider? clock = null) : IResourceApi
 {
     private readonly OperationPolling _polling = polling ?? OperationPolling.Default;
@@ -16,33 +19,37 @@ public sealed class ContainerApi(RestClient rest, OperationPolling? polling = nu
     public async Task<IReadOnlyList<CloudResource>> ListAsync(ResourceType type, JanitorConfig config, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var clusters = new List<CloudResource>();
+        var clusters = new Dictionary<(string Project, string Location, string Name), CloudResource>();
         foreach (var project in config.Projects)
         {
-            var answer = await rest.GetJsonAsync($"v1/projects/{GcpRest.Escape(project)}/locations/-/clusters", cancellationToken) as JsonObject ?? [];
-            if (answer["missingZones"] is JsonArray { Count: > 0 } missing)
+            foreach (var location in config.Zones.Concat(config.Regions).Distinct(StringComparer.Ordinal))
             {
-                // Some zones did not answer: the listing is incomplete, and the auto-deploy ranking must not run on it.
-                throw new GcpOperationException($"list gke-cluster in {project}: zones did not answer: {string.Join(", ", missing)}");
-            }
-
-            foreach (var cluster in answer["clusters"] as JsonArray ?? [])
-            {
-                if (cluster is JsonObject json && GcpRest.Str(json, "name") is { Length: > 0 } name)
+                var answer = await rest.GetJsonAsync($"v1/projects/{GcpRest.Escape(project)}/locations/{GcpRest.Escape(location)}/clusters", cancellationToken) as JsonObject ?? [];
+                if (answer["missingZones"] is JsonArray { Count: > 0 } missing)
                 {
-                    clusters.Add(new CloudResource(ResourceType.GkeCluster, name)
+                    // Some zones did not answer: the listing is incomplete, and the auto-deploy ranking must not run on it.
+                    throw new GcpOperationException($"list gke-cluster in {project}/{location}: zones did not answer: {string.Join(", ", missing)}");
+                }
+
+                foreach (var cluster in answer["clusters"] as JsonArray ?? [])
+                {
+                    if (cluster is JsonObject json && GcpRest.Str(json, "name") is { Length: > 0 } name)
                     {
-                        Project = project,
-                        Location = GcpRest.Str(json, "location") ?? GcpRest.Str(json, "zone") ?? "",
-                        Created = GcpRest.Time(json, "createTime"),
-                        Labels = GcpRest.Labels(json["resourceLabels"]),
-                        Status = GcpRest.Str(json, "status"),
-                    });
+                        var at = GcpRest.Str(json, "location") ?? GcpRest.Str(json, "zone") ?? location;
+                        clusters[(project, at, name)] = new CloudResource(ResourceType.GkeCluster, name)
+                        {
+                            Project = project,
+                            Location = at,
+                            Created = GcpRest.Time(json, "createTime"),
+                            Labels = GcpRest.Labels(json["resourceLabels"]),
+                            Status = GcpRest.Str(json, "status"),
+                        };
+                    }
                 }
             }
         }
 
-        return clusters;
+        return [.. clusters.Values];
     }
 
     public async Task<bool> DeleteAsync(CloudResource resource, CancellationToken cancellationToken)

@@ -22,11 +22,27 @@ public sealed record GcpEndpoints(GoogleEndpoint Compute, GoogleEndpoint Contain
         return new GcpEndpoints(endpoint, endpoint, endpoint, endpoint);
     }
 
+    /// <summary>
+    /// The fake when <c>KFCI_GCP_API_ENDPOINT</c> is set, else Google's APIs; but a Janitor whose Pub/Sub or Firestore
+    /// is an emulator is a local one, and it reaches real Google Cloud only when <c>KFCI_JANITOR_REAL_GCP=true</c> says so.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A local Janitor would reach Google Cloud without being asked to.</exception>
     public static GcpEndpoints FromEnvironment(Func<string, string?> getEnv)
     {
         ArgumentNullException.ThrowIfNull(getEnv);
-        return getEnv(KfciEnvironment.GcpApiEndpoint) is { Length: > 0 } host
-            ? SingleServer(GoogleEndpoint.EmulatorUri(host))
-            : Production;
+        if (getEnv(KfciEnvironment.GcpApiEndpoint) is { Length: > 0 } host)
+        {
+            return SingleServer(GoogleEndpoint.EmulatorUri(host));
+        }
+
+        var emulator = new[] { KfciEnvironment.PubSubEmulatorHost, KfciEnvironment.FirestoreEmulatorHost }.FirstOrDefault(name => getEnv(name) is { Length: > 0 });
+        if (emulator is not null && getEnv(KfciEnvironment.JanitorRealGcp) != "true")
+        {
+            throw new InvalidOperationException(
+                $"{emulator} is set, so this Janitor runs locally, and {KfciEnvironment.GcpApiEndpoint} is not: it would sweep real Google Cloud; "
+                + $"point {KfciEnvironment.GcpApiEndpoint} at a fake, or set {KfciEnvironment.JanitorRealGcp}=true to sweep the configured projects for real");
+        }
+
+        return Production;
     }
 }

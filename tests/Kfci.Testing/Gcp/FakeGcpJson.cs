@@ -80,6 +80,12 @@ internal static class FakeGcpJson
             json["status"] = status;
         }
 
+        if (resource is { Type: ResourceType.FirewallRule, OwnerCluster: { } owner })
+        {
+            // GKE's ingress firewall targets the cluster's nodes by their network tag, gke-<cluster>-<8 hex>-node.
+            json["targetTags"] = new JsonArray("some-other-tag", $"gke-{owner}-0a1b2c3d-node");
+        }
+
         return json;
     }
 

@@ -17,13 +17,16 @@ namespace Kfci.Testing.Gcp;
 /// <summary>
 /// A faithful in-process fake of the GCP calls the janitor makes, over real HTTP on 127.0.0.1, with the discovery
 /// documents' paths and JSON shapes: Compute v1 (aggregated and global lists, paging, zonal/regional/global deletes and
-/// operations), Container v1 (<c>locations/-</c> listing, cluster delete, operations), Deployment Manager v2 (paged
+/// operations), Container v1 (listing in <c>locations/-</c> or one zone or region, cluster delete, operations), Deployment Manager v2 (paged
 /// deployments with their operation's error, delete with <c>deletePolicy</c>, operations), IAM v1 (paged service
 /// accounts, delete). Operations finish after <see cref="OperationPolls"/> reads; missing resources answer 404.
 /// Faults: <see cref="Faults"/> (429, 5xx), <see cref="DisabledApis"/> (403 "API not enabled"), <see cref="Latency"/>.
 /// </summary>
 public sealed class FakeGcpServer : IAsyncDisposable
 {
+    /// <summary>The locations of every cluster listing asked for, in order (<c>-</c> for all locations).</summary>
+    public ConcurrentQueue<string> ClusterListings { get; } = new();
+
     private static readonly Dictionary<string, ResourceType> s_computeCollections = new(StringComparer.Ordinal)
     {
         ["instances"] = ResourceType.Instance,
@@ -186,7 +189,8 @@ public sealed class FakeGcpServer : IAsyncDisposable
             ["compute", "v1", "projects", var p, var s, var l, var c, var name] when delete && s is "zones" or "regions" && s_computeCollections.ContainsKey(c)
                 && IsScope(s_computeCollections[c], p, l, name, s) && !(s == "regions" && c == "instanceGroups") =>
                 Delete(s_computeCollections[c], p, l, name, $"compute/{p}/{s}/{l}", ComputeOperation),
-            ["v1", "projects", var p, "locations", "-", "clusters"] when get => new JsonObject { ["clusters"] = new JsonArray([.. Items(ResourceType.GkeCluster, p, null)]) },
+            ["v1", "projects", var p, "locations", "-", "clusters"] when get => ClusterList(p, null),
+            ["v1", "projects", var p, "locations", var l, "clusters"] when get => ClusterList(p, l),
             ["v1", "projects", var p, "locations", var l, "clusters", var name] when delete => Delete(ResourceType.GkeCluster, p, l, name, $"container/{p}/{l}", ContainerOperation),
             ["v1", "projects", var p, "locations", var l, "operations", var op] when get => PollOperation(op, $"container/{p}/{l}"),
             ["deploymentmanager", "v2", "projects", var p, "global", "deployments"] when get => Page(request, Items(ResourceType.DmDeployment, p, "global"), "deployments", []),
@@ -210,6 +214,13 @@ public sealed class FakeGcpServer : IAsyncDisposable
     {
         _deleted.Enqueue((type, name, location));
         return answer;
+    }
+
+    /// <summary>Container's list: <c>locations/-</c> is every location; a zone or region is only the clusters located there.</summary>
+    private JsonObject ClusterList(string project, string? location)
+    {
+        ClusterListings.Enqueue(location ?? "-");
+        return new JsonObject { ["clusters"] = new JsonArray([.. Items(ResourceType.GkeCluster, project, location)]) };
     }
 
     private List<JsonObject> Items(ResourceType type, string project, string? location) =>

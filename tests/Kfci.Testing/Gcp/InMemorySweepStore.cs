@@ -20,6 +20,14 @@ public sealed class InMemorySweepStore : ISweepStore
             resources.DistinctBy(r => r.Key).ToDictionary(r => r.Key, r => _firstSeen.GetOrAdd(r.Key, now), StringComparer.Ordinal));
     }
 
+    public Task<int> PruneSightingsAsync(IReadOnlyCollection<ResourceType> types, IReadOnlySet<string> present, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(types);
+        ArgumentNullException.ThrowIfNull(present);
+        var gone = _firstSeen.Keys.Where(key => types.Any(type => key.StartsWith(type.WireName() + "/", StringComparison.Ordinal)) && !present.Contains(key)).ToList();
+        return Task.FromResult(gone.Count(key => _firstSeen.TryRemove(key, out _)));
+    }
+
     public Task SaveReportAsync(SweepReport report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);

@@ -13,7 +13,7 @@ public sealed class ComputeApiTests : IAsyncLifetime
     private FakeGcpServer _gcp = null!;
     private ComputeApi _compute = null!;
 
-    private static JanitorConfig Config => JanitorConfig.Default with { Zones = ["us-east1-b"], Regions = ["us-east1"] };
+    private static JanitorConfig Config => JanitorTestConfig.Scoped with { Zones = ["us-east1-b"], Regions = ["us-east1"] };
 
     public async Task InitializeAsync()
     {

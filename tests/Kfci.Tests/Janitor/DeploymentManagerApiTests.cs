@@ -25,7 +25,7 @@ public sealed class DeploymentManagerApiTests : IAsyncLifetime
     [Fact]
     public async Task ListAsync_ApiAnswers_ListsDeployments()
     {
-        var listed = await _dm.ListAsync(ResourceType.DmDeployment, JanitorConfig.Default, default);
+        var listed = await _dm.ListAsync(ResourceType.DmDeployment, JanitorTestConfig.Scoped, default);
 
         Assert.Equal(["kfctl-e2e-dm"], listed.Select(r => r.Name));
     }
@@ -35,7 +35,7 @@ public sealed class DeploymentManagerApiTests : IAsyncLifetime
     {
         _gcp.DisabledApis["deploymentmanager"] = true;
 
-        var error = await Assert.ThrowsAsync<ApiUnavailableException>(() => _dm.ListAsync(ResourceType.DmDeployment, JanitorConfig.Default, default));
+        var error = await Assert.ThrowsAsync<ApiUnavailableException>(() => _dm.ListAsync(ResourceType.DmDeployment, JanitorTestConfig.Scoped, default));
 
         Assert.Equal("deploymentmanager", error.Api);
     }
@@ -45,6 +45,6 @@ public sealed class DeploymentManagerApiTests : IAsyncLifetime
     {
         _gcp.Faults.Enqueue(new Fault(r => r.Path.Value!.StartsWith("/deploymentmanager/", StringComparison.Ordinal), status: 404));
 
-        await Assert.ThrowsAsync<ApiUnavailableException>(() => _dm.ListAsync(ResourceType.DmDeployment, JanitorConfig.Default, default));
+        await Assert.ThrowsAsync<ApiUnavailableException>(() => _dm.ListAsync(ResourceType.DmDeployment, JanitorTestConfig.Scoped, default));
     }
 }

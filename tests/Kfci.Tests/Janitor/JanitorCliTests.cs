@@ -95,7 +95,7 @@ public sealed class JanitorCliTests : IDisposable
     public async Task JanitorPlan_Config_Applied()
     {
         var inventory = WriteFile("inventory.json", InventoryJson.Write(s_inventory));
-        var config = WriteFile("janitor.yaml", "maxAge: {e2e: 12h}\nprotect: ['^someone@']");
+        var config = WriteFile("janitor.yaml", JanitorTestConfig.ScopeYaml + "maxAge: {e2e: 12h}\nprotect: ['^someone@']");
 
         var (exit, stdout, _) = await RunAsync("janitor", "plan", "--inventory", inventory, "--config", config, "--now", Now, "--format", "json");
 

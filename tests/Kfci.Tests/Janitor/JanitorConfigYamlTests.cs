@@ -5,13 +5,15 @@ namespace Kfci.Tests.Janitor;
 public sealed class JanitorConfigYamlTests
 {
     [Fact]
-    public void Parse_Empty_Defaults()
+    public void Parse_OnlyTheScope_RulesKeepTheirDefaults()
     {
-        var config = JanitorConfigYaml.Parse("");
-        Assert.Same(JanitorConfig.Default, config);
+        var config = JanitorConfigYaml.Parse(JanitorTestConfig.ScopeYaml);
         Assert.False(config.DryRun);
         Assert.False(config.GcIngress);
         Assert.Equal("kubeflow-testing", config.TestCluster);
+        Assert.Equal(["kubeflow-ci"], config.Projects);
+        Assert.Equal(["us-east1-d"], config.Zones);
+        Assert.Empty(config.Regions);
         Assert.Equal(3, config.KeepNewest);
         Assert.Equal(new MaxAges(), config.MaxAge);
         Assert.Equal(TimeSpan.FromDays(7), config.MaxAge.Workflow);
@@ -22,6 +24,18 @@ public sealed class JanitorConfigYamlTests
         Assert.Equal(17, config.Types.Count);
         Assert.Equal(["kubeflow-test-infra"], config.WorkflowNamespaces);
         Assert.Equal(["argo"], config.ArgoNamespaces);
+    }
+
+    [Theory]
+    [InlineData("", "projects, testCluster, zones or regions are not set")]
+    [InlineData("dryRun: true", "projects, testCluster, zones or regions are not set")]
+    [InlineData("projects: [p]\nzones: [z]", "testCluster is not set")]
+    [InlineData("projects: [p]\ntestCluster: c", "zones or regions is not set")]
+    public void Parse_WithoutScope_RefusedNamingWhatIsMissing(string yaml, string expected)
+    {
+        var error = Assert.Throws<JanitorConfigException>(() => JanitorConfigYaml.Parse(yaml, "janitor.yaml"));
+        Assert.StartsWith($"janitor.yaml: the Janitor sweeps only what it is configured for, and {expected}", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]
@@ -64,7 +78,7 @@ public sealed class JanitorConfigYamlTests
     [Fact]
     public void Parse_PartialMaxAge_KeepsOtherDefaults()
     {
-        var config = JanitorConfigYaml.Parse("maxAge: {e2e: 6h}");
+        var config = JanitorConfigYaml.Parse(JanitorTestConfig.ScopeYaml + "maxAge: {e2e: 6h}");
         Assert.Equal(new MaxAges { E2e = TimeSpan.FromHours(6) }, config.MaxAge);
     }
 

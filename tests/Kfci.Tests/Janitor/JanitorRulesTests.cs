@@ -11,7 +11,7 @@ public sealed class JanitorRulesTests
         new(type, name) { Location = "us-east1-d", Created = age is { } a ? s_now - a : null };
 
     private static JanitorDecision Decide(CloudResource resource, JanitorConfig? config = null) =>
-        Assert.Single(new JanitorPlanner(config ?? JanitorConfig.Default).Plan([resource], s_now));
+        Assert.Single(new JanitorPlanner(config ?? JanitorTestConfig.Scoped).Plan([resource], s_now));
 
     private static void AssertDecision(JanitorDecision decision, JanitorAction action, string rule)
     {
@@ -66,7 +66,7 @@ public sealed class JanitorRulesTests
     [Fact]
     public void Plan_ConfiguredProtectPattern_Kept()
     {
-        var config = JanitorConfig.Default with { Protect = [new Regex("^e2e-demo-", RegexOptions.None, TimeSpan.FromSeconds(1))] };
+        var config = JanitorTestConfig.Scoped with { Protect = [new Regex("^e2e-demo-", RegexOptions.None, TimeSpan.FromSeconds(1))] };
         AssertDecision(Decide(Resource(ResourceType.GkeCluster, "e2e-demo-for-kubecon", TimeSpan.FromDays(9)), config), JanitorAction.Keep, RuleIds.Protected);
         AssertDecision(Decide(Resource(ResourceType.GkeCluster, "e2e-other", TimeSpan.FromDays(9)), config), JanitorAction.Delete, RuleIds.E2eAge);
     }
@@ -74,7 +74,7 @@ public sealed class JanitorRulesTests
     [Fact]
     public void Plan_ConfiguredTestClusterName_Kept()
     {
-        var config = JanitorConfig.Default with { TestCluster = "e2e-shared-cluster" };
+        var config = JanitorTestConfig.Scoped with { TestCluster = "e2e-shared-cluster" };
         AssertDecision(Decide(Resource(ResourceType.GkeCluster, "e2e-shared-cluster", TimeSpan.FromDays(9)), config), JanitorAction.Keep, RuleIds.Protected);
         AssertDecision(Decide(Resource(ResourceType.GkeCluster, "e2e-shared-cluster", TimeSpan.FromDays(9))), JanitorAction.Delete, RuleIds.E2eAge);
     }
@@ -237,7 +237,7 @@ public sealed class JanitorRulesTests
             resources.Add(Resource(ResourceType.Disk, $"{name}-pvc-1", TimeSpan.FromDays(days)));
         }
 
-        var decisions = new JanitorPlanner(JanitorConfig.Default).Plan(resources, s_now).ToDictionary(d => $"{d.Resource.Type}/{d.Resource.Name}");
+        var decisions = new JanitorPlanner(JanitorTestConfig.Scoped).Plan(resources, s_now).ToDictionary(d => $"{d.Resource.Type}/{d.Resource.Name}");
 
         Assert.Equal(20, decisions.Count);
         foreach (var kept in new[] { "kf-vmaster-0901-def", "kf-vmaster-0925-aaa", "kf-vmaster-0924-bbb" })
@@ -263,7 +263,7 @@ public sealed class JanitorRulesTests
     {
         var resources = new[] { "0925-aaa", "0924-bbb", "0923-ccc", "0922-abc" }
             .Select((uid, i) => Resource(ResourceType.DmDeployment, $"kf-vmaster-{uid}", TimeSpan.FromHours(10 + i)));
-        var fourth = new JanitorPlanner(JanitorConfig.Default).Plan(resources, s_now).Single(d => d.Resource.Name == "kf-vmaster-0922-abc");
+        var fourth = new JanitorPlanner(JanitorTestConfig.Scoped).Plan(resources, s_now).Single(d => d.Resource.Name == "kf-vmaster-0922-abc");
         AssertDecision(fourth, JanitorAction.Keep, RuleIds.AutoDeploy);
     }
 
@@ -277,7 +277,7 @@ public sealed class JanitorRulesTests
             Resource(ResourceType.GkeCluster, "kf-v1.2-0924-bbb", TimeSpan.FromDays(4)),
             Resource(ResourceType.GkeCluster, "kf-v0-4-0924-bbb", TimeSpan.FromDays(4)),
         };
-        var decisions = new JanitorPlanner(JanitorConfig.Default with { KeepNewest = 1 }).Plan(resources, s_now).ToDictionary(d => d.Resource.Name);
+        var decisions = new JanitorPlanner(JanitorTestConfig.Scoped with { KeepNewest = 1 }).Plan(resources, s_now).ToDictionary(d => d.Resource.Name);
         AssertDecision(decisions["kf-v1-2-0925-aaa"], JanitorAction.Keep, RuleIds.AutoDeployNewest);
         AssertDecision(decisions["kf-v1.2-0924-bbb"], JanitorAction.Delete, RuleIds.AutoDeploy);
         AssertDecision(decisions["kf-v0-4-0924-bbb"], JanitorAction.Keep, RuleIds.AutoDeployNewest);
@@ -291,49 +291,53 @@ public sealed class JanitorRulesTests
             Resource(ResourceType.DmDeployment, "kf-vmaster-0925-aaa", TimeSpan.FromDays(3)),
             new CloudResource(ResourceType.DmDeployment, "kf-vmaster-0926-zzz"),
         };
-        var decisions = new JanitorPlanner(JanitorConfig.Default with { KeepNewest = 1 }).Plan(resources, s_now).ToDictionary(d => d.Resource.Name);
+        var decisions = new JanitorPlanner(JanitorTestConfig.Scoped with { KeepNewest = 1 }).Plan(resources, s_now).ToDictionary(d => d.Resource.Name);
         AssertDecision(decisions["kf-vmaster-0925-aaa"], JanitorAction.Keep, RuleIds.AutoDeployNewest);
         AssertDecision(decisions["kf-vmaster-0926-zzz"], JanitorAction.Keep, RuleIds.AutoDeploy);
     }
 
     [Theory]
-    [InlineData(ResourceType.ForwardingRule, "k8s-fw-kubeflow-ingress--abc")]
-    [InlineData(ResourceType.TargetHttpProxy, "k8s-tp-kubeflow--abc")]
-    [InlineData(ResourceType.TargetHttpsProxy, "k8s2-ts-abc")]
-    [InlineData(ResourceType.UrlMap, "k8s-um-kubeflow--abc")]
-    [InlineData(ResourceType.BackendService, "k8s-be-30000--abc")]
-    [InlineData(ResourceType.HealthCheck, "k8s-be-30000--abc")]
-    [InlineData(ResourceType.InstanceGroup, "k8s2-ig-abc")]
+    [InlineData(ResourceType.ForwardingRule, "k8s-fw-kubeflow-ingress--0123abcd4567ef89")]
+    [InlineData(ResourceType.TargetHttpProxy, "k8s-tp-kubeflow--0123abcd4567ef89")]
+    [InlineData(ResourceType.TargetHttpsProxy, "k8s2-ts-0123abcd-kubeflow-web-x1y2z3")]
+    [InlineData(ResourceType.UrlMap, "k8s-um-kubeflow--0123abcd4567ef89")]
+    [InlineData(ResourceType.BackendService, "k8s-be-30000--0123abcd4567ef89")]
+    [InlineData(ResourceType.HealthCheck, "k8s-be-30000--0123abcd4567ef89")]
+    [InlineData(ResourceType.InstanceGroup, "k8s2-ig-0123abcd-x1")]
     public void Plan_IngressLeftovers_OnlyCollectedWhenGcIngressIsOn(ResourceType type, string name)
     {
+        // The L7 firewall names the owner, a cluster that is gone: its parts are leftovers.
+        var firewall = Resource(ResourceType.FirewallRule, "k8s-fw-l7--0123abcd4567ef89", TimeSpan.FromDays(3)) with { OwnerCluster = "e2e-gone" };
         var old = Resource(type, name, TimeSpan.FromDays(3));
         var young = Resource(type, name, TimeSpan.FromDays(1));
-        var on = JanitorConfig.Default with { GcIngress = true };
+        var on = JanitorTestConfig.Scoped with { GcIngress = true };
+        JanitorDecision WithFirewall(CloudResource resource, JanitorConfig? config = null) =>
+            new JanitorPlanner(config ?? JanitorTestConfig.Scoped).Plan([firewall, resource], s_now).Single(d => d.Resource.Name == name);
 
-        AssertDecision(Decide(old), JanitorAction.Keep, RuleIds.Unmatched);
-        Assert.Contains("gcIngress is off", Decide(old).Reason, StringComparison.Ordinal);
-        AssertDecision(Decide(old, on), JanitorAction.Delete, RuleIds.GcIngress);
-        AssertDecision(Decide(young, on), JanitorAction.Keep, RuleIds.GcIngress);
+        AssertDecision(WithFirewall(old), JanitorAction.Keep, RuleIds.Unmatched);
+        Assert.Contains("gcIngress is off", WithFirewall(old).Reason, StringComparison.Ordinal);
+        AssertDecision(WithFirewall(old, on), JanitorAction.Delete, RuleIds.GcIngress);
+        AssertDecision(WithFirewall(young, on), JanitorAction.Keep, RuleIds.GcIngress);
     }
 
     [Fact]
     public void Plan_IngressNameOnANonIngressType_Unmatched()
     {
-        var on = JanitorConfig.Default with { GcIngress = true };
+        var on = JanitorTestConfig.Scoped with { GcIngress = true };
         AssertDecision(Decide(Resource(ResourceType.Disk, "k8s-something", TimeSpan.FromDays(30)), on), JanitorAction.Keep, RuleIds.Unmatched);
     }
 
     [Fact]
     public void Plan_TypeNotConfigured_Kept()
     {
-        var config = JanitorConfig.Default with { Types = new HashSet<ResourceType> { ResourceType.Workflow } };
+        var config = JanitorTestConfig.Scoped with { Types = new HashSet<ResourceType> { ResourceType.Workflow } };
         AssertDecision(Decide(Resource(ResourceType.GkeCluster, "e2e-x", TimeSpan.FromDays(3)), config), JanitorAction.Keep, RuleIds.Disabled);
     }
 
     [Fact]
     public void Plan_ConfiguredMaxAge_Used()
     {
-        var config = JanitorConfig.Default with { MaxAge = new MaxAges { E2e = TimeSpan.FromHours(1) } };
+        var config = JanitorTestConfig.Scoped with { MaxAge = new MaxAges { E2e = TimeSpan.FromHours(1) } };
         AssertDecision(Decide(Resource(ResourceType.GkeCluster, "e2e-x", TimeSpan.FromHours(2)), config), JanitorAction.Delete, RuleIds.E2eAge);
     }
 
@@ -353,7 +357,7 @@ public sealed class JanitorRulesTests
             Resource(ResourceType.UrlMap, "u"),
             Resource(ResourceType.TargetHttpsProxy, "t"),
         };
-        var order = new JanitorPlanner(JanitorConfig.Default).Plan(resources, s_now)
+        var order = new JanitorPlanner(JanitorTestConfig.Scoped).Plan(resources, s_now)
             .Select(d => $"{d.Resource.Type.WireName()}:{d.Resource.Name}");
         Assert.Equal(
             ["workflow:w", "namespace:n", "dm-deployment:d", "gke-cluster:g", "forwarding-rule:f", "target-https-proxy:t", "url-map:u", "disk:b", "disk:c", "disk:a"],
@@ -366,8 +370,8 @@ public sealed class JanitorRulesTests
         var resource = Resource(ResourceType.GkeCluster, "e2e-x", TimeSpan.FromHours(4));
         var clock = new FixedClock(s_now);
         Assert.Equal(
-            new JanitorPlanner(JanitorConfig.Default).Plan([resource], s_now),
-            new JanitorPlanner(JanitorConfig.Default).Plan([resource], clock));
+            new JanitorPlanner(JanitorTestConfig.Scoped).Plan([resource], s_now),
+            new JanitorPlanner(JanitorTestConfig.Scoped).Plan([resource], clock));
     }
 
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider

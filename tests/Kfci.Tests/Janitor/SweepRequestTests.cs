@@ -17,19 +17,19 @@ public sealed class SweepRequestTests
     {
         var request = SweepRequest.Parse("{\"dryRun\": false, \"types\": [\"gke-cluster\", \"disk\"], \"maxAgeHours\": 6}"u8);
 
-        var config = request.Apply(JanitorConfig.Default with { DryRun = true });
+        var config = request.Apply(JanitorTestConfig.Scoped with { DryRun = true });
 
         Assert.False(config.DryRun);
         Assert.Equal([ResourceType.GkeCluster, ResourceType.Disk], config.Types.Order());
         Assert.Equal(TimeSpan.FromHours(6), config.MaxAge.E2e);
-        Assert.True(SweepRequest.Configured.Apply(JanitorConfig.Default with { DryRun = true }).DryRun);
+        Assert.True(SweepRequest.Configured.Apply(JanitorTestConfig.Scoped with { DryRun = true }).DryRun);
     }
 
     [Fact]
     public void Apply_TypesOutsideTheConfiguration_StayOff()
     {
         var config = new SweepRequest(Types: new HashSet<ResourceType> { ResourceType.Disk, ResourceType.Instance })
-            .Apply(JanitorConfig.Default with { Types = new HashSet<ResourceType> { ResourceType.Disk } });
+            .Apply(JanitorTestConfig.Scoped with { Types = new HashSet<ResourceType> { ResourceType.Disk } });
 
         Assert.Equal([ResourceType.Disk], config.Types);
     }

@@ -67,7 +67,7 @@ internal sealed class SweepRig : IAsyncDisposable
 
     public CapturedLogs Logs { get; } = new();
 
-    public static JanitorConfig Config { get; } = JanitorConfig.Default with { Zones = ["us-east1-b", "us-east1-c", "us-east1-d", "us-central1-a"] };
+    public static JanitorConfig Config { get; } = JanitorTestConfig.Scoped with { Zones = ["us-east1-b", "us-east1-c", "us-east1-d", "us-central1-a"] };
 
     public static async Task<SweepRig> StartAsync(EmulatorFixture emulators, int count = 340)
     {
@@ -76,7 +76,7 @@ internal sealed class SweepRig : IAsyncDisposable
         var gcp = await FakeGcpServer.StartAsync();
         gcp.MaxPageSize = 7;
         gcp.Seed(generated);
-        var kubernetes = await FakeKubernetesServer.StartAsync(TerraformRbac.Options("janitor", JanitorConfig.Default.WorkflowNamespaces[0]));
+        var kubernetes = await FakeKubernetesServer.StartAsync(TerraformRbac.Options("janitor", JanitorTestConfig.Scoped.WorkflowNamespaces[0]));
         var rig = new SweepRig(gcp, kubernetes, EmulatorFirestore.NewClient(emulators, "jan"), generated, new ShiftedClock(now));
         await rig.SeedKubernetesAndLeaksAsync();
         return rig;

@@ -115,6 +115,26 @@ public sealed class SweepTests(EmulatorFixture emulators)
     }
 
     [Fact]
+    public async Task Sweep_ResourceGone_ItsFirstSightingIsPruned_AFailedListingPrunesNothing()
+    {
+        await using var rig = await SweepRig.StartAsync(emulators, count: 200);
+        var config = SweepRig.Config with { Types = new HashSet<ResourceType> { ResourceType.ServiceAccount } };
+        var gone = new CloudResource(ResourceType.ServiceAccount, "kfctl-e2e-gone@kubeflow-ci.iam.gserviceaccount.com") { Project = "kubeflow-ci", Location = "global" };
+        await rig.Firestore.CreateIfAbsentAsync(FirestoreSweepStore.LeakPath(gone), new Dictionary<string, object?> { ["key"] = gone.Key, ["type"] = "service-account", ["firstSeen"] = rig.Clock.GetUtcNow() });
+        var present = rig.Inventory.First(r => r.Type == ResourceType.ServiceAccount && r.FirstSeen is not null);
+
+        rig.Gcp.DisabledApis["iam"] = true;
+        await rig.Sweeper.SweepAsync("failed-listing", config with { DryRun = true }, CancellationToken.None);
+        Assert.NotNull(await rig.Firestore.GetAsync(FirestoreSweepStore.LeakPath(gone)));
+
+        rig.Gcp.DisabledApis.TryRemove("iam", out _);
+        await rig.Sweeper.SweepAsync("listed", config with { DryRun = true }, CancellationToken.None);
+
+        Assert.Null(await rig.Firestore.GetAsync(FirestoreSweepStore.LeakPath(gone)));
+        Assert.NotNull(await rig.Firestore.GetAsync(FirestoreSweepStore.LeakPath(present)));
+    }
+
+    [Fact]
     public async Task Run_WhileAnotherSweepHoldsTheLease_StepsAside_AndARedeliveredIdDoesNothing()
     {
         await using var rig = await SweepRig.StartAsync(emulators, count: 60);
@@ -152,12 +172,15 @@ public sealed class SweepTests(EmulatorFixture emulators)
     public async Task AddJanitor_FromTheEnvironment_SweepsTheFakesItIsPointedAt()
     {
         await using var rig = await SweepRig.StartAsync(emulators, count: 60);
+        var configFile = Path.Combine(Path.GetTempPath(), $"kfci-janitor-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(configFile, "projects: [kubeflow-ci]\ntestCluster: kubeflow-testing\nzones: [us-east1-b, us-east1-c, us-east1-d, us-central1-a]\nregions: [us-east1, us-central1]\n");
         var env = new Dictionary<string, string>
         {
             [Kfci.Configuration.KfciEnvironment.Project] = rig.Firestore.ProjectId,
             [emulators.Firestore.HostVariable] = emulators.Firestore.HostPort,
             [Kfci.Configuration.KfciEnvironment.ClusterEndpoint] = rig.Kubernetes.BaseAddress.ToString(),
             [Kfci.Configuration.KfciEnvironment.GcpApiEndpoint] = rig.Gcp.BaseAddress.ToString(),
+            [Kfci.Configuration.KfciEnvironment.JanitorConfig] = configFile,
         };
         Func<string, string?> getEnv = name => env.GetValueOrDefault(name);
         await using var services = new ServiceCollection().AddLogging().AddKfciAdapters(getEnv).AddJanitor(getEnv).BuildServiceProvider();
