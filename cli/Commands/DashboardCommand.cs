@@ -47,11 +47,13 @@ public sealed class DashboardCommand(Func<string, string?>? environment = null)
     }
 
     /// <summary>The dashboard on loopback only: it shows logs and test output and has no login of its own.</summary>
-    public static WebApplication Build(Func<string, string?> getEnv, int port)
+    /// <param name="configure">Runs last on the builder (tests serve it in memory with <c>UseTestServer</c>).</param>
+    public static WebApplication Build(Func<string, string?> getEnv, int port, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        configure?.Invoke(builder);
         builder.Services.AddKfciAdapters(getEnv);
         builder.Services.AddKfciDashboard(new DashboardSettings(getEnv));
         var app = builder.Build();
