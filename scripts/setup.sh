@@ -9,6 +9,8 @@ say() { echo "setup: $*" >&2; }
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
+# The dashboard's browser tests drive Debian's chromium (no browser download).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 [ -x /usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator ] || need_apt+=(google-cloud-cli-pubsub-emulator)
 [ -x /usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud_firestore_emulator ] || need_apt+=(google-cloud-cli-firestore-emulator)
 command -v gcloud >/dev/null 2>&1 || need_apt+=(google-cloud-cli)

@@ -21,6 +21,7 @@ public static class KfciCli
         root.Subcommands.Add(JanitorCommands.Create());
         root.Subcommands.Add(PoolCommand.Create());
         root.Subcommands.Add(PlanCommand.Create());
+        root.Subcommands.Add(new DashboardCommand(environment).Create());
         return root;
     }
 

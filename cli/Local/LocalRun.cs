@@ -125,6 +125,8 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
             {
                 await output.WriteLineAsync($"Results: {resultsPath}");
             }
+
+            await output.WriteLineAsync($"Dashboard: {Commands.DashboardCommand.RunUrl(run.RunId)} (serve it with ./kfci dashboard)");
         }
 
         return exitCode;

@@ -76,35 +76,16 @@ public sealed class RunLogs(CliContext context, RunRecord run)
         await output.FlushAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// The store-relative directory of a run: <c>gs://bucket/&lt;dir&gt;</c> → <c>&lt;dir&gt;</c>; a path under the local
-    /// results directory → its relative path; without a results path, Prow's layout for the run's job.
-    /// </summary>
+    /// <summary>The store-relative directory of a run (<see cref="RunResultsLocation.PrefixOf"/>).</summary>
     public static string PrefixOf(RunRecord run, Func<string, string?> getEnv)
     {
-        ArgumentNullException.ThrowIfNull(run);
-        ArgumentNullException.ThrowIfNull(getEnv);
-        if (run.ResultsPath is { Length: > 0 } path)
+        try
         {
-            if (path.StartsWith("gs://", StringComparison.Ordinal) && path.IndexOf('/', 5) is var slash and > 0)
-            {
-                return path[(slash + 1)..].TrimEnd('/');
-            }
-
-            if (getEnv(KfciEnvironment.ResultsDirectory) is { Length: > 0 } root
-                && Path.GetRelativePath(Path.GetFullPath(root), Path.GetFullPath(path)) is var relative
-                && !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
-            {
-                return relative.Replace(Path.DirectorySeparatorChar, '/').TrimEnd('/');
-            }
+            return RunResultsLocation.PrefixOf(run, getEnv);
         }
-
-        if (!JobTypes.TryParse(run.JobType, out var type))
+        catch (FormatException e)
         {
-            throw new CliException($"run {run.RunId} has job type '{run.JobType}', which is not Prow's");
+            throw new CliException(e.Message);
         }
-
-        var repo = run.Repo?.Split('/', 2);
-        return ResultsLayout.FromEnvironment(getEnv).BuildDirectory(type, run.JobName, run.BuildId, repo?[0], repo is { Length: 2 } ? repo[1] : null, run.PullNumber);
     }
 }

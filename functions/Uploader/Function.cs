@@ -18,6 +18,7 @@ namespace Kfci.Functions.Uploader;
 /// </summary>
 public sealed class Function(
     IRunStore runs,
+    ITestSummaryStore tests,
     IResultsStore store,
     IEventPublisher publisher,
     ResultsUploader uploader,
@@ -93,6 +94,9 @@ public sealed class Function(
             }
 
             var summary = await uploader.UploadAsync(run, build, cancellationToken);
+
+            // Before finished.json, so a crash in between leaves the run unfinished and redelivery writes the same documents.
+            await tests.WriteAsync(summary.Tests, cancellationToken);
             result = ProwMetadata.Verdict(run, summary.JunitFailures);
             testsFailed = summary.JunitFailures;
             var finished = ProwMetadata.Finished(run, build.Refs, result, run.CompletedAt ?? time.GetUtcNow(), summary.Metadata);

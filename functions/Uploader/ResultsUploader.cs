@@ -14,8 +14,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Kfci.Functions.Uploader;
 
-/// <summary>What a completed run's upload found: junit failures (steps' own reports) and per-step log links for the metadata.</summary>
-public sealed record UploadSummary(int JunitFailures, IReadOnlyDictionary<string, string> Metadata);
+/// <summary>
+/// What a completed run's upload found: junit failures (steps' own reports), per-step log links for the metadata, and each
+/// workflow's test cases under their stable junit names (the dashboard's grid and flakiness read them).
+/// </summary>
+public sealed record UploadSummary(int JunitFailures, IReadOnlyDictionary<string, string> Metadata)
+{
+    public IReadOnlyList<WorkflowTestSummary> Tests { get; init; } = [];
+}
 
 /// <summary>
 /// Writes a run's results into the results store in Prow's layout: <c>started.json</c>; and, once the run completed, per
@@ -109,7 +115,23 @@ public sealed class ResultsUploader(IResultsStore store, IWorkflowCluster cluste
             }
         }
 
-        return new UploadSummary(failures.Values.Sum(), metadata);
+        return new UploadSummary(failures.Values.Sum(), metadata)
+        {
+            Tests = [.. workflows.Where(w => w.Object is not null).Select(w => WorkflowTestSummary.For(run, w.Record, TestCases(build, w.Record.Name, w.Steps)))],
+        };
+    }
+
+    /// <summary>The cases of the synthesized report, as the grid shows them: the same names, results and messages.</summary>
+    private static IEnumerable<TestCaseResult> TestCases(BuildResults build, string workflowName, IReadOnlyList<WorkflowStep> steps)
+    {
+        var first = steps.Select(s => s.StartedAt).Where(t => t is not null).DefaultIfEmpty(null).Min();
+        return steps.Select(step => new TestCaseResult(
+            Junit.StableTestName(workflowName, step.DisplayName),
+            step.IsFailed ? TestOutcomes.Fail : step.Phase is "Skipped" or "Omitted" ? TestOutcomes.Skip : TestOutcomes.Pass,
+            step.Seconds,
+            step.IsFailed ? step.Message ?? $"step {step.Phase.ToLowerInvariant()}" : null,
+            step.StartedAt is { } start && first is { } zero ? (start - zero).TotalSeconds : null,
+            build.StepLog(workflowName, step)[(build.Directory.Length + 1)..]));
     }
 
     /// <summary>The Cloud Logging query for a step's container, over the step's time range.</summary>

@@ -104,3 +104,101 @@ resource "google_firestore_index" "sweeps_by_start" {
     order      = "DESCENDING"
   }
 }
+
+# Test summaries (runs/{runId}/tests/{workflow}-{part}, written by the Uploader, read by the dashboard):
+# - a job's grid: collection group tests, jobName == X and createdAt >= oldest build shown, newest first;
+# - flakiness over a window of every job: collection group tests, createdAt >= start, newest first
+#   (a single field, but collection-group scope is not automatic).
+resource "google_firestore_index" "test_summaries_by_job" {
+  project     = var.project_id
+  database    = google_firestore_database.kfci.name
+  collection  = "tests"
+  query_scope = "COLLECTION_GROUP"
+
+  fields {
+    field_path = "jobName"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_field" "test_summaries_by_time" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "tests"
+  field      = "createdAt"
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "DESCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+}
+
+# The dashboard's run filters combined: a repository's runs, and a job's or repository's runs in one state.
+resource "google_firestore_index" "runs_by_repo" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "runs"
+
+  fields {
+    field_path = "repo"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "runs_by_job_state" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "runs"
+
+  fields {
+    field_path = "jobName"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "runs_by_repo_state" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "runs"
+
+  fields {
+    field_path = "repo"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}

@@ -33,6 +33,7 @@ public static class KfciServices
         services.TryAddSingleton<Hosting.LoggingRejectionRecorder>();
         services.TryAddSingleton<Hosting.IRejectionRecorder, Hosting.FirestoreRejectionRecorder>();
         services.TryAddSingleton<IRunStore>(sp => new FirestoreRunStore(sp.GetRequiredService<FirestoreClient>()));
+        services.TryAddSingleton<ITestSummaryStore>(sp => new FirestoreTestSummaryStore(sp.GetRequiredService<FirestoreClient>()));
         services.TryAddSingleton(_ => PubSubClient.Create(RequireProject(getEnv), getEnv: getEnv));
         services.TryAddSingleton<IEventPublisher>(sp => new BatchingEventPublisher(
             sp.GetRequiredService<PubSubClient>(), logger: sp.GetService<ILogger<BatchingEventPublisher>>()));

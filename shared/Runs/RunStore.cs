@@ -6,6 +6,9 @@ namespace Kfci.Runs;
 /// <summary>A filter for <see cref="IRunStore.ListAsync"/>; null fields do not filter.</summary>
 public sealed record RunQuery(string? JobName = null, RunState? State = null, int Limit = 50)
 {
+    /// <summary>Only runs of this <c>org/repo</c> (the dashboard's filter); null does not filter.</summary>
+    public string? Repo { get; init; }
+
     /// <summary>Start after this run in the order of the list (the next page); null starts at the newest.</summary>
     public RunCursor? After { get; init; }
 }
@@ -261,6 +264,11 @@ public sealed class FirestoreRunStore(FirestoreClient firestore, FirestoreTransa
         if (query.JobName is not null)
         {
             firestoreQuery = firestoreQuery.Where("jobName", FilterOperator.Equal, query.JobName);
+        }
+
+        if (query.Repo is not null)
+        {
+            firestoreQuery = firestoreQuery.Where("repo", FilterOperator.Equal, query.Repo);
         }
 
         if (query.State is { } state)

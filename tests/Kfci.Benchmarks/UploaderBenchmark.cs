@@ -73,7 +73,7 @@ internal static class UploaderBenchmark
             var settings = new UploaderSettings { NfsRoot = nfs };
             var k8s = Kubernetes.KubernetesWorkflowCluster.Create(new k8s.KubernetesClientConfiguration { Host = cluster });
             var uploader = new ResultsUploader(store, k8s, settings, NullLogger<ResultsUploader>.Instance);
-            var function = new Function(runs, store, new DiscardingPublisher(), uploader, new Kfci.Functions.Uploader.GitHub.NoCommitStatusReporter(), settings, TimeProvider.System, NullLogger<Function>.Instance);
+            var function = new Function(runs, new DiscardingTestSummaryStore(), store, new DiscardingPublisher(), uploader, new Kfci.Functions.Uploader.GitHub.NoCommitStatusReporter(), settings, TimeProvider.System, NullLogger<Function>.Instance);
             var outcome = await function.HandleAsync(Event(), Completed(run), CancellationToken.None);
             if (outcome.Kind != OutcomeKind.Success)
             {
@@ -150,7 +150,7 @@ internal static class UploaderBenchmark
         var store = new TimingStore(GcsResultsStore.Create("latency", getEnv: name => name == "STORAGE_EMULATOR_HOST" ? $"{gcs.BaseAddress.Host}:{gcs.BaseAddress.Port}" : null));
         var uploaderSettings = new UploaderSettings();
         var uploader = new ResultsUploader(store, cluster.CreateCluster(), uploaderSettings, NullLogger<ResultsUploader>.Instance);
-        var function = new Function(runs, store, new DiscardingPublisher(), uploader, new Kfci.Functions.Uploader.GitHub.NoCommitStatusReporter(), uploaderSettings, TimeProvider.System, NullLogger<Function>.Instance);
+        var function = new Function(runs, new FirestoreTestSummaryStore(client), store, new DiscardingPublisher(), uploader, new Kfci.Functions.Uploader.GitHub.NoCommitStatusReporter(), uploaderSettings, TimeProvider.System, NullLogger<Function>.Instance);
 
         var toFinished = new List<double>();
         var baseline = new List<double>();
@@ -330,6 +330,18 @@ internal static class UploaderBenchmark
     }
 
     private static double Percentile(List<double> sorted, int p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1)];
+
+    /// <summary>The in-memory run's summaries go nowhere: this benchmark measures the upload, not Firestore.</summary>
+    private sealed class DiscardingTestSummaryStore : ITestSummaryStore
+    {
+        public Task WriteAsync(IReadOnlyList<WorkflowTestSummary> summaries, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<IReadOnlyList<WorkflowTestSummary>> ForRunAsync(string runId, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<WorkflowTestSummary>>([]);
+
+        public Task<IReadOnlyList<WorkflowTestSummary>> SinceAsync(string? jobName, DateTimeOffset since, int maxDocuments, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<WorkflowTestSummary>>([]);
+    }
 
     private sealed class DiscardingPublisher : IEventPublisher
     {

@@ -49,6 +49,9 @@ internal sealed class UploaderHarness : IAsyncDisposable
 
     public IRunStore Runs { get; }
 
+    /// <summary>The test summaries the Uploader writes, on the same emulator project as <see cref="Runs"/>.</summary>
+    public ITestSummaryStore Tests { get; private init; } = null!;
+
     public UploaderSettings Settings { get; }
 
     public InMemoryEventPublisher Publisher { get; } = new();
@@ -91,8 +94,9 @@ internal sealed class UploaderHarness : IAsyncDisposable
 
         var settings = new UploaderSettings { NfsRoot = nfsRoot, LogsProject = "kfci-test", Retry = FastRetry, Parallelism = 4 };
         settings = tweak?.Invoke(settings) ?? settings;
-        var runs = new FirestoreRunStore(EmulatorFirestore.NewClient(emulators, "up"));
-        var harness = new UploaderHarness(cluster, store, runs, settings);
+        var firestore = EmulatorFirestore.NewClient(emulators, "up");
+        var runs = new FirestoreRunStore(firestore);
+        var harness = new UploaderHarness(cluster, store, runs, settings) { Tests = new FirestoreTestSummaryStore(firestore) };
         harness._owned.Add(cluster);
         if (directory is not null)
         {
@@ -102,6 +106,7 @@ internal sealed class UploaderHarness : IAsyncDisposable
         harness.Host = await FunctionTestHost.StartAsync<Function>(configure: builder =>
         {
             builder.Services.AddSingleton(runs as IRunStore);
+            builder.Services.AddSingleton(harness.Tests);
             builder.Services.AddSingleton(store);
             builder.Services.AddSingleton<IWorkflowCluster>(cluster.CreateCluster(FastRetry));
             builder.Services.AddSingleton(publisher ?? harness.Publisher);

@@ -1,0 +1,24 @@
+namespace Kfci.Dashboard;
+
+/// <summary>Bounds on what one page reads, so no URL makes the dashboard read a whole database.</summary>
+public static class DashboardLimits
+{
+    public const int RunsPerPage = 50;
+
+    public const int DefaultBuilds = 50;
+
+    /// <summary>TestGrid's own default width is 50 columns; 200 is what the benchmark measures.</summary>
+    public const int MaxBuilds = 200;
+
+    public const int DefaultWindowDays = 14;
+
+    public const int MaxWindowDays = 60;
+
+    /// <summary>Summary documents one page reads at most (a workflow of up to 250 tests is one document).</summary>
+    public const int MaxSummaryDocuments = 5000;
+
+    public const int Sweeps = 20;
+
+    /// <summary>A log shown in the browser is cut here; the whole one stays in the bucket.</summary>
+    public const long MaxLogBytes = 8 * 1024 * 1024;
+}

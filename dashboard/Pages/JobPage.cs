@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Text;
+using Kfci.Dashboard.Model;
+using Kfci.Runs;
+using static Kfci.Dashboard.Pages.Html;
+
+namespace Kfci.Dashboard.Pages;
+
+/// <summary>TestGrid's view of a job: tests by builds, newest first, failing tests on top with where they broke.</summary>
+internal static class JobPage
+{
+    public static string Render(string job, JobGrid grid)
+    {
+        var body = new StringBuilder();
+        var (passed, finished) = grid.BuildPassRate;
+        var failing = grid.Rows.Count(r => r.FailingNow);
+        body.Append(CultureInfo.InvariantCulture, $"<p class=\"summary\">{passed} of {finished} finished builds passed ({Percent(finished == 0 ? 0 : (double)passed / finished)}) over the last {grid.Builds.Count}; {grid.Rows.Count} tests, {failing} failing now.</p>")
+            .Append("<p class=\"legend\"><span class=\"pass\">pass</span><span class=\"fail\">fail</span><span class=\"flaky\">flaky</span><span class=\"skip\">skip</span> outlined: first failing build of a test failing now · ")
+            .Append(Link($"/flaky?job={Q(job)}", "flakiness of this job")).Append("</p>");
+        if (grid.Builds.Count == 0)
+        {
+            body.Append("<p class=\"note\">No builds of this job yet.</p>");
+            return body.ToString();
+        }
+
+        body.Append("<div class=\"scroll\"><table class=\"grid\"><thead><tr><th>Test</th><th>Pass</th>");
+        foreach (var build in grid.Builds)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"<th class=\"build\"><a href=\"/runs/{Q(build.RunId)}\" title=\"{E(build.Commit)}\">{E(build.BuildId)}</a></th>");
+        }
+
+        body.Append("</tr></thead><tbody>");
+        foreach (var row in grid.Rows)
+        {
+            var testUrl = $"/test?job={Q(job)}&workflow={Q(row.Workflow)}&name={Q(row.Test)}";
+            body.Append(CultureInfo.InvariantCulture, $"<tr data-test=\"{E(row.Test)}\"><td class=\"name\"><a href=\"{E(testUrl)}\" title=\"{E(row.Workflow)} / {E(row.Test)}\">{E(row.Workflow)} / {E(row.Test)}</a></td><td>{Percent(row.PassRate)}</td>");
+            for (var i = 0; i < row.Cells.Count; i++)
+            {
+                var cell = row.Cells[i];
+                var build = grid.Builds[i];
+                var title = $"{build.BuildId} {Short(build.Commit)}: {cell.State}{(cell.FirstFailure ? " (first failure)" : "")}{(cell.Message is { } m ? " — " + m : "")}";
+                body.Append(CultureInfo.InvariantCulture, $"<td class=\"cell {E(cell.State)}{(cell.FirstFailure ? " first" : "")}\" title=\"{E(title)}\"></td>");
+            }
+
+            body.Append("</tr>");
+        }
+
+        body.Append("</tbody></table></div>");
+        return body.ToString();
+    }
+}

@@ -1,0 +1,128 @@
+using Kfci.Firestore;
+
+namespace Kfci.Runs;
+
+/// <summary>Where the Uploader keeps each run's test summary and where the dashboard reads grids and flakiness from.</summary>
+public interface ITestSummaryStore
+{
+    /// <summary>Writes the summaries (overwriting: the same run gives the same documents, so redelivery changes nothing).</summary>
+    Task WriteAsync(IReadOnlyList<WorkflowTestSummary> summaries, CancellationToken cancellationToken);
+
+    /// <summary>The summaries of one run, one per workflow; empty when the Uploader has not written any.</summary>
+    Task<IReadOnlyList<WorkflowTestSummary>> ForRunAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Summaries created at or after <paramref name="since"/>, newest first, of one job (or of every job when
+    /// <paramref name="jobName"/> is null); at most <paramref name="maxDocuments"/> documents are read.
+    /// </summary>
+    Task<IReadOnlyList<WorkflowTestSummary>> SinceAsync(string? jobName, DateTimeOffset since, int maxDocuments, CancellationToken cancellationToken);
+}
+
+/// <summary><see cref="ITestSummaryStore"/> on Firestore: <c>runs/{runId}/tests/{workflowKey}-{part}</c>.</summary>
+public sealed class FirestoreTestSummaryStore(FirestoreClient firestore) : ITestSummaryStore
+{
+    public async Task WriteAsync(IReadOnlyList<WorkflowTestSummary> summaries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(summaries);
+        var writes = summaries.SelectMany(Documents).Select(d => FirestoreWrite.Set(d.Path, d.Fields)).ToList();
+
+        // One commit takes at most 500 writes; each is an idempotent overwrite, so a partly applied set is finished by redelivery.
+        foreach (var chunk in writes.Chunk(500))
+        {
+            await firestore.CommitAsync(chunk, cancellationToken);
+        }
+    }
+
+    public async Task<IReadOnlyList<WorkflowTestSummary>> ForRunAsync(string runId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        var documents = await firestore.QueryAsync(new FirestoreQuery(TestSummaries.Collection, RunDocument.PathOf(runId)), cancellationToken);
+        return Merge(documents);
+    }
+
+    public async Task<IReadOnlyList<WorkflowTestSummary>> SinceAsync(string? jobName, DateTimeOffset since, int maxDocuments, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDocuments, 1);
+        var query = FirestoreQuery.CollectionGroup(TestSummaries.Collection);
+        if (jobName is not null)
+        {
+            query = query.Where("jobName", FilterOperator.Equal, jobName);
+        }
+
+        query = query.Where("createdAt", FilterOperator.GreaterThanOrEqual, since).OrderByDescending("createdAt").Limit(maxDocuments);
+        return Merge(await firestore.QueryAsync(query, cancellationToken));
+    }
+
+    private static IEnumerable<(string Path, Dictionary<string, object?> Fields)> Documents(WorkflowTestSummary summary)
+    {
+        var parts = summary.Tests.Chunk(TestSummaries.TestsPerDocument).ToList();
+        if (parts.Count == 0)
+        {
+            parts.Add([]);
+        }
+
+        for (var part = 0; part < parts.Count; part++)
+        {
+            var fields = new Dictionary<string, object?>
+            {
+                ["runId"] = summary.RunId,
+                ["jobName"] = summary.JobName,
+                ["buildId"] = summary.BuildId,
+                ["workflow"] = summary.Workflow,
+                ["workflowName"] = summary.WorkflowName,
+                ["createdAt"] = summary.CreatedAt,
+                ["commit"] = summary.Commit,
+                ["repo"] = summary.Repo,
+                ["part"] = part,
+                ["parts"] = parts.Count,
+                ["omitted"] = summary.Omitted,
+                ["tests"] = parts[part].Select(t => (object?)new Dictionary<string, object?>
+                {
+                    ["name"] = t.Name,
+                    ["result"] = t.Result,
+                    ["seconds"] = t.Seconds,
+                    ["message"] = t.Message,
+                    ["start"] = t.StartSeconds,
+                    ["log"] = t.Log,
+                }).ToList(),
+            };
+            yield return (TestSummaries.DocumentPath(summary.RunId, summary.Workflow, part), fields);
+        }
+    }
+
+    /// <summary>A workflow's parts joined again, in part order; newest run first as the documents came.</summary>
+    private static List<WorkflowTestSummary> Merge(IReadOnlyList<FirestoreDocument> documents) =>
+        [.. documents
+            .Select(d => (Document: d, Part: d.TryGet<long>("part", out var p) ? p : 0))
+            .GroupBy(d => (RunId: d.Document.Get<string>("runId"), Workflow: d.Document.Get<string>("workflow")))
+            .Select(g =>
+            {
+                var parts = g.OrderBy(d => d.Part).Select(d => d.Document).ToList();
+                var first = parts[0];
+                return new WorkflowTestSummary(
+                    g.Key.RunId,
+                    first.Get<string>("jobName"),
+                    first.Get<string>("buildId"),
+                    g.Key.Workflow,
+                    first.Get<string>("workflowName"),
+                    first.Get<DateTimeOffset>("createdAt"),
+                    first.TryGet<string?>("commit", out var commit) ? commit : null,
+                    first.TryGet<string?>("repo", out var repo) ? repo : null,
+                    [.. parts.SelectMany(Cases)],
+                    first.TryGet<long>("omitted", out var omitted) ? (int)omitted : 0);
+            })];
+
+    private static IEnumerable<TestCaseResult> Cases(FirestoreDocument document) =>
+        (document.TryGet<IReadOnlyList<object?>>("tests", out var tests) ? tests : [])
+            .OfType<IReadOnlyDictionary<string, object?>>()
+            .Select(t => new TestCaseResult(
+                t.TryGetValue("name", out var n) && n is string name ? name : "(unnamed)",
+                t.TryGetValue("result", out var r) && r is string result ? result : TestOutcomes.Fail,
+                Number(t, "seconds") ?? 0,
+                t.TryGetValue("message", out var m) ? m as string : null,
+                Number(t, "start"),
+                t.TryGetValue("log", out var l) ? l as string : null));
+
+    private static double? Number(IReadOnlyDictionary<string, object?> map, string key) =>
+        map.TryGetValue(key, out var value) ? value switch { double d => d, long l => l, _ => null } : null;
+}
