@@ -32,12 +32,16 @@ public sealed class FunctionTestHostTests
     }
 
     [Fact]
-    public async Task Janitor_BadBodyWithNothingConfigured_IsRejectedWithoutTouchingAnyAdapter()
+    public async Task Janitor_BadBodyWithOnlyItsScopeConfigured_IsRejectedWithoutTouchingAnyAdapter()
     {
+        // The Janitor refuses to start without a scope (JanitorScopeTests); given one, a bad body never reaches an adapter.
+        var config = Path.Combine(Directory.CreateTempSubdirectory("kfci-janitor-").FullName, "janitor.yaml");
+        await File.WriteAllTextAsync(config, Janitor.JanitorTestConfig.ScopeYaml);
+        string? Env(string name) => name == Kfci.Configuration.KfciEnvironment.JanitorConfig ? config : null;
         await using var host = await FunctionTestHost.StartAsync<Kfci.Functions.Janitor.Function>(configure: builder =>
         {
-            Kfci.Configuration.KfciServices.AddKfciAdapters(builder.Services, _ => null);
-            Kfci.Janitor.JanitorServices.AddJanitor(builder.Services, _ => null);
+            Kfci.Configuration.KfciServices.AddKfciAdapters(builder.Services, Env);
+            Kfci.Janitor.JanitorServices.AddJanitor(builder.Services, Env);
         });
 
         using var response = await host.PushAsync("anything");
