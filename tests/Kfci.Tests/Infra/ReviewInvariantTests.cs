@@ -156,56 +156,55 @@ public sealed class ReviewInvariantTests(TerraformFixture terraform)
     [Fact]
     public void BuildIsComplete_TagFromTriggerOnlySubstitution_ReportsIt()
     {
-        var root = CopyOfBuildFiles();
-        try
+        var violations = BuildViolationsAfter(root =>
         {
-            var config = Path.Combine(root, "infra", "terraform", "cloudbuild.yaml");
-            File.WriteAllText(config, File.ReadAllText(config).Replace("  _TAG: ${BUILD_ID}", "  _TAG: ${SHORT_SHA}", StringComparison.Ordinal));
+            Replace(Path.Combine(root, "infra", "terraform", "cloudbuild.yaml"), "  _TAG: ${BUILD_ID}", "  _TAG: ${SHORT_SHA}");
             File.Delete(Path.Combine(root, ".gcloudignore"));
+        });
 
-            var violations = ReviewInvariants.BuildIsComplete(root);
-
-            Assert.Contains("cloudbuild.yaml's _TAG defaults to ${SHORT_SHA}, but SHORT_SHA is empty in a `gcloud builds submit` build", violations);
-            Assert.Contains(".gcloudignore is missing: the upload or the build context would carry local build output and state", violations);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        Assert.Contains("cloudbuild.yaml's _TAG defaults to ${SHORT_SHA}, but SHORT_SHA is empty in a `gcloud builds submit` build", violations);
+        Assert.Contains(".gcloudignore is missing: the upload or the build context would carry local build output and state", violations);
     }
 
     [Fact]
     public void BuildIsComplete_NoCliImage_ReportsIt()
     {
-        var root = CopyOfBuildFiles();
-        try
+        var violations = BuildViolationsAfter(root =>
         {
             File.Delete(Path.Combine(root, "cli", "Dockerfile"));
-            var config = Path.Combine(root, "infra", "terraform", "cloudbuild.yaml");
-            File.WriteAllText(config, File.ReadAllText(config).Replace("  - ${_REGION}-docker.pkg.dev/${PROJECT_ID}/kfci/kfci:${_TAG}\n", "", StringComparison.Ordinal));
+            Replace(Path.Combine(root, "infra", "terraform", "cloudbuild.yaml"), "  - ${_REGION}-docker.pkg.dev/${PROJECT_ID}/kfci/kfci:${_TAG}\n", "");
+        });
 
-            var violations = ReviewInvariants.BuildIsComplete(root);
+        Assert.Contains("cloudbuild.yaml does not build and push the command-line tool's image (cli/Dockerfile as kfci/kfci:${_TAG})", violations);
+        Assert.Contains("cloudbuild.yaml builds from cli/Dockerfile, which does not exist", violations);
+    }
 
-            Assert.Contains("cloudbuild.yaml does not build and push the command-line tool's image (cli/Dockerfile as kfci/kfci:${_TAG})", violations);
-            Assert.Contains("cloudbuild.yaml builds from cli/Dockerfile, which does not exist", violations);
+    private static void Replace(string path, string find, string replace)
+    {
+        var text = File.ReadAllText(path);
+        Assert.True(text.Contains(find, StringComparison.Ordinal), $"{path} no longer contains the text this test breaks: {find}");
+        File.WriteAllText(path, text.Replace(find, replace, StringComparison.Ordinal));
+    }
+
+    /// <summary>Copies the files <see cref="ReviewInvariants.BuildIsComplete"/> reads, breaks the copy and checks it.</summary>
+    private IReadOnlyList<string> BuildViolationsAfter(Action<string> breakIt)
+    {
+        var root = Directory.CreateTempSubdirectory("kfci-build-").FullName;
+        try
+        {
+            foreach (var file in new[] { ".gcloudignore", ".dockerignore", "infra/terraform/cloudbuild.yaml", "functions/Dockerfile", "cli/Dockerfile" })
+            {
+                var target = Path.Combine(root, file);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(Path.Combine(terraform.RepositoryRoot, file), target);
+            }
+
+            breakIt(root);
+            return ReviewInvariants.BuildIsComplete(root);
         }
         finally
         {
             Directory.Delete(root, recursive: true);
         }
-    }
-
-    /// <summary>The files <see cref="ReviewInvariants.BuildIsComplete"/> reads, copied so a test can break them.</summary>
-    private string CopyOfBuildFiles()
-    {
-        var root = Directory.CreateTempSubdirectory("kfci-build-").FullName;
-        foreach (var file in new[] { ".gcloudignore", ".dockerignore", "infra/terraform/cloudbuild.yaml", "functions/Dockerfile", "cli/Dockerfile" })
-        {
-            var target = Path.Combine(root, file);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(Path.Combine(terraform.RepositoryRoot, file), target);
-        }
-
-        return root;
     }
 }
