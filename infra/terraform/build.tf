@@ -28,9 +28,28 @@ resource "google_cloudbuild_trigger" "functions" {
     }
   }
 
+  # The image tag is the commit; "$${SHORT_SHA}" reaches Cloud Build as ${SHORT_SHA}, which only triggered builds have.
   substitutions = {
     _REGION = var.region
+    _TAG    = "$${SHORT_SHA}"
   }
+}
+
+# The build pushes to this repository and no other; the nodes pull the debug worker from it.
+resource "google_artifact_registry_repository_iam_member" "builder_writer" {
+  project    = var.project_id
+  location   = var.region
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = "serviceAccount:${google_service_account.builder.email}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "nodes_reader" {
+  project    = var.project_id
+  location   = var.region
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.reader"
+  member     = "serviceAccount:${google_service_account.nodes.email}"
 }
 
 # Where `gcloud builds submit` uploads the source (--gcs-source-staging-dir): a bucket of this

@@ -14,6 +14,10 @@ resource "google_container_cluster" "testing" {
     workload_pool = "${var.project_id}.svc.id.goog"
   }
 
+  # Dataplane V2 enforces Kubernetes NetworkPolicy (cluster/argo_ui.tf fences the Argo server with one); without it
+  # GKE accepts the policy and ignores it. Setting it on an existing cluster replaces the cluster.
+  datapath_provider = "ADVANCED_DATAPATH"
+
   release_channel {
     channel = "REGULAR"
   }

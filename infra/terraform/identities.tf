@@ -7,17 +7,16 @@ resource "google_service_account" "nodes" {
   account_id   = "kfci-nodes"
   project      = var.project_id
   display_name = "kfci test cluster nodes"
+
+  depends_on = [google_project_service.enabled]
 }
 
+# GKE's documented minimum for a node account ("Configure GKE node service accounts"): logs, metrics and
+# the metadata GKE's system components need. Pulling kfci's own images is granted on its repository
+# only (build.tf); workloads get Google credentials through Workload Identity, never from the node.
 resource "google_project_iam_member" "nodes" {
-  for_each = toset([
-    "roles/artifactregistry.reader",
-    "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
-  ])
-
   project = var.project_id
-  role    = each.value
+  role    = "roles/container.defaultNodeServiceAccount"
   member  = "serviceAccount:${google_service_account.nodes.email}"
 }
 
@@ -41,12 +40,16 @@ resource "google_service_account" "pr_workflow" {
   account_id   = "kfci-pr-workflow"
   project      = var.project_id
   display_name = "kfci pull-request workflows (restricted)"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_service_account" "trusted_workflow" {
   account_id   = "kfci-trusted-workflow"
   project      = var.project_id
   display_name = "kfci trusted postsubmit/periodic workflows (the seed's deployer roles)"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_project_iam_member" "trusted_workflow" {
@@ -97,6 +100,8 @@ resource "google_service_account" "trigger" {
   account_id   = "kfci-trigger"
   project      = var.project_id
   display_name = "kfci Trigger function"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_project_iam_member" "trigger" {
@@ -110,11 +115,14 @@ resource "google_project_iam_member" "trigger" {
   member  = "serviceAccount:${google_service_account.trigger.email}"
 }
 
-# Watcher: reads workflows and their events, writes runs, publishes run-completed.
+# Watcher: receives Argo's workflow events from Pub/Sub (argo-events, logging.tf) and its ticks; reads and
+# patches workflows in the cluster (no Kubernetes events), writes runs, publishes run-completed.
 resource "google_service_account" "watcher" {
   account_id   = "kfci-watcher"
   project      = var.project_id
   display_name = "kfci Watcher function"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_project_iam_member" "watcher" {
@@ -134,6 +142,8 @@ resource "google_service_account" "uploader" {
   account_id   = "kfci-uploader"
   project      = var.project_id
   display_name = "kfci Uploader function"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_project_iam_member" "uploader" {
@@ -149,12 +159,16 @@ resource "google_project_iam_member" "uploader" {
 
 # Janitor: the one account that deletes what tests leaked: VMs and instance groups, disks,
 # networks and firewall rules, load balancers, GKE clusters, Deployment Manager deployments and
-# service accounts. It deletes accounts (iam.serviceAccountDeleter) but cannot act as any: a
-# project-wide serviceAccountUser would let it act as the trusted workflow identity.
+# service accounts. It deletes accounts (iam.serviceAccountDeleter) but cannot act as any: deleting a VM,
+# a cluster or a deployment needs no actAs (only creating something that runs as an account does), and a
+# serviceAccountUser grant, project-wide or on the workflow accounts, would let it run code as the
+# trusted workflow identity.
 resource "google_service_account" "janitor" {
   account_id   = "kfci-janitor"
   project      = var.project_id
   display_name = "kfci Janitor function"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_project_iam_member" "janitor" {
@@ -183,6 +197,8 @@ resource "google_service_account" "pubsub_invoker" {
   account_id   = "kfci-pubsub-invoker"
   project      = var.project_id
   display_name = "kfci Pub/Sub push invoker"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_service_account_iam_member" "pubsub_agent_token_creator" {
@@ -197,15 +213,14 @@ resource "google_service_account" "builder" {
   account_id   = "kfci-builder"
   project      = var.project_id
   display_name = "kfci Cloud Build (function images)"
+
+  depends_on = [google_project_service.enabled]
 }
 
+# The build writes its logs to Cloud Logging (cloudbuild.yaml: CLOUD_LOGGING_ONLY) and pushes images to kfci's
+# repository only (build.tf), not to every repository of the project.
 resource "google_project_iam_member" "builder" {
-  for_each = toset([
-    "roles/artifactregistry.writer",
-    "roles/logging.logWriter",
-  ])
-
   project = var.project_id
-  role    = each.value
+  role    = "roles/logging.logWriter"
   member  = "serviceAccount:${google_service_account.builder.email}"
 }

@@ -103,9 +103,11 @@ resource "time_sleep" "janitor_metrics_propagated" {
   }
 }
 
-resource "google_monitoring_alert_policy" "janitor_stalled" {
+# Two policies, not one with two conditions: Monitoring refuses a policy that mixes a PromQL condition with any
+# other (a PromQL or MQL condition must be the policy's only condition).
+resource "google_monitoring_alert_policy" "janitor_failed" {
   project      = var.project_id
-  display_name = "kfci: janitor sweep failed or deleted nothing for a day"
+  display_name = "kfci: janitor sweep failed"
   combiner     = "OR"
 
   conditions {
@@ -124,8 +126,18 @@ resource "google_monitoring_alert_policy" "janitor_stalled" {
     }
   }
 
-  # A test project always leaks something within a day; a janitor that deletes nothing for that
-  # long is broken or blocked (the old one silently stopped on the first API error).
+  notification_channels = var.alert_notification_channels
+
+  depends_on = [time_sleep.janitor_metrics_propagated]
+}
+
+# A test project always leaks something within a day; a janitor that deletes nothing for that
+# long is broken or blocked (the old one silently stopped on the first API error).
+resource "google_monitoring_alert_policy" "janitor_stalled" {
+  project      = var.project_id
+  display_name = "kfci: janitor deleted nothing for a day"
+  combiner     = "OR"
+
   conditions {
     display_name = "no janitor sweep deleted anything for 24 hours"
 

@@ -74,7 +74,16 @@ output "cluster_inputs" {
       host                = var.argo_ui_host
       address_name        = var.expose_argo_ui ? google_compute_global_address.argo_ui[0].name : ""
       oauth_client_secret = var.argo_ui_oauth_client_secret
+      viewers             = var.argo_ui_viewers
     }
+  }
+}
+
+output "prow_wait" {
+  description = "What a Prow job running `kfci wait` needs: its image and the Google account its pod's Kubernetes service account acts as."
+  value = {
+    image           = "${local.image_repository}/kfci:${var.image_tag}"
+    service_account = google_service_account.prow_wait.email
   }
 }
 

@@ -1,4 +1,6 @@
-# The APIs kfci itself needs; everything that calls one depends on this set. Only APIs a fresh project
+# The APIs kfci itself needs; everything that calls one depends on this set (service accounts too: on a fresh
+# project the IAM API is off and creating an account races its enablement). Cloud Resource Manager answers the
+# project-level IAM policy reads and writes of every google_project_iam_member. Only APIs a fresh project
 # can still enable belong here: Container Registry is shut down (images live in Artifact Registry)
 # and Deployment Manager reached end of support on 2026-03-31, so either would fail the apply and
 # block everything after it.
@@ -6,6 +8,7 @@ locals {
   services = toset([
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
     "cloudscheduler.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",

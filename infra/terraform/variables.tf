@@ -455,3 +455,36 @@ variable "status_url_template" {
     error_message = "status_url_template must be empty or an http(s) URL template."
   }
 }
+
+variable "prow_build_project" {
+  type        = string
+  description = "Project of the Prow build cluster whose job pods run `kfci wait` (Workload Identity on). Empty: no Workload Identity binding for kfci-prow-wait is made."
+  default     = ""
+
+  validation {
+    condition     = var.prow_build_project == "" || can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.prow_build_project))
+    error_message = "prow_build_project must be empty or a GCP project id."
+  }
+}
+
+variable "prow_build_namespace" {
+  type        = string
+  description = "Namespace of the Prow build cluster that job pods run in (Prow's pod namespace, test-pods by default)."
+  default     = "test-pods"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.prow_build_namespace))
+    error_message = "prow_build_namespace must be a valid Kubernetes namespace name."
+  }
+}
+
+variable "prow_build_ksa" {
+  type        = string
+  description = "Kubernetes service account the kfci jobs' pods run as in prow_build_namespace (spec.serviceAccountName); it acts as kfci-prow-wait."
+  default     = "kfci-wait"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$", var.prow_build_ksa))
+    error_message = "prow_build_ksa must be a valid Kubernetes service account name."
+  }
+}

@@ -58,6 +58,10 @@ locals {
       rbac = {
         create = false
       }
+      # The chart passes --namespaced only with singleNamespace, which would also confine the controller to its own
+      # namespace. Without it the server watches every namespace, which its Roles (rbac.tf) do not allow: it runs
+      # namespaced, managing the workflow namespace only.
+      extraArgs = ["--namespaced", "--managed-namespace=${var.workflow_namespace}"]
       clusterWorkflowTemplates = {
         enabled = false
       }

@@ -37,6 +37,12 @@ locals {
     { api_groups = ["argoproj.io"], resources = ["workflows", "workflowtemplates", "cronworkflows", "workfloweventbindings"], verbs = ["get", "list", "watch"] },
     { api_groups = [""], resources = ["pods", "pods/log", "events"], verbs = ["get", "list", "watch"] },
   ]
+
+  # In its own namespace the server reads the controller's configuration (its --configmap argument); the chart's
+  # own Role, which rbac.create = false leaves out, grants configmaps for this.
+  argo_server_own_namespace_rules = [
+    { api_groups = [""], resources = ["configmaps"], verbs = ["get", "list", "watch"] },
+  ]
 }
 
 resource "kubernetes_role" "function" {
@@ -148,6 +154,46 @@ resource "kubernetes_role_binding" "argo_server" {
     api_group = "rbac.authorization.k8s.io"
     kind      = "Role"
     name      = kubernetes_role.argo_server[0].metadata[0].name
+  }
+
+  subject {
+    kind      = "ServiceAccount"
+    name      = local.argo_server_account
+    namespace = kubernetes_namespace.argo.metadata[0].name
+  }
+}
+
+resource "kubernetes_role" "argo_server_configuration" {
+  count = var.argo_ui.expose ? 1 : 0
+
+  metadata {
+    name      = "kfci-argo-server-configuration"
+    namespace = kubernetes_namespace.argo.metadata[0].name
+  }
+
+  dynamic "rule" {
+    for_each = local.argo_server_own_namespace_rules
+
+    content {
+      api_groups = rule.value.api_groups
+      resources  = rule.value.resources
+      verbs      = rule.value.verbs
+    }
+  }
+}
+
+resource "kubernetes_role_binding" "argo_server_configuration" {
+  count = var.argo_ui.expose ? 1 : 0
+
+  metadata {
+    name      = "kfci-argo-server-configuration"
+    namespace = kubernetes_namespace.argo.metadata[0].name
+  }
+
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "Role"
+    name      = kubernetes_role.argo_server_configuration[0].metadata[0].name
   }
 
   subject {

@@ -140,8 +140,9 @@ variable "argo_ui" {
     host                = string
     address_name        = string
     oauth_client_secret = string
+    viewers             = list(string)
   })
-  description = "The Argo UI: off unless expose; then served over TLS on host, behind Identity-Aware Proxy (oauth_client_secret: a Kubernetes secret with client_id/client_secret, or empty for the Google-managed OAuth client)."
+  description = "The Argo UI: off unless expose; then served over TLS on host, behind Identity-Aware Proxy (oauth_client_secret: a Kubernetes secret with client_id/client_secret, or empty for the Google-managed OAuth client), for the IAM members in viewers."
 
   validation {
     condition     = !var.argo_ui.expose || (var.argo_ui.host != "" && var.argo_ui.address_name != "")

@@ -11,6 +11,7 @@ namespace Kfci.Tests.Deploy;
 /// <c>FUNCTION_TARGET</c>), answers its readiness probe. Docker itself is not available here; the publish is the
 /// image's build step.
 /// </summary>
+[Collection(ImagePublishCollection.Name)]
 public sealed class FunctionImageTests
 {
     [Fact]
@@ -20,7 +21,7 @@ public sealed class FunctionImageTests
         var output = Directory.CreateTempSubdirectory("kfci-publish-");
         try
         {
-            var publish = await RunAsync(root, TimeSpan.FromMinutes(10), "dotnet", "publish", "functions/Watcher/Kfci.Functions.Watcher.csproj", "-c", "Release", "-o", output.FullName, "-v", "q");
+            var publish = await DotnetProcess.RunAsync(root, TimeSpan.FromMinutes(10), "dotnet", "publish", "functions/Watcher/Kfci.Functions.Watcher.csproj", "-c", "Release", "-o", output.FullName, "-v", "q");
             Assert.True(publish.ExitCode == 0, $"dotnet publish failed: {publish.Output}");
             Assert.True(File.Exists(Path.Combine(output.FullName, "Kfci.Functions.Watcher.dll")), "the publish output has no Kfci.Functions.Watcher.dll, which the image's entry point runs");
 
@@ -75,21 +76,5 @@ public sealed class FunctionImageTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string directory, TimeSpan timeout, string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        using var cancel = new CancellationTokenSource(timeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(cancel.Token);
-        var stderr = process.StandardError.ReadToEndAsync(cancel.Token);
-        await process.WaitForExitAsync(cancel.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }

@@ -81,7 +81,7 @@ public sealed class DeploymentInvariantTests(TerraformFixture terraform)
         var broken = terraform.ParseBroken("monitoring.tf", "\n  depends_on = [time_sleep.janitor_metrics_propagated]\n", "\n");
 
         Assert.Contains(
-            "google_monitoring_alert_policy.janitor_stalled uses google_logging_metric.janitor_failed_sweeps but does not depend on a time_sleep triggered by it (Cannot find metric(s) for up to ten minutes)",
+            "google_monitoring_alert_policy.janitor_failed uses google_logging_metric.janitor_failed_sweeps but does not depend on a time_sleep triggered by it (Cannot find metric(s) for up to ten minutes)",
             DeploymentInvariants.AlertsWaitForLogMetrics(broken));
     }
 
@@ -111,7 +111,7 @@ public sealed class DeploymentInvariantTests(TerraformFixture terraform)
     [InlineData("cluster/argo.tf", "        enabled = var.argo_ui.expose\n        hosts", "        enabled = true\n        hosts", "server.ingress.enabled is 'true', want '${var.argo_ui.expose}'")]
     [InlineData("cluster/argo.tf", "\"kubernetes.io/ingress.allow-http\"            = \"false\"", "\"kubernetes.io/ingress.allow-http\"            = \"true\"", "server.ingress.annotations.kubernetes.io/ingress.allow-http is 'true', want 'false'")]
     [InlineData("cluster/rbac.tf", "\"cronworkflows\", \"workfloweventbindings\"], verbs = [\"get\", \"list\", \"watch\"]", "\"cronworkflows\", \"workfloweventbindings\"], verbs = [\"get\", \"list\", \"watch\", \"create\"]", "the Argo server's Role grants 'create'; it may only read workflows, pods, logs and events")]
-    [InlineData("argo_ui.tf", "  member  = each.value\n", "  member  = \"allUsers\"\n", "google_iap_web_iam_member.argo_ui_viewer lets allUsers through Identity-Aware Proxy")]
+    [InlineData("cluster/argo_ui.tf", "  member              = each.value\n", "  member              = \"allUsers\"\n", "google_iap_web_backend_service_iam_member.argo_ui_viewer lets allUsers through Identity-Aware Proxy")]
     public void ArgoUiIsNotPublic_OpenedPath_ReportsIt(string file, string find, string replace, string violation) =>
         Assert.Contains(violation, DeploymentInvariants.ArgoUiIsNotPublic(terraform.ParseBroken(file, find, replace)));
 

@@ -14,9 +14,13 @@ internal static class GcpIam
 {
     public const string Project = "project";
 
+    /// <summary>The caller name of <c>kfci wait</c> in a Prow job's pod, which runs as the account of prow_wait.tf.</summary>
+    public const string ProwWait = "wait";
+
     /// <summary>The permissions of the predefined roles kfci grants, as far as kfci's calls need them.</summary>
     private static readonly Dictionary<string, string[]> s_rolePermissions = new(StringComparer.Ordinal)
     {
+        ["roles/datastore.viewer"] = ["datastore.entities.get", "datastore.entities.list"],
         ["roles/datastore.user"] = ["datastore.entities.get", "datastore.entities.list", "datastore.entities.create", "datastore.entities.update", "datastore.entities.delete"],
         ["roles/pubsub.publisher"] = ["pubsub.topics.publish"],
         ["roles/secretmanager.secretAccessor"] = ["secretmanager.versions.access"],
@@ -58,7 +62,7 @@ internal static class GcpIam
         [ResourceType.Disk] = "compute.disks",
     };
 
-    /// <summary>Every Google Cloud call of the functions (Kubernetes calls are authorized by RBAC, TerraformRbac).</summary>
+    /// <summary>Every Google Cloud call of the functions and of <c>kfci wait</c> (Kubernetes calls are authorized by RBAC, TerraformRbac).</summary>
     public static IReadOnlyList<GcpCall> Calls { get; } =
     [
         new("trigger", "read and write runs (Firestore)", "datastore.entities.update"),
@@ -78,6 +82,8 @@ internal static class GcpIam
         new("janitor", "read its configuration file", "secretmanager.versions.access", "google_secret_manager_secret.janitor_config"),
         new("janitor", "authenticate to the test cluster's API server", "container.clusters.get"),
         .. JanitorCollections.Values.SelectMany(c => new[] { new GcpCall("janitor", $"list {c}", $"{c}.list"), new GcpCall("janitor", $"delete {c}", $"{c}.delete") }),
+        new(ProwWait, "read runs (Firestore)", "datastore.entities.get"),
+        new(ProwWait, "read results", "storage.objects.get", "google_storage_bucket.results"),
     ];
 
     /// <summary>Each call whose permission the function's account does not hold where the call needs it.</summary>
@@ -87,10 +93,11 @@ internal static class GcpIam
         ArgumentNullException.ThrowIfNull(calls);
         var grants = IamGrants.All(tree);
         var accounts = TerraformInvariants.Functions(tree).ToDictionary(f => f.Key, f => f.Account, StringComparer.Ordinal);
+        accounts[ProwWait] = "prow_wait";
         var violations = new List<string>();
         foreach (var call in calls)
         {
-            var held = accounts.GetValueOrDefault(call.Function) is { } account ? IamGrants.HeldBy(grants, account, isFunctionAccount: true) : [];
+            var held = accounts.GetValueOrDefault(call.Function) is { } account ? IamGrants.HeldBy(grants, account, isFunctionAccount: call.Function != ProwWait) : [];
             if (!held.Any(g => Covers(g, call)))
             {
                 violations.Add($"{call.Function} cannot {call.Call}: no grant of a role with {call.Permission} on {call.Scope}");

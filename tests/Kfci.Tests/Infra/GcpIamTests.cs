@@ -47,4 +47,14 @@ public sealed class GcpIamTests(TerraformFixture terraform)
             "janitor cannot read its configuration file: no grant of a role with secretmanager.versions.access on google_secret_manager_secret.janitor_config",
             GcpIam.MissingPermissions(broken, GcpIam.Calls));
     }
+
+    [Fact]
+    public void MissingPermissions_WaitCannotReadRuns_ReportsIt()
+    {
+        var broken = terraform.ParseBroken("prow_wait.tf", "  role    = \"roles/datastore.viewer\"", "  role    = \"roles/logging.viewer\"");
+
+        Assert.Contains(
+            "wait cannot read runs (Firestore): no grant of a role with datastore.entities.get on project",
+            GcpIam.MissingPermissions(broken, GcpIam.Calls));
+    }
 }
