@@ -68,7 +68,9 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
     {
         var environment = LocalChain.Environment(state, paths);
         using var context = CliContext.Resolve(state.Project, name => environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name));
+        // As crier does: triggered when the ProwJob is created (no build yet), pending once plank scheduled its pod.
         await context.PubSub.PublishAsync(Kfci.PubSub.KfciTopics.ProwEvents, [job.CrierReport(state.Project, "triggered")], cancellationToken);
+        await context.PubSub.PublishAsync(Kfci.PubSub.KfciTopics.ProwEvents, [job.CrierReport(state.Project, "pending")], cancellationToken);
         await progress.WriteLineAsync($"Published crier's report of {job.JobName} build {job.BuildId} (Prow-owned: {LocalBucket.Uri(job.Directory)}); running kfci wait as its pod.");
         var exitCode = await job.RunPodAsync(paths.Home, progress, cancellationToken);
         if (options.ResultsDirectory is { } target)

@@ -30,6 +30,12 @@ public sealed class Function(IServiceProvider services, ILogger<Function> logger
         {
             return FunctionOutcome.Reject(e.Message);
         }
+        catch (UnscheduledReportException e)
+        {
+            // Not a fault: Prow has not given the job a build yet, and its pending report will.
+            logger.LogInformation("Event {EventId} ignored: {Reason}", cloudEvent.Id, e.Message);
+            return FunctionOutcome.Success();
+        }
 
         // Resolved only for a valid event: rejecting garbage needs no adapter (and no configuration) at all.
         try
