@@ -79,6 +79,25 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
         }
 
         await progress.WriteLineAsync($"Results: {LocalBucket.Uri(job.Directory)} ({Path.Combine(paths.ResultsDirectory, job.Directory)})");
+        if (options.Json)
+        {
+            // The pod's exit code is the job's verdict; the run adds what kfci recorded of it.
+            var run = await context.Runs.GetAsync(new Kfci.Prow.RunIdentity(job.JobName, job.BuildId).RunId, cancellationToken);
+            var answer = new
+            {
+                runId = run?.RunId,
+                owner = BuildOwners.Prow,
+                jobName = job.JobName,
+                buildId = job.BuildId,
+                exitCode,
+                state = run?.State.ToWire(),
+                result = run?.Result,
+                resultsPath = LocalBucket.Uri(job.Directory),
+                errors = run?.Errors ?? [],
+            };
+            await output.WriteLineAsync(JsonSerializer.Serialize(answer, s_json));
+        }
+
         return exitCode;
     }
 
