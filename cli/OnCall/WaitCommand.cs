@@ -62,6 +62,11 @@ public sealed class WaitCommand(Func<string, string?>? environment = null)
                 return await ExitAsync(output, ExitCodes.Error, $"kfci: no run {build.RunId} appeared within {startTimeout.TotalSeconds:0}s: did crier's Pub/Sub report reach prow-events (annotations prow.k8s.io/pubsub.project and .topic on the job)?");
             }
 
+            if (Mismatch(run, build) is { } mismatch)
+            {
+                return await ExitAsync(output, ExitCodes.Error, $"kfci: run {run.RunId} is not this pod's build: {mismatch}");
+            }
+
             var follower = new RunFollower(context.Runs, StepCluster(context), output, TimeSpan.FromSeconds(2)) { StuckCompletedAfter = stuckAfter };
             var final = await follower.FollowAsync(run.RunId, timeout, live: false, cancellationToken);
             if (final is null)
@@ -85,6 +90,12 @@ public sealed class WaitCommand(Func<string, string?>? environment = null)
             return await ExitAsync(output, ExitCodes.Error, $"kfci wait: terminated; Prow's aborted report makes kfci stop run {build.RunId}'s workflows");
         }
     }
+
+    /// <summary>Why the run found is not the build the pod runs (a kfci-owned run, or another pull request head); null when it is.</summary>
+    public static string? Mismatch(RunRecord run, ProwBuild build) =>
+        !run.IsProwOwned ? $"it is {run.Owner}-owned (started by {run.Source}), not a crier report of Prow's job"
+        : build.PullSha is { } sha && run.PullSha is { } tested && !string.Equals(sha, tested, StringComparison.OrdinalIgnoreCase) ? $"it tests {tested}, JOB_SPEC says {sha}"
+        : null;
 
     /// <summary>
     /// Where the steps of the run's workflows are read: the test cluster only when <c>KFCI_CLUSTER_ENDPOINT</c> names it

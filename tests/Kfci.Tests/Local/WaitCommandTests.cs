@@ -173,6 +173,23 @@ public sealed class WaitCommandTests(EmulatorFixture emulators) : IDisposable
     }
 
     [Fact]
+    public void Mismatch_KfciOwnedRunOrAnotherHead_IsNotThisPodsBuild()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var run = new RunRecord
+        {
+            RunId = "r", JobName = "j", BuildId = "1", JobType = "presubmit", JobSpec = "{}", Source = "crier", Owner = BuildOwners.Prow,
+            State = RunState.Submitted, CreatedAt = now, UpdatedAt = now, PullSha = "aaaa",
+        };
+        var build = new ProwBuild("j", "1", "presubmit", null, "AAAA");
+
+        Assert.Null(WaitCommand.Mismatch(run, build));
+        Assert.Contains("kfci-owned", WaitCommand.Mismatch(run with { Owner = BuildOwners.Kfci, Source = "trigger" }, build), StringComparison.Ordinal);
+        Assert.Contains("JOB_SPEC says bbbb", WaitCommand.Mismatch(run, build with { PullSha = "bbbb" }), StringComparison.Ordinal);
+        Assert.Equal("bbbb", ProwBuild.FromEnvironment(name => name == "JOB_SPEC" ? """{"type":"presubmit","job":"j","buildid":"1","refs":{"pulls":[{"number":1,"sha":"bbbb"}]}}""" : null).PullSha);
+    }
+
+    [Fact]
     public void StepCluster_OnlyTheConfiguredTestCluster_NeverThePodsOwn()
     {
         // In a Prow pod, in-cluster discovery finds Prow's build cluster: it must not be asked for workflows.
