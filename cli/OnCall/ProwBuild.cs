@@ -39,7 +39,7 @@ public sealed record ProwBuild(string JobName, string BuildId, string? JobType, 
             throw new CliException($"JOB_TYPE '{jobType}' is not a Prow job type");
         }
 
-        return new ProwBuild(jobName, buildId, jobType, NonEmpty(getEnv("PROW_JOB_ID")) ?? NonEmpty(spec?.ProwJobId), NonEmpty(spec?.Refs?.Pulls?.FirstOrDefault()?.Sha));
+        return new ProwBuild(jobName, buildId, jobType, NonEmpty(getEnv("PROW_JOB_ID")) ?? NonEmpty(spec?.ProwJobId), NonEmpty(spec?.Refs?.Pulls is [var first, ..] ? first.Sha : null));
     }
 
     private static string? Agree(string name, string? variable, string? fromSpec)
