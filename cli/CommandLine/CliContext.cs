@@ -45,13 +45,14 @@ public sealed class CliContext : IDisposable
     public static CliContext Resolve(string? project, Func<string, string?>? baseEnv = null)
     {
         baseEnv ??= Environment.GetEnvironmentVariable;
-        var paths = KfciPaths.Discover(baseEnv);
-        var local = LocalStackState.Load(paths.Home);
+        // An installed copy (a Prow job's image) runs outside any checkout: it has no local stack, only the named project.
+        var paths = KfciPaths.TryDiscoverHome(baseEnv);
+        var local = paths is null ? null : LocalStackState.Load(paths.Home);
         var named = string.IsNullOrWhiteSpace(project) ? baseEnv(KfciEnvironment.Project) : project;
         if (local is not null && (string.IsNullOrWhiteSpace(named) || named == local.Project))
         {
-            var environment = LocalChain.Environment(local, paths);
-            return new CliContext(name => environment.TryGetValue(name, out var value) ? value : baseEnv(name), $"the local stack ({paths.Home})");
+            var environment = LocalChain.Environment(local, paths!);
+            return new CliContext(name => environment.TryGetValue(name, out var value) ? value : baseEnv(name), $"the local stack ({paths!.Home})");
         }
 
         if (string.IsNullOrWhiteSpace(named))

@@ -19,15 +19,33 @@ public sealed record KfciPaths(string RepositoryRoot, string Home)
     public static KfciPaths Discover(Func<string, string?>? getEnv = null)
     {
         getEnv ??= Environment.GetEnvironmentVariable;
-        var root = getEnv("KFCI_REPO_ROOT") is { Length: > 0 } fromScript
-            ? fromScript
-            : FindRepositoryRoot(AppContext.BaseDirectory)
-              ?? throw new InvalidOperationException("cannot find the kfci repository (no kfci.slnx above the program); run it through ./kfci");
-        var home = getEnv(HomeVariable) is { Length: > 0 } configured
-            ? Path.GetFullPath(configured)
-            : Path.Combine(root, ".kfci");
-        return new KfciPaths(root, home);
+        var root = RepositoryRootFrom(getEnv)
+            ?? throw new InvalidOperationException("cannot find the kfci repository (no kfci.slnx above the program); run it through ./kfci");
+        return new KfciPaths(root, HomeFrom(getEnv) ?? Path.Combine(root, ".kfci"));
     }
+
+    /// <summary>
+    /// Where a local stack's state would be, or null when there can be none: an installed copy (the image a Prow job
+    /// runs) is in no checkout, and without <c>KFCI_HOME</c> it reaches only the project it is given.
+    /// </summary>
+    public static KfciPaths? TryDiscoverHome(Func<string, string?>? getEnv = null)
+    {
+        getEnv ??= Environment.GetEnvironmentVariable;
+        var root = RepositoryRootFrom(getEnv);
+        var home = HomeFrom(getEnv);
+        return (root, home) switch
+        {
+            (null, null) => null,
+            (null, { } onlyHome) => new KfciPaths(onlyHome, onlyHome),
+            ({ } r, _) => new KfciPaths(r, home ?? Path.Combine(r, ".kfci")),
+        };
+    }
+
+    private static string? RepositoryRootFrom(Func<string, string?> getEnv) =>
+        getEnv("KFCI_REPO_ROOT") is { Length: > 0 } fromScript ? fromScript : FindRepositoryRoot(AppContext.BaseDirectory);
+
+    private static string? HomeFrom(Func<string, string?> getEnv) =>
+        getEnv(HomeVariable) is { Length: > 0 } configured ? Path.GetFullPath(configured) : null;
 
     private static string? FindRepositoryRoot(string start)
     {

@@ -119,7 +119,7 @@ public static class LocalCommands
         var baseRef = new Option<string>("--base-ref") { Description = "Base branch (default: the repository's default branch; postsubmit/periodic: the current branch)." };
         var baseSha = new Option<string>("--base-sha") { Description = "Base commit (default: the base branch's tip; postsubmit/periodic: HEAD)." };
         var resultsDir = new Option<string>("--results-dir") { Description = "Also copy the results (Prow's bucket layout) to this directory." };
-        var format = new Option<string>("--format") { Description = "text (default) or json: {runId, state, result, resultsPath, reason, workflows}." };
+        var format = new Option<string>("--format") { Description = "text (default) or json: {runId, state, result, resultsPath, reason, workflows}; with --owner prow {runId, owner, jobName, buildId, exitCode, state, result, resultsPath, errors}." };
         var timeout = new Option<string>("--timeout") { Description = "Minutes to wait for the run (default 30)." };
         var owner = new Option<string>("--owner")
         {

@@ -27,16 +27,21 @@ public sealed record LocalProwJob(JobType Type, string JobName, string BuildId, 
     /// <summary>The build's folder in the bucket, as Prow's pod utilities lay it out.</summary>
     public string Directory => ResultsLayout.Default.BuildDirectory(Type, JobName, BuildId, Refs.Org, Refs.Repo, Refs.FirstPull?.Number);
 
-    /// <summary>Crier's <c>ReportMessage</c> for the ProwJob reaching <paramref name="status"/> (no attributes, as crier sends it).</summary>
+    /// <summary>
+    /// Crier's <c>ReportMessage</c> for the ProwJob reaching <paramref name="status"/> (no attributes, as crier sends it).
+    /// A <c>triggered</c> report has an empty url and gcs_path, as Prow's does: plank sets the URL only when it schedules
+    /// the pod (<c>pending</c>).
+    /// </summary>
     public OutgoingMessage CrierReport(string project, string status)
     {
-        var gcsPath = LocalBucket.Uri(Directory);
+        var scheduled = status != "triggered";
+        var gcsPath = scheduled ? LocalBucket.Uri(Directory) : "";
         var report = new Report(
             project,
             KfciTopics.ProwEvents,
             "",
             status,
-            $"http://localhost:8080/view/{gcsPath.Replace("gs://", "gs/", StringComparison.Ordinal)}",
+            scheduled ? $"http://localhost:8080/view/{gcsPath.Replace("gs://", "gs/", StringComparison.Ordinal)}" : "",
             gcsPath,
             [Refs],
             Type.ToProwString(),

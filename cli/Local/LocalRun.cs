@@ -68,7 +68,9 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
     {
         var environment = LocalChain.Environment(state, paths);
         using var context = CliContext.Resolve(state.Project, name => environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name));
+        // As crier does: triggered when the ProwJob is created (no build yet), pending once plank scheduled its pod.
         await context.PubSub.PublishAsync(Kfci.PubSub.KfciTopics.ProwEvents, [job.CrierReport(state.Project, "triggered")], cancellationToken);
+        await context.PubSub.PublishAsync(Kfci.PubSub.KfciTopics.ProwEvents, [job.CrierReport(state.Project, "pending")], cancellationToken);
         await progress.WriteLineAsync($"Published crier's report of {job.JobName} build {job.BuildId} (Prow-owned: {LocalBucket.Uri(job.Directory)}); running kfci wait as its pod.");
         var exitCode = await job.RunPodAsync(paths.Home, progress, cancellationToken);
         if (options.ResultsDirectory is { } target)
@@ -77,6 +79,25 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
         }
 
         await progress.WriteLineAsync($"Results: {LocalBucket.Uri(job.Directory)} ({Path.Combine(paths.ResultsDirectory, job.Directory)})");
+        if (options.Json)
+        {
+            // The pod's exit code is the job's verdict; the run adds what kfci recorded of it.
+            var run = await context.Runs.GetAsync(new Kfci.Prow.RunIdentity(job.JobName, job.BuildId).RunId, cancellationToken);
+            var answer = new
+            {
+                runId = run?.RunId,
+                owner = BuildOwners.Prow,
+                jobName = job.JobName,
+                buildId = job.BuildId,
+                exitCode,
+                state = run?.State.ToWire(),
+                result = run?.Result,
+                resultsPath = LocalBucket.Uri(job.Directory),
+                errors = run?.Errors ?? [],
+            };
+            await output.WriteLineAsync(JsonSerializer.Serialize(answer, s_json));
+        }
+
         return exitCode;
     }
 

@@ -22,6 +22,12 @@ public sealed class RunFollower(IRunStore runs, IWorkflowCluster? cluster, TextW
 {
     private readonly TimeSpan _poll = poll ?? TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// A run Completed for longer than this is returned as it is: the Uploader finishes a run in seconds, so one still
+    /// Completed after minutes is stuck (its events in the dead letter) and waiting on is pointless. Null: wait on.
+    /// </summary>
+    public TimeSpan? StuckCompletedAfter { get; init; }
+
     private readonly Dictionary<string, string> _printed = new(StringComparer.Ordinal);
 
     /// <summary>The run once terminal; null when <paramref name="timeout"/> passed first.</summary>
@@ -50,10 +56,21 @@ public sealed class RunFollower(IRunStore runs, IWorkflowCluster? cluster, TextW
     {
         while (DateTimeOffset.UtcNow < deadline)
         {
-            var run = await runs.GetAsync(runId, cancellationToken)
-                ?? throw new InvalidOperationException($"run {runId} disappeared from the run store");
+            RunRecord run;
+            try
+            {
+                run = await runs.GetAsync(runId, cancellationToken)
+                    ?? throw new InvalidOperationException($"run {runId} disappeared from the run store");
+            }
+            catch (Exception e) when (Kfci.Http.Transience.IsTransient(e, cancellationToken))
+            {
+                // The store's own retries gave up on this read; the run goes on, and so does following it.
+                await Task.Delay(_poll, cancellationToken);
+                continue;
+            }
+
             show(run, await ViewsAsync(run, cancellationToken));
-            if (run.State.IsTerminal())
+            if (run.State.IsTerminal() || IsStuck(run))
             {
                 return run;
             }
@@ -63,6 +80,9 @@ public sealed class RunFollower(IRunStore runs, IWorkflowCluster? cluster, TextW
 
         return null;
     }
+
+    private bool IsStuck(RunRecord run) =>
+        StuckCompletedAfter is { } limit && run.State == RunState.Completed && DateTimeOffset.UtcNow - (run.CompletedAt ?? run.UpdatedAt) > limit;
 
     private async Task<IReadOnlyList<WorkflowView>> ViewsAsync(RunRecord run, CancellationToken cancellationToken)
     {

@@ -10,7 +10,7 @@ namespace Kfci.Cli.OnCall;
 /// <c>BUILD_ID</c>, <c>JOB_TYPE</c>, <c>PROW_JOB_ID</c>, <c>JOB_SPEC</c>), and the kfci run that build is: the Trigger
 /// names a crier report's run by (job, build), so the pod derives the same id without asking anyone.
 /// </summary>
-public sealed record ProwBuild(string JobName, string BuildId, string? JobType, string? ProwJobId)
+public sealed record ProwBuild(string JobName, string BuildId, string? JobType, string? ProwJobId, string? PullSha = null)
 {
     /// <summary>The kfci run id of this build.</summary>
     public string RunId => new RunIdentity(JobName, BuildId).RunId;
@@ -39,7 +39,7 @@ public sealed record ProwBuild(string JobName, string BuildId, string? JobType, 
             throw new CliException($"JOB_TYPE '{jobType}' is not a Prow job type");
         }
 
-        return new ProwBuild(jobName, buildId, jobType, NonEmpty(getEnv("PROW_JOB_ID")) ?? NonEmpty(spec?.ProwJobId));
+        return new ProwBuild(jobName, buildId, jobType, NonEmpty(getEnv("PROW_JOB_ID")) ?? NonEmpty(spec?.ProwJobId), NonEmpty(spec?.Refs?.Pulls is [var first, ..] ? first.Sha : null));
     }
 
     private static string? Agree(string name, string? variable, string? fromSpec)
@@ -77,5 +77,10 @@ public sealed record ProwBuild(string JobName, string BuildId, string? JobType, 
         [property: JsonPropertyName("type")] string? Type,
         [property: JsonPropertyName("job")] string? Job,
         [property: JsonPropertyName("buildid")] string? BuildId,
-        [property: JsonPropertyName("prowjobid")] string? ProwJobId);
+        [property: JsonPropertyName("prowjobid")] string? ProwJobId,
+        [property: JsonPropertyName("refs")] SpecRefs? Refs = null);
+
+    private sealed record SpecRefs([property: JsonPropertyName("pulls")] IReadOnlyList<SpecPull>? Pulls);
+
+    private sealed record SpecPull([property: JsonPropertyName("sha")] string? Sha);
 }

@@ -18,7 +18,7 @@ public sealed class WaitCommand(Func<string, string?>? environment = null)
 {
     public const string ExitCodeHelp =
         "Exit codes: 0 the run's result is SUCCESS; 1 FAILURE or ABORTED; 2 kfci could not run the job (bad prow_config.yaml, "
-        + "no run appeared before --start-timeout, --timeout passed, the run store unreachable, terminated by SIGTERM), with the reason on the last line.";
+        + "no run appeared before --start-timeout, --timeout passed, the run stuck Completed (Uploader failing) for 15 minutes, the run store unreachable, terminated by SIGTERM), with the reason on the last line.";
 
     public Command Create()
     {
@@ -45,8 +45,9 @@ public sealed class WaitCommand(Func<string, string?>? environment = null)
     }
 
     /// <summary>Waits for and follows the build's run; the exit code as <see cref="ExitCodeHelp"/> says.</summary>
-    public static async Task<int> WaitAsync(CliContext context, ProwBuild build, TimeSpan startTimeout, TimeSpan timeout, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> WaitAsync(CliContext context, ProwBuild build, TimeSpan startTimeout, TimeSpan timeout, TextWriter output, TextWriter error, CancellationToken cancellationToken, TimeSpan? stuckCompletedAfter = null)
     {
+        var stuckAfter = stuckCompletedAfter ?? DefaultStuckCompletedAfter;
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(build);
         ArgumentNullException.ThrowIfNull(output);
@@ -61,7 +62,12 @@ public sealed class WaitCommand(Func<string, string?>? environment = null)
                 return await ExitAsync(output, ExitCodes.Error, $"kfci: no run {build.RunId} appeared within {startTimeout.TotalSeconds:0}s: did crier's Pub/Sub report reach prow-events (annotations prow.k8s.io/pubsub.project and .topic on the job)?");
             }
 
-            var follower = new RunFollower(context.Runs, LocalRun.TryCluster(context), output, TimeSpan.FromSeconds(2));
+            if (Mismatch(run, build) is { } mismatch)
+            {
+                return await ExitAsync(output, ExitCodes.Error, $"kfci: run {run.RunId} is not this pod's build: {mismatch}");
+            }
+
+            var follower = new RunFollower(context.Runs, StepCluster(context), output, TimeSpan.FromSeconds(2)) { StuckCompletedAfter = stuckAfter };
             var final = await follower.FollowAsync(run.RunId, timeout, live: false, cancellationToken);
             if (final is null)
             {
@@ -74,6 +80,7 @@ public sealed class WaitCommand(Func<string, string?>? environment = null)
                 RunState.Finished when final.Result == RunResults.Success => await ExitAsync(output, ExitCodes.Success, $"SUCCESS: {final.JobName} build {final.BuildId}"),
                 RunState.Finished => await ExitAsync(output, ExitCodes.Failure, $"{final.Result}: {final.JobName} build {final.BuildId}"),
                 RunState.Aborted => await ExitAsync(output, ExitCodes.Failure, $"ABORTED: run {final.RunId} was aborted"),
+                RunState.Completed => await ExitAsync(output, ExitCodes.Error, $"kfci: run {final.RunId} has been Completed for more than {stuckAfter.TotalMinutes:0} minutes: the Uploader is stuck on it, see kfci-dead-letter"),
                 _ => await ExitAsync(output, ExitCodes.Error, $"kfci could not run {final.JobName}: {(final.Errors.Count > 0 ? string.Join("; ", final.Errors) : "no reason recorded")}".ReplaceLineEndings(" ")),
             };
         }
@@ -84,15 +91,43 @@ public sealed class WaitCommand(Func<string, string?>? environment = null)
         }
     }
 
+    /// <summary>Why the run found is not the build the pod runs (a kfci-owned run, or another pull request head); null when it is.</summary>
+    public static string? Mismatch(RunRecord run, ProwBuild build) =>
+        !run.IsProwOwned ? $"it is {run.Owner}-owned (started by {run.Source}), not a crier report of Prow's job"
+        : build.PullSha is { } sha && run.PullSha is { } tested && !string.Equals(sha, tested, StringComparison.OrdinalIgnoreCase) ? $"it tests {tested}, JOB_SPEC says {sha}"
+        : null;
+
+    /// <summary>
+    /// Where the steps of the run's workflows are read: the test cluster only when <c>KFCI_CLUSTER_ENDPOINT</c> names it
+    /// (the local stack always does). In a Prow pod, discovery would find the pod's own cluster (Prow's build cluster),
+    /// which has no workflows and refuses the pod; without the endpoint the log shows workflows without their steps.
+    /// </summary>
+    public static Kfci.Kubernetes.IWorkflowCluster? StepCluster(CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return string.IsNullOrWhiteSpace(context.GetEnv(Kfci.Configuration.KfciEnvironment.ClusterEndpoint)) ? null : LocalRun.TryCluster(context);
+    }
+
+    /// <summary>How long a run may stay Completed (workflows done, results not written) before kfci wait calls it stuck.</summary>
+    public static readonly TimeSpan DefaultStuckCompletedAfter = TimeSpan.FromMinutes(15);
+
     private static async Task<RunRecord?> AwaitRunAsync(IRunStore runs, string runId, TimeSpan timeout, TextWriter output, CancellationToken cancellationToken)
     {
         var deadline = DateTimeOffset.UtcNow + timeout;
         var announced = false;
         while (true)
         {
-            if (await runs.GetAsync(runId, cancellationToken) is { } run)
+            try
             {
-                return run;
+                if (await runs.GetAsync(runId, cancellationToken) is { } run)
+                {
+                    return run;
+                }
+            }
+            catch (Exception e) when (Kfci.Http.Transience.IsTransient(e, cancellationToken))
+            {
+                // The store's retries gave up on this read; the deadline, not one outage, decides when to stop waiting.
+                await output.WriteLineAsync($"{Now} run store unreachable ({e.Message.ReplaceLineEndings(" ")}); still waiting");
             }
 
             if (DateTimeOffset.UtcNow >= deadline)

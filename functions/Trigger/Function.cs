@@ -9,8 +9,8 @@ namespace Kfci.Functions.Trigger;
 
 /// <summary>
 /// The front door (topic <c>prow-events</c>): a Prow event becomes a kfci run with exactly the right Argo workflows.
-/// Trigger requests and crier's first start state of a build start a run; crier's <c>aborted</c> stops it; other
-/// reports are noted. Malformed events are rejected with one line; transient faults ask for redelivery, which every
+/// Trigger requests and crier's first start state of a build start a run; crier's <c>aborted</c> stops it, and so does
+/// its <c>failure</c> or <c>error</c> while the workflows still run (Prow gave up on the build); other reports are noted. Malformed events are rejected with one line; transient faults ask for redelivery, which every
 /// step survives (see <see cref="RunStarter"/>).
 /// </summary>
 public sealed class Function(IServiceProvider services, ILogger<Function> logger) : IMessagePublishedFunction
@@ -30,6 +30,12 @@ public sealed class Function(IServiceProvider services, ILogger<Function> logger
         {
             return FunctionOutcome.Reject(e.Message);
         }
+        catch (UnscheduledReportException e)
+        {
+            // Not a fault: Prow has not given the job a build yet, and its pending report will.
+            logger.LogInformation("Event {EventId} ignored: {Reason}", cloudEvent.Id, e.Message);
+            return FunctionOutcome.Success();
+        }
 
         // Resolved only for a valid event: rejecting garbage needs no adapter (and no configuration) at all.
         try
@@ -39,6 +45,7 @@ public sealed class Function(IServiceProvider services, ILogger<Function> logger
                 { Kind: ProwEventKind.TriggerRequest } => await Starter.StartAsync(prowEvent, message.MessageId, cancellationToken),
                 { State: { } state } when state.IsStart() => await Starter.StartAsync(prowEvent, message.MessageId, cancellationToken),
                 { State: ProwJobState.Aborted } => await Aborter.AbortAsync(prowEvent, message.MessageId, cancellationToken),
+                { State: ProwJobState.Failure or ProwJobState.Error } => await Aborter.EndAsync(prowEvent, message.MessageId, cancellationToken),
                 _ => await Aborter.NoteAsync(prowEvent, cancellationToken),
             };
         }

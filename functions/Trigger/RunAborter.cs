@@ -56,6 +56,20 @@ public sealed class RunAborter(IRunStore runs, IWorkflowCluster cluster, Trigger
         RunStarter.Identity(prowEvent, eventId, now).MoveTo(RunState.Aborted, now, AbortedBeforeSubmission) with { AbortedAt = now };
 
     /// <summary>Records a terminal report other than <c>aborted</c> in the run's history (once).</summary>
+    /// <summary>
+    /// Crier's <c>failure</c> or <c>error</c>: Prow is done with the build (its pod gave up, timed out or was lost). A run
+    /// whose workflows still run would write into a build nobody reads any more, so it is stopped as on an abort; a run
+    /// past its workflows (or none at all) only gets the note.
+    /// </summary>
+    public async Task<Hosting.FunctionOutcome> EndAsync(ProwEvent prowEvent, string eventId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prowEvent);
+        var run = await runs.GetAsync(prowEvent.Run.RunId, cancellationToken);
+        return run is { State: RunState.Planning or RunState.Submitted, AbortedAt: null }
+            ? await AbortAsync(prowEvent, eventId, cancellationToken)
+            : await NoteAsync(prowEvent, cancellationToken);
+    }
+
     public async Task<Hosting.FunctionOutcome> NoteAsync(ProwEvent prowEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prowEvent);

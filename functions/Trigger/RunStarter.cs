@@ -240,8 +240,25 @@ public sealed class RunStarter(
             CreatedAt = now,
             UpdatedAt = now,
             History = [new RunHistoryEntry(RunState.Planning, now, $"event {eventId}"), .. resolved.Notes.Select(note => new RunHistoryEntry(RunState.Planning, now, note))],
-            Links = prowEvent.Url is { } url ? new Dictionary<string, string>(StringComparer.Ordinal) { ["prow"] = url } : new Dictionary<string, string>(StringComparer.Ordinal),
+            Links = CrierLinks(prowEvent),
         };
+    }
+
+    /// <summary>Crier's url (Spyglass) and gcs_path: the build folder Prow chose, where kfci writes a Prow-owned build's artifacts.</summary>
+    private static Dictionary<string, string> CrierLinks(ProwEvent prowEvent)
+    {
+        var links = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (prowEvent.Url is { } url)
+        {
+            links["prow"] = url;
+        }
+
+        if (prowEvent.GcsPath is { } gcsPath)
+        {
+            links[RunLinks.ProwGcsPath] = gcsPath;
+        }
+
+        return links;
     }
 
     /// <summary>Creates the workflow; null when it exists (created now or before by this run), else why the cluster refused it.</summary>

@@ -51,9 +51,13 @@ public sealed record BuildResults(JobType Type, string Directory, JobSpecRefs Re
     /// <summary>Any other artifact of a workflow (local stack: copied from its NFS artifacts directory).</summary>
     public string WorkflowArtifact(string workflow, string relativePath) => $"{Directory}/artifacts/{workflow}/{relativePath}";
 
-    /// <summary>The run's build directory from its job type and JobSpec.</summary>
-    /// <exception cref="PermanentEventException">The run's job type or JobSpec is unusable: no retry will change it.</exception>
-    public static BuildResults For(RunRecord run, ResultsLayout layout)
+    /// <summary>
+    /// The run's build directory: for a Prow-owned build the folder crier's <c>gcs_path</c> named (Prow decided it, with
+    /// its own path prefix and strategy), else the one <paramref name="layout"/> derives from its job type and JobSpec.
+    /// </summary>
+    /// <param name="resultsBucket">The bucket kfci writes; null when it has no name to check (a local directory).</param>
+    /// <exception cref="PermanentEventException">The run's job type, JobSpec or gcs_path is unusable: no retry will change it.</exception>
+    public static BuildResults For(RunRecord run, ResultsLayout layout, string? resultsBucket = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(layout);
@@ -72,6 +76,11 @@ public sealed record BuildResults(JobType Type, string Directory, JobSpecRefs Re
             throw new PermanentEventException($"run {run.RunId}: {e.Message}", e);
         }
 
+        if (run.IsProwOwned && run.Links.TryGetValue(RunLinks.ProwGcsPath, out var gcsPath))
+        {
+            return new BuildResults(type, ProwDirectory(run.RunId, gcsPath, resultsBucket), refs, ProwOwned: true);
+        }
+
         var primary = refs.Primary;
         try
         {
@@ -82,5 +91,35 @@ public sealed record BuildResults(JobType Type, string Directory, JobSpecRefs Re
         {
             throw new PermanentEventException($"run {run.RunId} has no results path: {e.Message}", e);
         }
+    }
+
+    /// <summary>The object prefix of crier's <c>gs://bucket/path</c>, which must be in the bucket kfci writes.</summary>
+    private static string ProwDirectory(string runId, string gcsPath, string? resultsBucket)
+    {
+        const string scheme = "gs://";
+        var rest = gcsPath.StartsWith(scheme, StringComparison.Ordinal) ? gcsPath[scheme.Length..] : null;
+        var slash = rest?.IndexOf('/', StringComparison.Ordinal) ?? -1;
+        if (rest is null || slash <= 0)
+        {
+            throw new PermanentEventException($"run {runId}: crier's gcs_path '{gcsPath}' is not gs://bucket/path");
+        }
+
+        var bucket = rest[..slash];
+        var directory = rest[(slash + 1)..].Trim('/');
+        if (resultsBucket is not null && bucket != resultsBucket)
+        {
+            throw new PermanentEventException($"run {runId}: Prow writes this build to bucket {bucket}, not kfci's results bucket {resultsBucket}: point Prow's default GCS configuration at {resultsBucket}");
+        }
+
+        try
+        {
+            Kfci.Storage.ObjectPaths.Validate(directory, "gcs_path");
+        }
+        catch (ArgumentException e)
+        {
+            throw new PermanentEventException($"run {runId}: crier's gcs_path is no usable folder: {e.Message}", e);
+        }
+
+        return directory;
     }
 }

@@ -46,7 +46,7 @@ public sealed class Function(
             return FunctionOutcome.Success();
         }
 
-        var build = BuildResults.For(run, settings.Layout);
+        var build = BuildResults.For(run, settings.Layout, settings.ResultsBucket);
         try
         {
             if (runEvent.Event == RunEventTypes.Submitted)

@@ -21,6 +21,9 @@ public sealed record UploaderSettings
     /// </summary>
     public string? NfsRoot { get; init; }
 
+    /// <summary>The results bucket's name (<c>KFCI_RESULTS_BUCKET</c>); a Prow-owned build in another bucket is refused. Null for a local directory.</summary>
+    public string? ResultsBucket { get; init; }
+
     /// <summary>Bounds on what one workflow's artifacts directory contributes.</summary>
     public ArtifactLimits ArtifactLimits { get; init; } = new();
 
@@ -49,6 +52,7 @@ public sealed record UploaderSettings
             Layout = ResultsLayout.FromEnvironment(getEnv),
             FinishedTopic = NonEmpty(getEnv(KfciEnvironment.RunFinishedTopic)) ?? KfciTopics.RunFinished,
             NfsRoot = NonEmpty(getEnv(KfciEnvironment.NfsRoot)),
+            ResultsBucket = NonEmpty(getEnv(KfciEnvironment.ResultsDirectory)) is null ? NonEmpty(getEnv(KfciEnvironment.ResultsBucket)) : null,
             LogsProject = NonEmpty(getEnv(KfciEnvironment.Project)),
             StatusUrlTemplate = UrlTemplate(NonEmpty(getEnv(StatusUrlTemplateVariable))),
         };

@@ -37,6 +37,7 @@ public static class ProwEventParser
     /// <param name="messageId">Pub/Sub's message id; identical on redelivery.</param>
     /// <param name="publishTime">Pub/Sub's publish time; identical on redelivery.</param>
     /// <exception cref="InvalidEventException">The message is malformed, incomplete, oversized or names something unsafe.</exception>
+    /// <exception cref="UnscheduledReportException">A crier report of a ProwJob Prow has not scheduled yet (no url, no gcs_path).</exception>
     public static ProwEvent Parse(ReadOnlySpan<byte> data, IReadOnlyDictionary<string, string>? attributes, string messageId, DateTimeOffset publishTime)
     {
         if (data.Length > MaxEventBytes)
@@ -59,13 +60,20 @@ public static class ProwEventParser
         return ParseCrierReport(data);
     }
 
+    /// <summary>Prow's build ids are snowflake ids (bwmarrin/snowflake's defaults): milliseconds since this epoch, shifted left by 22 bits.</summary>
+    public const long SnowflakeEpochMilliseconds = 1288834974657;
+
+    /// <summary>The low bits of a snowflake id (node and sequence in Prow's, a hash of the message id in kfci's).</summary>
+    public const int SnowflakeLowBits = 22;
+
     /// <summary>
-    /// The build id kfci gives a trigger request: publish time in Unix milliseconds followed by six digits of a hash of
-    /// the message id (19 digits, like Prow's own ids). Redelivery keeps message id and publish time, so the id is the
-    /// same; ids of messages published in different milliseconds order by publish time, which is all GCS listings and
-    /// Testgrid need; two messages in the same millisecond differ unless their hashes collide (one in a million).
+    /// The build id kfci gives a trigger request, in Prow's own form: a snowflake id whose time is the publish time and
+    /// whose low 22 bits are a hash of the message id. kfci builds in a job folder Prow also writes then order by time
+    /// with Prow's (GCS listings, <c>latest-build.txt</c>'s guard, TestGrid). Redelivery keeps message id and publish
+    /// time, so the id is the same; two messages in the same millisecond differ unless their hashes collide (one in four
+    /// million).
     /// </summary>
-    /// <exception cref="InvalidEventException">The message id is empty or the publish time is outside 2000–2200.</exception>
+    /// <exception cref="InvalidEventException">The message id is empty or the publish time is outside 2011–2200 (before the snowflake epoch or absurd).</exception>
     public static string BuildIdFor(string messageId, DateTimeOffset publishTime)
     {
         if (string.IsNullOrEmpty(messageId) || messageId.Length > 256)
@@ -73,13 +81,13 @@ public static class ProwEventParser
             throw new InvalidEventException("Pub/Sub message id is missing or longer than 256 characters");
         }
 
-        if (publishTime.Year is < 2000 or >= 2200)
+        if (publishTime.Year is < 2011 or >= 2200)
         {
             throw new InvalidEventException($"publish time {publishTime:O} is not a plausible time");
         }
 
         var hash = BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(messageId)));
-        var id = (publishTime.ToUnixTimeMilliseconds() * 1_000_000) + (long)(hash % 1_000_000);
+        var id = ((publishTime.ToUnixTimeMilliseconds() - SnowflakeEpochMilliseconds) << SnowflakeLowBits) | (long)(hash & ((1UL << SnowflakeLowBits) - 1));
         return id.ToString(CultureInfo.InvariantCulture);
     }
 
@@ -101,7 +109,8 @@ public static class ProwEventParser
 
         var url = EventValidation.Text(report.Url, "url", EventValidation.MaxUrlLength);
         var gcsPath = EventValidation.Text(report.GcsPath, "gcs_path", EventValidation.MaxUrlLength);
-        var buildId = CrierBuildId(gcsPath, url, EventValidation.Text(report.RunId, "runid", EventValidation.MaxUrlLength));
+        var buildId = CrierBuildId(gcsPath, url)
+            ?? throw new UnscheduledReportException($"crier reported {jobName} {state.ToProwString()} before Prow scheduled a build (no url or gcs_path); the pending report starts the run");
         return new ProwEvent
         {
             Kind = ProwEventKind.CrierReport,
@@ -158,8 +167,12 @@ public static class ProwEventParser
         return new ProwJobSpec(type, jobName, buildId, refs[0], refs.Skip(1).ToList());
     }
 
-    /// <summary>Prow's build id is the last segment of the job's URL and GCS path; runid is the fallback when both are empty.</summary>
-    private static string CrierBuildId(string? gcsPath, string? url, string? runId)
+    /// <summary>
+    /// Prow's build id: the last segment of the job's GCS path and URL, which crier fills only once plank scheduled the
+    /// build; null before. Crier's <c>runid</c> is only the pubsub run-id label, shared by every build of a job, so it is
+    /// never a build id.
+    /// </summary>
+    private static string? CrierBuildId(string? gcsPath, string? url)
     {
         foreach (var candidate in new[] { gcsPath, url })
         {
@@ -170,12 +183,7 @@ public static class ProwEventParser
             }
         }
 
-        if (string.IsNullOrEmpty(runId))
-        {
-            throw new InvalidEventException("event has no build id: gcs_path, url and runid are all empty");
-        }
-
-        return EventValidation.BuildId(runId, "runid");
+        return null;
     }
 
     private static JobType JobTypeFrom(string text) =>

@@ -42,9 +42,10 @@ public sealed class OctokitCommitStatusReporter(IGitHubClient client, ILogger<Oc
             var shown = (await client.Repository.Status.GetCombined(status.Owner, status.Repository, status.Sha)).Statuses
                 .FirstOrDefault(s => s.Context == status.Context);
             cancellationToken.ThrowIfCancellationRequested();
-            // The same state is already there (a redelivery: its description may be shorter when the junit counts are
-            // gone), or a pending would replace whatever the run reached.
-            if (shown is not null && (shown.State.Value == state || state == CommitState.Pending))
+            // For the same build (same link): the same state is already there (a redelivery: its description may be
+            // shorter when the junit counts are gone), or a pending would replace whatever the run reached. A status
+            // linking another build (an earlier run on this commit) is this run's to replace, whatever its state.
+            if (shown is not null && SameBuild(shown.TargetUrl, status.TargetUrl) && (shown.State.Value == state || state == CommitState.Pending))
             {
                 logger.LogInformation("{Repo}@{Sha} already shows {Context}: {State}; not posted again", $"{status.Owner}/{status.Repository}", status.Sha, status.Context, shown.State.StringValue);
                 return false;
@@ -78,6 +79,9 @@ public sealed class OctokitCommitStatusReporter(IGitHubClient client, ILogger<Oc
             throw new HttpRequestException($"GitHub answered {(int)e.StatusCode} to the commit status for {status.Context}: {e.Message}", e, e.StatusCode);
         }
     }
+
+    private static bool SameBuild(string? shownUrl, Uri? url) =>
+        string.Equals(shownUrl ?? "", url?.AbsoluteUri ?? "", StringComparison.Ordinal);
 
     private static bool IsPermanent(HttpStatusCode status) =>
         status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.UnprocessableEntity;

@@ -118,10 +118,16 @@ public sealed class EndToEndTests : IDisposable
         Assert.Empty(Directory.GetFiles(bucket, "finished.json", SearchOption.AllDirectories));
         Assert.Empty(Directory.GetFiles(bucket, "started.json", SearchOption.AllDirectories));
 
+        // Crier's URL-less triggered report started nothing: one build of the job, none named after the job itself.
+        var jobFolder = Assert.Single(Directory.GetDirectories(bucket, "python-broken", SearchOption.AllDirectories));
+        Assert.Matches("^[0-9]{19}$", Path.GetFileName(Assert.Single(Directory.GetDirectories(jobFolder))));
+
         var good = ExampleRepo("good");
-        var pass = Kfci("local", "run", "--repo", good, "--job-type", "presubmit", "--owner", "prow", "--job-name", "python-good", "--timeout", "5");
+        var pass = Kfci("local", "run", "--repo", good, "--job-type", "presubmit", "--owner", "prow", "--job-name", "python-good", "--timeout", "5", "--format", "json");
         Assert.True(pass.Exit == 0, pass.Out + pass.Err);
-        Assert.Contains("SUCCESS: python-good build ", pass.Out, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: python-good build ", pass.Err, StringComparison.Ordinal);
+        using var answer = System.Text.Json.JsonDocument.Parse(pass.Out);
+        Assert.Equal(("prow", 0, "SUCCESS"), (answer.RootElement.GetProperty("owner").GetString(), answer.RootElement.GetProperty("exitCode").GetInt32(), answer.RootElement.GetProperty("result").GetString()));
     }
 
     /// <summary>A one-commit git repository with these files.</summary>

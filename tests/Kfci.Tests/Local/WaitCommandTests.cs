@@ -65,6 +65,47 @@ public sealed class WaitCommandTests(EmulatorFixture emulators) : IDisposable
     }
 
     [Fact]
+    public async Task Wait_InstalledCopyOutsideTheRepository_ReadsTheNamedProject()
+    {
+        // The image a Prow job runs holds the published program and no kfci checkout: no kfci.slnx above it, no KFCI_HOME.
+        var installed = Path.Combine(_home, "app");
+        Directory.CreateDirectory(installed);
+        var built = Path.GetDirectoryName(typeof(WaitCommand).Assembly.Location)!;
+        foreach (var file in Directory.GetFiles(built).Where(f => f.EndsWith(".dll", StringComparison.Ordinal) || Path.GetFileName(f).StartsWith("kfci.", StringComparison.Ordinal)))
+        {
+            File.Copy(file, Path.Combine(installed, Path.GetFileName(file)));
+        }
+
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = installed };
+        foreach (var argument in new[] { Path.Combine(installed, "kfci.dll"), "wait", "--start-timeout", "2" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var name in new[] { "KFCI_HOME", "KFCI_REPO_ROOT", "KFCI_CLUSTER_ENDPOINT" })
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment["KFCI_PROJECT"] = _project;
+        start.Environment[emulators.Firestore.HostVariable] = emulators.Firestore.HostPort;
+        start.Environment["JOB_NAME"] = "kfci-installed-wait";
+        start.Environment["BUILD_ID"] = "2060000000000000001";
+        start.Environment["JOB_TYPE"] = "periodic";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        var text = await stdout + await stderr;
+        // Before: "cannot find the kfci repository". Now it reads the named project until --start-timeout (2s, so under
+        // load the first read may already outlast it and the "waiting" line never comes).
+        Assert.Contains($"project {_project}", text, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Error, process.ExitCode);
+        Assert.StartsWith("kfci: no run ", text.TrimEnd().Split('\n')[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WaitAsync_Terminated_EndsPromptlyWithExit2AndTheReasonLast()
     {
         using var context = CliContext.Resolve(null, Env);
@@ -93,6 +134,77 @@ public sealed class WaitCommandTests(EmulatorFixture emulators) : IDisposable
         using var help = new StringWriter();
         await KfciCli.RunAsync(KfciCli.Create(Env), ["wait", "--help"], new System.CommandLine.InvocationConfiguration { Output = help, Error = help });
         Assert.Contains("Exit codes: 0", help.ToString().ReplaceLineEndings(" "), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WaitAsync_RunStuckCompleted_Exit2EarlyNamingTheUploader()
+    {
+        using var context = CliContext.Resolve(null, Env);
+        var build = new ProwBuild("kfci-stuck-job", "2060000000000000002", "periodic", null);
+        var then = DateTimeOffset.UtcNow.AddMinutes(-20);
+        await context.Runs.CreateAsync(
+            new RunRecord
+            {
+                RunId = build.RunId, JobName = build.JobName, BuildId = build.BuildId, JobType = "periodic", JobSpec = "{}",
+                Source = "crier", Owner = BuildOwners.Prow, State = RunState.Completed, CreatedAt = then, UpdatedAt = then, CompletedAt = then,
+            },
+            default);
+        using var output = new StringWriter();
+        var clock = Stopwatch.StartNew();
+
+        var exit = await WaitCommand.WaitAsync(context, build, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(30), output, TextWriter.Null, default);
+
+        Assert.Equal(ExitCodes.Error, exit);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), clock.Elapsed.ToString());
+        Assert.Contains("the Uploader is stuck on it, see kfci-dead-letter", output.ToString().TrimEnd().Split('\n')[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WaitAsync_RunStoreUnreachable_KeepsWaitingUntilTheDeadline()
+    {
+        // Nothing listens on port 1: every read fails as an outage does, after the client's own retries.
+        using var context = CliContext.Resolve(_project, name => name == emulators.Firestore.HostVariable ? "127.0.0.1:1" : Env(name));
+        using var output = new StringWriter();
+
+        var exit = await WaitCommand.WaitAsync(context, new ProwBuild("kfci-outage-job", "7", "periodic", null), TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(1), output, TextWriter.Null, default);
+
+        Assert.Equal(ExitCodes.Error, exit);
+        Assert.Contains("run store unreachable", output.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("kfci: no run ", output.ToString().TrimEnd().Split('\n')[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mismatch_KfciOwnedRunOrAnotherHead_IsNotThisPodsBuild()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var run = new RunRecord
+        {
+            RunId = "r", JobName = "j", BuildId = "1", JobType = "presubmit", JobSpec = "{}", Source = "crier", Owner = BuildOwners.Prow,
+            State = RunState.Submitted, CreatedAt = now, UpdatedAt = now, PullSha = "aaaa",
+        };
+        var build = new ProwBuild("j", "1", "presubmit", null, "AAAA");
+
+        Assert.Null(WaitCommand.Mismatch(run, build));
+        Assert.Contains("kfci-owned", WaitCommand.Mismatch(run with { Owner = BuildOwners.Kfci, Source = "trigger" }, build), StringComparison.Ordinal);
+        Assert.Contains("JOB_SPEC says bbbb", WaitCommand.Mismatch(run, build with { PullSha = "bbbb" }), StringComparison.Ordinal);
+        Assert.Equal("bbbb", ProwBuild.FromEnvironment(name => name == "JOB_SPEC" ? """{"type":"presubmit","job":"j","buildid":"1","refs":{"pulls":[{"number":1,"sha":"bbbb"}]}}""" : null).PullSha);
+    }
+
+    [Fact]
+    public void StepCluster_OnlyTheConfiguredTestCluster_NeverThePodsOwn()
+    {
+        // In a Prow pod, in-cluster discovery finds Prow's build cluster: it must not be asked for workflows.
+        string? InPod(string name) => name switch
+        {
+            "KUBERNETES_SERVICE_HOST" => "10.0.0.1",
+            "KUBERNETES_SERVICE_PORT" => "443",
+            _ => Env(name),
+        };
+        using var pod = CliContext.Resolve(_project, InPod);
+        Assert.Null(WaitCommand.StepCluster(pod));
+
+        using var configured = CliContext.Resolve(_project, name => name == "KFCI_CLUSTER_ENDPOINT" ? "http://127.0.0.1:1" : InPod(name));
+        Assert.NotNull(WaitCommand.StepCluster(configured));
     }
 
     [Fact]

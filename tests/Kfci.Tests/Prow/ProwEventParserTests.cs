@@ -44,22 +44,32 @@ public sealed class ProwEventParserTests
         Assert.StartsWith("gs://bucket/", e.GcsPath, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("\"gcs_path\":\"\",\"url\":\"https://prow/view/gs/b/logs/j/777/\"", "777")]
-    [InlineData("\"gcs_path\":\"\",\"url\":\"\",\"runid\":\"run-9\"", "run-9")]
-    [InlineData("\"runid\":\"run-9\"", "run-9")]
-    public void Parse_CrierReportWithoutGcsPath_FallsBackToUrlThenRunId(string fields, string buildId)
+    [Fact]
+    public void Parse_CrierReportWithoutGcsPath_BuildIdFromUrl()
     {
-        var e = Crier($$"""{"status":"pending","job_type":"periodic","job_name":"ci-kubeflow-periodic",{{fields}}}""");
+        var e = Crier("""{"status":"pending","job_type":"periodic","job_name":"ci-kubeflow-periodic","gcs_path":"","url":"https://prow/view/gs/b/logs/j/777/"}""");
 
-        Assert.Equal(buildId, e.Job.BuildId);
+        Assert.Equal("777", e.Job.BuildId);
         Assert.Null(e.Job.Refs);
+    }
+
+    [Theory]
+    [InlineData("\"gcs_path\":\"\",\"url\":\"\",\"runid\":\"run-9\"")]
+    [InlineData("\"runid\":\"ci-kubeflow-periodic\"")]
+    [InlineData("")]
+    public void Parse_CrierReportBeforeProwScheduledABuild_IsUnscheduledNotARunNamedAfterRunId(string fields)
+    {
+        // Crier's triggered report precedes plank's URL; its runid is a label shared by every build of the job.
+        var json = $$"""{"status":"triggered","job_type":"periodic","job_name":"ci-kubeflow-periodic"{{(fields.Length > 0 ? "," + fields : "")}}}""";
+
+        var e = Assert.Throws<UnscheduledReportException>(() => Crier(json));
+        Assert.Contains("before Prow scheduled a build", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Parse_PeriodicReportWithRefs_TreatsThemAsExtraRefs()
     {
-        var e = Crier("""{"status":"pending","job_type":"periodic","job_name":"p","runid":"1","refs":[{"org":"kubeflow","repo":"testing","base_ref":"master"}]}""");
+        var e = Crier("""{"status":"pending","job_type":"periodic","job_name":"p","url":"https://p/view/gs/b/logs/j/1","refs":[{"org":"kubeflow","repo":"testing","base_ref":"master"}]}""");
 
         Assert.Null(e.Job.Refs);
         Assert.Equal("testing", e.Job.PrimaryRefs!.Repo);
@@ -77,7 +87,7 @@ public sealed class ProwEventParserTests
         Assert.Equal("v1.2", e.Envs["GIT_BRANCH"]);
         Assert.Equal("results", e.Annotations["prow.k8s.io/pubsub.topic"]);
         Assert.Matches("^[0-9]{19}$", e.Job.BuildId);
-        Assert.StartsWith(s_published.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), e.Job.BuildId, StringComparison.Ordinal);
+        Assert.Equal(s_published.ToUnixTimeMilliseconds() - ProwEventParser.SnowflakeEpochMilliseconds, long.Parse(e.Job.BuildId, System.Globalization.CultureInfo.InvariantCulture) >> 22);
     }
 
     [Fact]
@@ -98,6 +108,27 @@ public sealed class ProwEventParserTests
     }
 
     [Fact]
+    public void BuildIdFor_SortsAfterProwsSnowflakeIdsOfEarlierBuilds()
+    {
+        // Prow (pkg/pjutil) names builds with snowflake ids: (ms - 1288834974657) << 22, node and sequence below.
+        var now = DateTimeOffset.UtcNow;
+        var prowOneSecondEarlier = ((now.AddSeconds(-1).ToUnixTimeMilliseconds() - 1288834974657) << 22) | 0x3FFFFF;
+        var prowOneSecondLater = (now.AddSeconds(1).ToUnixTimeMilliseconds() - 1288834974657) << 22;
+
+        var kfci = long.Parse(ProwEventParser.BuildIdFor("m", now), System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.InRange(kfci, prowOneSecondEarlier + 1, prowOneSecondLater - 1);
+    }
+
+    [Fact]
+    public void BuildIdFor_SameMillisecond_DistinctIds()
+    {
+        var ids = Enumerable.Range(0, 200).Select(i => ProwEventParser.BuildIdFor($"message-{i}", s_published)).ToList();
+
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+
+    [Fact]
     public void Parse_PeriodicTriggerWithoutRefs_Accepted()
     {
         var e = Trigger("""{"name":"ci-periodic"}""", ProwEventParser.PeriodicEvent);
@@ -110,22 +141,21 @@ public sealed class ProwEventParserTests
     [InlineData("not json", "not a valid")]
     [InlineData("null", "JSON null")]
     [InlineData("[1]", "not a valid")]
-    [InlineData("""{"status":"pending","job_type":"periodic","runid":"1"}""", "missing field 'job_name'")]
-    [InlineData("""{"status":"pending","job_name":"j","runid":"1"}""", "missing field 'job_type'")]
-    [InlineData("""{"status":"pending","job_type":"nightly","job_name":"j","runid":"1"}""", "unknown job type 'nightly'")]
-    [InlineData("""{"status":"exploded","job_type":"periodic","job_name":"j","runid":"1"}""", "unknown job state 'exploded'")]
-    [InlineData("""{"status":"pending","job_type":"periodic","job_name":"j; rm -rf /","runid":"1"}""", "job name")]
+    [InlineData("""{"status":"pending","job_type":"periodic","url":"https://p/view/gs/b/logs/j/1"}""", "missing field 'job_name'")]
+    [InlineData("""{"status":"pending","job_name":"j","url":"https://p/view/gs/b/logs/j/1"}""", "missing field 'job_type'")]
+    [InlineData("""{"status":"pending","job_type":"nightly","job_name":"j","url":"https://p/view/gs/b/logs/j/1"}""", "unknown job type 'nightly'")]
+    [InlineData("""{"status":"exploded","job_type":"periodic","job_name":"j","url":"https://p/view/gs/b/logs/j/1"}""", "unknown job state 'exploded'")]
+    [InlineData("""{"status":"pending","job_type":"periodic","job_name":"j; rm -rf /","url":"https://p/view/gs/b/logs/j/1"}""", "job name")]
     [InlineData("""{"status":"pending","job_type":"periodic","job_name":"j","url":"https://x/view/gs/b/../.."}""", "build id from url")]
-    [InlineData("""{"status":"pending","job_type":"periodic","job_name":"j"}""", "no build id")]
-    [InlineData("""{"status":"pending","job_type":"presubmit","job_name":"j","runid":"1"}""", "needs refs")]
-    [InlineData("""{"status":"pending","job_type":"presubmit","job_name":"j","runid":"1","refs":[{"org":"o","repo":"r","base_ref":"main"}]}""", "needs refs.pulls")]
-    [InlineData("""{"status":"pending","job_type":"postsubmit","job_name":"j","runid":"1","refs":[{"org":"o","repo":"r","base_ref":"main"}]}""", "needs refs.base_sha")]
-    [InlineData("""{"status":"pending","job_type":"postsubmit","job_name":"j","runid":"1","refs":[{"org":"o/../x","repo":"r","base_ref":"main","base_sha":"abcdef0"}]}""", "refs[0].org")]
-    [InlineData("""{"status":"pending","job_type":"postsubmit","job_name":"j","runid":"1","refs":[{"org":"o","repo":"r","base_ref":"main","base_sha":"$(id)"}]}""", "not a git commit sha")]
-    [InlineData("""{"status":"pending","job_type":"postsubmit","job_name":"j","runid":"1","refs":[{"repo":"r"}]}""", "not a valid")]
-    [InlineData("""{"status":"pending","job_type":"presubmit","job_name":"j","runid":"1","refs":[{"org":"o","repo":"r","base_ref":"main","pulls":[{"number":-1,"sha":"abcdef0"}]}]}""", "positive")]
-    [InlineData("""{"status":"pending","job_type":"presubmit","job_name":"j","runid":"1","refs":[{"org":"o","repo":"r","base_ref":"../../etc","pulls":[{"number":1,"sha":"abcdef0"}]}]}""", "safe git ref")]
-    [InlineData("""{"status":"pending","job_type":"presubmit","job_name":"j","runid":"1","refs":[{"org":"o","repo":"r","base_ref":"main","pulls":[{"number":1,"sha":"abcdef0","title":"a\nb"}]}]}""", "control characters")]
+    [InlineData("""{"status":"pending","job_type":"presubmit","job_name":"j","url":"https://p/view/gs/b/logs/j/1"}""", "needs refs")]
+    [InlineData("""{"status":"pending","job_type":"presubmit","job_name":"j","url":"https://p/view/gs/b/logs/j/1","refs":[{"org":"o","repo":"r","base_ref":"main"}]}""", "needs refs.pulls")]
+    [InlineData("""{"status":"pending","job_type":"postsubmit","job_name":"j","url":"https://p/view/gs/b/logs/j/1","refs":[{"org":"o","repo":"r","base_ref":"main"}]}""", "needs refs.base_sha")]
+    [InlineData("""{"status":"pending","job_type":"postsubmit","job_name":"j","url":"https://p/view/gs/b/logs/j/1","refs":[{"org":"o/../x","repo":"r","base_ref":"main","base_sha":"abcdef0"}]}""", "refs[0].org")]
+    [InlineData("""{"status":"pending","job_type":"postsubmit","job_name":"j","url":"https://p/view/gs/b/logs/j/1","refs":[{"org":"o","repo":"r","base_ref":"main","base_sha":"$(id)"}]}""", "not a git commit sha")]
+    [InlineData("""{"status":"pending","job_type":"postsubmit","job_name":"j","url":"https://p/view/gs/b/logs/j/1","refs":[{"repo":"r"}]}""", "not a valid")]
+    [InlineData("""{"status":"pending","job_type":"presubmit","job_name":"j","url":"https://p/view/gs/b/logs/j/1","refs":[{"org":"o","repo":"r","base_ref":"main","pulls":[{"number":-1,"sha":"abcdef0"}]}]}""", "positive")]
+    [InlineData("""{"status":"pending","job_type":"presubmit","job_name":"j","url":"https://p/view/gs/b/logs/j/1","refs":[{"org":"o","repo":"r","base_ref":"../../etc","pulls":[{"number":1,"sha":"abcdef0"}]}]}""", "safe git ref")]
+    [InlineData("""{"status":"pending","job_type":"presubmit","job_name":"j","url":"https://p/view/gs/b/logs/j/1","refs":[{"org":"o","repo":"r","base_ref":"main","pulls":[{"number":1,"sha":"abcdef0","title":"a\nb"}]}]}""", "control characters")]
     public void Parse_HostileCrierReport_ThrowsInvalidEvent(string json, string reason)
     {
         var e = Assert.Throws<InvalidEventException>(() => Crier(json));

@@ -179,6 +179,22 @@ public sealed class TriggerIntegrationTests(EmulatorFixture emulators)
     }
 
     [Fact]
+    public async Task Publish_FailureReportWhileWorkflowsRun_StopsThemAsAnAbort()
+    {
+        // Prow's pod gave up (kfci wait timed out): nobody reads the build any more, so its workflows must not run on.
+        await using var stack = await TriggerStack.StartAsync(emulators, kubernetesOptions: TriggerRbac);
+        var sha = Seed(stack.CreateRepository("kubeflow", "demo"));
+        var runId = new RunIdentity("kfci-postsubmit", "420").RunId;
+        await stack.PublishAsync(CrierReport("pending", sha, build: "420"));
+        await stack.WaitForRunAsync(runId, r => r.State == RunState.Submitted);
+
+        await stack.PublishAsync(CrierReport("failure", sha, build: "420"));
+
+        await stack.WaitForRunAsync(runId, r => r.AbortedAt is not null);
+        await Poll.UntilAsync(() => Workflows(stack, runId).All(w => w["spec"]?["shutdown"]?.GetValue<string>() == "Terminate"));
+    }
+
+    [Fact]
     public async Task Publish_AbortedReportBeforeTheStart_RecordedSoTheLateStartSubmitsNothing()
     {
         // The Trigger records a run only after submitting its workflows; an abort that overtakes the start must still stop it.

@@ -87,6 +87,36 @@ public sealed class BuildOwnershipTests(EmulatorFixture emulators, FakeGcsFixtur
     }
 
     [Fact]
+    public async Task ProwOwnedBuild_ArtifactsGoWhereCriersGcsPathSays_AnotherBucketIsRefused()
+    {
+        // Prow's path_prefix and path strategy are Prow's business: its gcs_path is the folder, whatever kfci's layout says.
+        await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, _nfs);
+        var bucket = h.Settings.ResultsBucket!;
+        var spec = UploaderHarness.Spec(JobType.Periodic);
+        var folder = $"prow-prefix/logs/kubeflow-e2e/{spec.BuildId}";
+        var run = await h.AddCompletedRunAsync(
+            spec,
+            [("wf", "Succeeded", [new TestStep("only")])],
+            r => r with { Source = "crier", Owner = BuildOwners.Prow, Links = new Dictionary<string, string> { [RunLinks.ProwGcsPath] = $"gs://{bucket}/{folder}" } });
+
+        await h.DeliverOkAsync(RunEventTypes.Completed, run);
+
+        var names = await h.ListAsync();
+        Assert.Contains($"{folder}/artifacts/kfci-finished.json", names);
+        Assert.All(names, n => Assert.StartsWith($"{folder}/artifacts/", n, StringComparison.Ordinal));
+        Assert.Equal($"gs://{bucket}/{folder}", (await h.Runs.GetAsync(run.RunId, default))!.ResultsPath);
+
+        var elsewhere = await h.AddCompletedRunAsync(
+            UploaderHarness.Spec(JobType.Periodic),
+            [("wf2", "Succeeded", [new TestStep("only")])],
+            r => r with { Source = "crier", Owner = BuildOwners.Prow, Links = new Dictionary<string, string> { [RunLinks.ProwGcsPath] = "gs://someone-elses-bucket/logs/j/1" } });
+        var refused = await h.DeliverAsync(RunEventTypes.Completed, elsewhere, "m-elsewhere");
+        Assert.True(refused.IsSuccessStatusCode, "a permanent refusal is acknowledged, not redelivered");
+        Assert.Contains("not kfci's results bucket", string.Join("\n", h.Host.Logs.Entries.Select(e => e.Message)), StringComparison.Ordinal);
+        Assert.DoesNotContain(await h.ListAsync(), n => n.Contains("/logs/j/1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task KfciOwnedBuild_StillWritesTheWholeFolder()
     {
         await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, _nfs);
@@ -187,6 +217,24 @@ public sealed class BuildOwnershipTests(EmulatorFixture emulators, FakeGcsFixtur
         Assert.Contains("big.bin: 4096 bytes, more than the 1024 allowed per file", log, StringComparison.Ordinal);
         Assert.Contains("escape.txt: a symbolic link", log, StringComparison.Ordinal);
         Assert.Equal(RunResults.Failure, (await h.Runs.GetAsync(run.RunId, default))!.Result);
+    }
+
+    [Fact]
+    public async Task CloudMode_ArtifactNamedAsGcsRefuses_IsLeftOutAndTheRunFinishes()
+    {
+        // The code under test names its files: a newline is a legal file name and an illegal object name.
+        WriteArtifact("wf", "report\nx.txt", "odd");
+        WriteArtifact("wf", "fine.txt", "ok");
+        await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, tweak: s => s with { NfsRoot = _nfs });
+        var spec = UploaderHarness.Spec(JobType.Periodic);
+        var run = await h.AddCompletedRunAsync(spec, [("wf", "Succeeded", [new TestStep("only")])]);
+
+        await h.DeliverOkAsync(RunEventTypes.Completed, run);
+
+        Assert.Equal(RunState.Finished, (await h.Runs.GetAsync(run.RunId, default))!.State);
+        Assert.Equal("ok", await h.ReadTextAsync($"logs/kubeflow-e2e/{spec.BuildId}/artifacts/wf/fine.txt"));
+        var log = (await h.ReadTextAsync($"logs/kubeflow-e2e/{spec.BuildId}/build-log.txt"))!;
+        Assert.Contains("wf: artifact left out: report?x.txt: its object name would have control characters", log, StringComparison.Ordinal);
     }
 
     private void WriteArtifact(string workflow, string relative, string content)

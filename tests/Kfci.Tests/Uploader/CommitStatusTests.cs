@@ -65,6 +65,31 @@ public sealed class CommitStatusTests(EmulatorFixture emulators, FakeGcsFixture 
     }
 
     [Fact]
+    public async Task TwoRunsOnTheSameCommit_BothFail_TheSecondShowsPendingAndItsOwnLink()
+    {
+        // An on-call re-trigger of the same head: GitHub must not keep pointing at the first build.
+        await using var github = await FakeGitHubServer.StartAsync();
+        var repository = github.AddRepository("kubeflow", "kubeflow");
+        repository.AddCommit(PullSha, new Dictionary<string, byte[]>());
+        var reporter = new OctokitCommitStatusReporter(OctokitCommitStatusReporter.CreateClient(github.BaseAddress, Token), NullLogger<OctokitCommitStatusReporter>.Instance);
+        await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, _nfs, s => s with { StatusUrlTemplate = Template }, statuses: reporter);
+        var builds = new List<string>();
+        foreach (var buildId in new[] { "2060000000000000101", "2060000000000000202" })
+        {
+            var spec = UploaderHarness.Spec(JobType.Presubmit, buildId: buildId);
+            var run = await h.AddCompletedRunAsync(spec, [("e2e-" + buildId[^3..], "Failed", [new TestStep("test", "Failed", "exit 1")])], r => r with { PullSha = PullSha });
+            await h.DeliverOkAsync(RunEventTypes.Submitted, run, "s-" + buildId);
+            await h.DeliverOkAsync(RunEventTypes.Completed, run, "c-" + buildId);
+            builds.Add(buildId);
+        }
+
+        var shown = repository.StatusesOf(PullSha);
+        Assert.Equal(["pending", "failure", "pending", "failure"], shown.Select(s => s.State));
+        Assert.EndsWith($"/kubeflow-e2e/{builds[1]}", shown[2].TargetUrl, StringComparison.Ordinal);
+        Assert.EndsWith($"/kubeflow-e2e/{builds[1]}", shown[^1].TargetUrl, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RateLimitSpent_IsTransient_AndPostsNothing()
     {
         await using var github = await FakeGitHubServer.StartAsync();

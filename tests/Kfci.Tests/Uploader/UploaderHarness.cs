@@ -92,7 +92,7 @@ internal sealed class UploaderHarness : IAsyncDisposable
             store = GcsResultsStore.Create(bucket, FastRetry, getEnv: name => name == "STORAGE_EMULATOR_HOST" ? host : null);
         }
 
-        var settings = new UploaderSettings { NfsRoot = nfsRoot, LogsProject = "kfci-test", Retry = FastRetry, Parallelism = 4 };
+        var settings = new UploaderSettings { NfsRoot = nfsRoot, LogsProject = "kfci-test", Retry = FastRetry, Parallelism = 4, ResultsBucket = (store as GcsResultsStore)?.Bucket };
         settings = tweak?.Invoke(settings) ?? settings;
         var firestore = EmulatorFirestore.NewClient(emulators, "up");
         var runs = new FirestoreRunStore(firestore);
