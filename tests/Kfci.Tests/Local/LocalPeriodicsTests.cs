@@ -15,7 +15,7 @@ public sealed class LocalPeriodicsTests
     /// <summary>Real time from <paramref name="start"/>, except that once <paramref name="asleepAfter"/> has passed the clock is 8 hours on: a machine that slept.</summary>
     private sealed class SleepingClock(DateTimeOffset start, TimeSpan asleepAfter) : TimeProvider
     {
-        private readonly System.Diagnostics.Stopwatch _elapsed = System.Diagnostics.Stopwatch.StartNew();
+        private readonly global::System.Diagnostics.Stopwatch _elapsed = global::System.Diagnostics.Stopwatch.StartNew();
 
         public override DateTimeOffset GetUtcNow() => start + _elapsed.Elapsed + (_elapsed.Elapsed >= asleepAfter ? TimeSpan.FromHours(8) : TimeSpan.Zero);
     }
