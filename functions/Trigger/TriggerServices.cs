@@ -18,13 +18,13 @@ public static class TriggerServices
         services.TryAddSingleton(_ => TriggerSettings.FromEnvironment(getEnv));
         services.TryAddSingleton(sp => CreateSource(sp, getEnv));
         services.TryAddSingleton(sp => new CachingRepositorySource(sp.GetRequiredService<IRepositorySource>()));
-        services.TryAddSingleton(sp => new JobResolver(sp.GetRequiredService<IRepositorySource>(), CreateProwJobs(sp, getEnv)));
+        services.TryAddSingleton(sp => new JobResolver(sp.GetRequiredService<IRepositorySource>(), new Lazy<ProwJobConfigSource?>(() => CreateProwJobs(sp, getEnv))));
         services.TryAddScoped<RunStarter>();
         services.TryAddScoped<RunAborter>();
         return services;
     }
 
-    /// <summary>Prow's job configuration at <c>KFCI_PROW_JOBS</c>; null when unset (periodic events must then carry refs).</summary>
+    /// <summary>Prow's job configuration at <c>KFCI_PROW_JOBS</c>; null when unset (periodic events must then carry refs). Made lazily by <see cref="JobResolver"/>.</summary>
     private static ProwJobConfigSource? CreateProwJobs(IServiceProvider services, Func<string, string?> getEnv) =>
         getEnv(KfciEnvironment.ProwJobs) is { Length: > 0 } location
             ? ProwJobConfigSource.Create(

@@ -17,13 +17,16 @@ namespace Kfci.Functions.Watcher;
 public sealed record TickReport(int SubmittedRuns, int Recorded, int Completed, int TimedOut, int Vanished, int Republished, IReadOnlyList<string> Failures)
 {
     public IReadOnlyList<string> Refused { get; init; } = [];
+
+    /// <summary>Runs left in Planning past <see cref="WatcherSettings.StrandedAfter"/> that this tick moved to Error.</summary>
+    public int Stranded { get; init; }
 }
 
 /// <summary>
 /// The reconcile tick: what guarantees completeness when events are lost. Reads the runs Firestore holds as Submitted
 /// and, in one consistent list, every kfci-managed workflow; records what finished, records vanished workflows as
 /// Error and stops and records workflows past their run's deadline; re-publishes <c>run.completed</c> for runs stuck
-/// in Completed. A run that needs nothing costs no call beyond the two lists, so hundreds of running runs stay cheap.
+/// in Completed; ends runs stranded in Planning (their workflows terminated, the run moved to Error). A run that needs nothing costs no call beyond the two lists, so hundreds of running runs stay cheap.
 /// </summary>
 public sealed class Reconciler(IRunStore runs, IWorkflowCluster cluster, RunRecorder recorder, TimeProvider clock, WatcherSettings settings, ILogger logger)
 {
@@ -38,6 +41,13 @@ public sealed class Reconciler(IRunStore runs, IWorkflowCluster cluster, RunReco
         var submitted = await runs.ListAllAsync(new RunQuery(State: RunState.Submitted, Limit: settings.PageSize), cancellationToken).ToListAsync(cancellationToken);
         var wanted = submitted.Select(r => r.RunId).ToHashSet(StringComparer.Ordinal);
 
+        // Planning is meant to last one event's handling. A run still in it long after was left by an event that
+        // dead-lettered part way through its submission: no redelivery will finish it and nothing watches its workflows.
+        var strandedCutoff = now - settings.StrandedAfter;
+        var stranded = await runs.ListAllAsync(new RunQuery(State: RunState.Planning, Limit: settings.PageSize), cancellationToken)
+            .Where(r => r.UpdatedAt <= strandedCutoff).ToListAsync(cancellationToken);
+        var strandedWorkflows = stranded.ToDictionary(r => r.RunId, _ => new List<WorkflowOutcome>(), StringComparer.Ordinal);
+
         // One list of all of kfci's workflows (not two for completed and running: a workflow finishing between them would be in neither).
         var inCluster = new Dictionary<string, WorkflowOutcome>(StringComparer.Ordinal);
         await foreach (var workflow in cluster.ListWorkflowsAsync(settings.Namespace, new ListOptions { LabelSelector = WorkflowLabels.ManagedSelector }, cancellationToken))
@@ -46,6 +56,10 @@ public sealed class Reconciler(IRunStore runs, IWorkflowCluster cluster, RunReco
             if (outcome.RunId is { } runId && wanted.Contains(runId))
             {
                 inCluster[outcome.Name] = outcome;
+            }
+            else if (outcome.RunId is { } strandedId && strandedWorkflows.TryGetValue(strandedId, out var ofStranded))
+            {
+                ofStranded.Add(outcome);
             }
         }
 
@@ -73,15 +87,17 @@ public sealed class Reconciler(IRunStore runs, IWorkflowCluster cluster, RunReco
         });
 
         var republished = await RepublishStuckAsync(now, failures, cancellationToken);
+        var errored = await EndStrandedAsync(stranded, strandedWorkflows, strandedCutoff, now, failures, cancellationToken);
         var report = new TickReport(
             submitted.Count, Count(counts, nameof(TickReport.Recorded)), Count(counts, nameof(TickReport.Completed)),
             Count(counts, nameof(TickReport.TimedOut)), Count(counts, nameof(TickReport.Vanished)), republished, [.. failures])
         {
             Refused = [.. refused],
+            Stranded = errored,
         };
         logger.LogInformation(
-            "Tick: {Submitted} submitted runs, {Workflows} of their workflows in the cluster; recorded {Recorded}, completed {Completed}, timed out {TimedOut}, vanished {Vanished}, republished {Republished}, failed {Failed}, refused {Refused}",
-            report.SubmittedRuns, inCluster.Count, report.Recorded, report.Completed, report.TimedOut, report.Vanished, report.Republished, report.Failures.Count, report.Refused.Count);
+            "Tick: {Submitted} submitted runs, {Workflows} of their workflows in the cluster; recorded {Recorded}, completed {Completed}, timed out {TimedOut}, vanished {Vanished}, republished {Republished}, stranded {Stranded}, failed {Failed}, refused {Refused}",
+            report.SubmittedRuns, inCluster.Count, report.Recorded, report.Completed, report.TimedOut, report.Vanished, report.Republished, report.Stranded, report.Failures.Count, report.Refused.Count);
         return report;
     }
 
@@ -136,7 +152,7 @@ public sealed class Reconciler(IRunStore runs, IWorkflowCluster cluster, RunReco
         foreach (var workflow in plan.Overdue)
         {
             // Stopped before it is recorded: once the run is Completed no tick looks at this workflow again.
-            await StopAsync(workflow, cancellationToken);
+            await StopAsync(workflow.Namespace, workflow.Name, "it ran past its run's deadline", cancellationToken);
             outcomes.Add(TimedOut(workflow, plan.Deadline, now));
             counts.AddOrUpdate(nameof(TickReport.TimedOut), 1, (_, n) => n + 1);
         }
@@ -153,12 +169,12 @@ public sealed class Reconciler(IRunStore runs, IWorkflowCluster cluster, RunReco
         }
     }
 
-    private async Task StopAsync(WorkflowRecord workflow, CancellationToken cancellationToken)
+    private async Task StopAsync(string ns, string name, string why, CancellationToken cancellationToken)
     {
         try
         {
-            await cluster.PatchWorkflowAsync(workflow.Namespace, workflow.Name, (JsonObject)s_terminate.DeepClone(), cancellationToken);
-            logger.LogWarning("Workflow {Workflow} ran past its run's deadline: terminated", workflow.Name);
+            await cluster.PatchWorkflowAsync(ns, name, (JsonObject)s_terminate.DeepClone(), cancellationToken);
+            logger.LogWarning("Workflow {Workflow} terminated: {Why}", name, why);
         }
         catch (ApiException e) when (e.IsNotFound)
         {
@@ -199,6 +215,49 @@ public sealed class Reconciler(IRunStore runs, IWorkflowCluster cluster, RunReco
             }
         });
         return republished;
+    }
+
+    /// <summary>
+    /// Ends runs stranded in Planning: their workflows are terminated first (so none runs unwatched once the run leaves
+    /// Planning), then the run moves to Error with the reason, claimed in a transaction so a Trigger that finishes the
+    /// submission meanwhile wins. Terminating is idempotent, so a tick that fails half way is simply repeated.
+    /// </summary>
+    private async Task<int> EndStrandedAsync(
+        List<RunRecord> stranded, Dictionary<string, List<WorkflowOutcome>> workflows, DateTimeOffset cutoff, DateTimeOffset now, ConcurrentQueue<string> failures, CancellationToken cancellationToken)
+    {
+        var errored = 0;
+        await Parallel.ForEachAsync(stranded, Options(cancellationToken), async (run, token) =>
+        {
+            try
+            {
+                var running = workflows[run.RunId].Where(w => !w.IsFinished).ToList();
+                foreach (var workflow in running)
+                {
+                    await StopAsync(workflow.Namespace, workflow.Name, "its run was stranded in planning", token);
+                }
+
+                var reason = $"the run stayed in planning for more than {settings.StrandedAfter.TotalMinutes:0} minutes (the event that started it was given up part way through its submission); kfci terminated its {running.Count} running workflows";
+                var moved = false;
+                await runs.UpdateAsync(
+                    run.RunId,
+                    current =>
+                    {
+                        moved = current.State == RunState.Planning && current.UpdatedAt <= cutoff;
+                        return moved ? current.MoveTo(RunState.Error, now, "stranded in planning") with { Errors = [.. current.Errors, reason] } : null;
+                    },
+                    token);
+                if (moved)
+                {
+                    Interlocked.Increment(ref errored);
+                    logger.LogError("Run {RunId} was stranded in planning since {UpdatedAt:o}: {Reason}", run.RunId, run.UpdatedAt, reason);
+                }
+            }
+            catch (Exception e) when (Faults.IsTransient(e, token))
+            {
+                failures.Enqueue($"run {run.RunId}: {e.Message}");
+            }
+        });
+        return errored;
     }
 
     private ParallelOptions Options(CancellationToken cancellationToken) =>

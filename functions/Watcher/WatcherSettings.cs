@@ -26,6 +26,13 @@ public sealed record WatcherSettings
     /// </summary>
     public TimeSpan RepublishAfter { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// A run still in Planning this long after its last change is stranded: the event that started it was given up
+    /// (dead-lettered) part way through. Well past Pub/Sub's redelivery of a failing event, so a Trigger still
+    /// retrying it is not overtaken.
+    /// </summary>
+    public TimeSpan StrandedAfter { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Runs a tick works on at once (Firestore transactions, cluster calls).</summary>
     public int Parallelism { get; init; } = 8;
 

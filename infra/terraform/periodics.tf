@@ -21,6 +21,28 @@ variable "periodics" {
     condition     = alltrue([for name, p in var.periodics : can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$", name)) && length(p.repositories) >= 1 && length(p.repositories) <= 16])
     error_message = "Each periodic needs a Prow job name ([A-Za-z0-9._-], at most 200) and 1 to 16 repositories."
   }
+
+  # The same rules the Trigger applies to the event (RepositoryName, GitRefName, ProwEvent's envs), so a schedule
+  # the Trigger would refuse at 3 a.m. is refused at plan time instead.
+  validation {
+    condition = alltrue(flatten([for p in var.periodics : [for r in p.repositories : [
+      can(regex("^[A-Za-z0-9._-]{1,100}$", r.org)) && !contains([".", ".."], r.org),
+      can(regex("^[A-Za-z0-9._-]{1,100}$", r.repo)) && !contains([".", ".."], r.repo),
+    ]]]))
+    error_message = "Each repository's org and repo are GitHub names: letters, digits, '.', '_' and '-', at most 100, not '.' or '..'."
+  }
+
+  validation {
+    condition = alltrue(flatten([for p in var.periodics : [for r in p.repositories :
+      can(regex("^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}$", r.branch)) && length(regexall("\\.\\.|//|/\\.|/$|\\.$|\\.lock$", r.branch)) == 0
+    ]]))
+    error_message = "Each branch is a git branch name kfci accepts: starts with a letter, digit or '_', then letters, digits and ._/+- (at most 255), without '..', '//', '/.', and not ending in '/', '.' or '.lock'."
+  }
+
+  validation {
+    condition     = alltrue([for p in var.periodics : length(p.envs) <= 64 && alltrue([for k in keys(p.envs) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])])
+    error_message = "Each periodic has at most 64 envs, each named like an environment variable ([A-Za-z_][A-Za-z0-9_]*)."
+  }
 }
 
 variable "prow_job_config" {

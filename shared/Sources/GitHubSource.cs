@@ -77,6 +77,9 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger? _logger;
 
+    /// <summary>Ticks (UTC) until which GitHub asked kfci to stay away; 0 when it did not. Shared by every event the instance serves.</summary>
+    private long _blockedUntil;
+
     /// <param name="apiBase">The API root, e.g. <c>https://api.github.com/</c> (GitHub Enterprise: <c>https://HOST/api/v3/</c>).</param>
     /// <param name="token">A GitHub token, or null for anonymous reads (60 requests an hour).</param>
     /// <param name="retry">Retries for 5xx/429/timeouts; <see cref="RetryPolicy.Default"/> when null.</param>
@@ -262,6 +265,15 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
     /// <summary>One Octokit call through the retry policy, its failures translated into what the policy and callers understand.</summary>
     private async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
+        // A spent limit lasts until its reset for every event, not only the one that met it: asking again meanwhile only
+        // spends GitHub's patience (it bans integrations that keep calling while limited).
+        var blockedUntil = new DateTimeOffset(Interlocked.Read(ref _blockedUntil), TimeSpan.Zero);
+        var now = _time.GetUtcNow();
+        if (blockedUntil > now)
+        {
+            throw new GitHubRateLimitException($"GitHub rate limit: kfci was asked to wait until {blockedUntil:yyyy-MM-ddTHH:mm:ssZ} and does not call before", blockedUntil - now);
+        }
+
         try
         {
             return await _retry.ExecuteAsync(
@@ -281,6 +293,11 @@ public sealed partial class GitHubSource : IRepositorySource, IDisposable
         }
         catch (GitHubRateLimitDeferral deferral)
         {
+            if (deferral.Limit.RetryAfter is { } wait)
+            {
+                Interlocked.Exchange(ref _blockedUntil, (_time.GetUtcNow() + wait).UtcTicks);
+            }
+
             // Asking again while rate limited is what GitHub warns gets an integration banned: the caller retries later.
             throw deferral.Limit;
         }

@@ -24,6 +24,9 @@ public sealed class Fault(Func<HttpRequest, bool>? match = null, int? status = 5
 
     public bool DropConnection { get; init; }
 
+    /// <summary>The error message to answer with, where the fake would otherwise pick its own (GitHub's 403 is a secondary rate limit unless told).</summary>
+    public string? Message { get; init; }
+
     /// <summary>How many requests this fault hit so far.</summary>
     public int Hits => _count - Math.Max(0, Volatile.Read(ref _remaining));
 

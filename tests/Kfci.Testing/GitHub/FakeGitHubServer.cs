@@ -199,6 +199,11 @@ public sealed class FakeGitHubServer : IAsyncDisposable
                     context.Response.Headers.RetryAfter = ((int)Math.Ceiling(after.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
                 }
 
+                if (fault.Message is { } message)
+                {
+                    return await ErrorAsync(context, faultStatus, message);
+                }
+
                 // GitHub answers a secondary rate limit with 403 or 429, its message, and the primary limit's headers.
                 if (faultStatus is 403 or 429)
                 {

@@ -167,6 +167,26 @@ public sealed class PeriodicScheduleTests(TerraformFixture terraform)
         Assert.All(ids, id => Assert.Matches("^[A-Za-z0-9_-]{1,500}$", id));
     }
 
+    /// <summary>Schedules the Trigger would refuse (RepositoryName, GitRefName, ProwEvent's envs) are refused by the variable's validation.</summary>
+    [Theory]
+    [InlineData("{\"org\": \"o/x\", \"repo\": \"r\", \"branch\": \"main\"}", "", "org and repo are GitHub names")]
+    [InlineData("{\"org\": \"o\", \"repo\": \"..\", \"branch\": \"main\"}", "", "org and repo are GitHub names")]
+    [InlineData("{\"org\": \"o\", \"repo\": \"r\", \"branch\": \"a..b\"}", "", "git branch name")]
+    [InlineData("{\"org\": \"o\", \"repo\": \"r\", \"branch\": \"-main\"}", "", "git branch name")]
+    [InlineData("{\"org\": \"o\", \"repo\": \"r\", \"branch\": \"v1.lock\"}", "", "git branch name")]
+    [InlineData("{\"org\": \"o\", \"repo\": \"r\", \"branch\": \"main\"}", ", \"envs\": {\"1A\": \"x\"}", "named like an environment variable")]
+    public void Variable_ScheduleTheTriggerWouldRefuse_RefusedAtPlanTime(string repository, string envs, string reason)
+    {
+        var tfvars = $"{{\"periodics\": {{\"x\": {{\"schedule\": \"0 3 * * *\", \"repositories\": [{repository}]{envs}}}}}}}";
+        var tf = File.ReadAllText(Path.Combine(terraform.ConfigurationDirectory, "periodics.tf"));
+
+        var (_, error) = TerraformConsole(tf, tfvars, "length(var.periodics)");
+
+        Assert.Contains("Invalid value for variable", error, StringComparison.Ordinal);
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Invalid value", TerraformConsole(tf, "{\"periodics\": {\"x\": {\"schedule\": \"0 3 * * *\", \"repositories\": [{\"org\": \"o\", \"repo\": \".github\", \"branch\": \"release/v1.2\"}]}}}", "length(var.periodics)").Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void PeriodicEvents_BranchNotMappedToBaseRef_ReportsIt()
     {
@@ -184,12 +204,23 @@ public sealed class PeriodicScheduleTests(TerraformFixture terraform)
     /// </summary>
     private static JsonObject Evaluate(string periodicsTf, string tfvarsJson, string local = "periodic_events")
     {
+        var (output, error) = TerraformConsole(periodicsTf, tfvarsJson, $"jsonencode(local.{local})");
+        Assert.True(error.Length == 0 || output.Split('\n').Any(l => l.StartsWith('"')), error);
+
+        // The console prints the JSON as an HCL string literal, i.e. a JSON string.
+        var literal = output.Split('\n').First(l => l.StartsWith('"'));
+        return JsonNode.Parse(JsonSerializer.Deserialize<string>(literal)!)!.AsObject();
+    }
+
+    /// <summary>What <c>terraform console</c> prints for <paramref name="expression"/> over the file's <c>variable "periodics"</c> and <c>locals</c> blocks (it exits 0 even when a validation fails).</summary>
+    private static (string Output, string Error) TerraformConsole(string periodicsTf, string tfvarsJson, string expression)
+    {
         var directory = Directory.CreateTempSubdirectory("kfci-periodics-");
         try
         {
             File.WriteAllText(Path.Combine(directory.FullName, "periodics.tf"), Block(periodicsTf, "variable \"periodics\" {") + "\n\n" + Block(periodicsTf, "locals {") + "\n");
             File.WriteAllText(Path.Combine(directory.FullName, "schedules.tfvars.json"), tfvarsJson);
-            var start = new ProcessStartInfo("terraform", ["console", "-var-file=schedules.tfvars.json"])
+            var start = new ProcessStartInfo("terraform", ["console", "-no-color", "-var-file=schedules.tfvars.json"])
             {
                 WorkingDirectory = directory.FullName,
                 RedirectStandardInput = true,
@@ -210,16 +241,13 @@ public sealed class PeriodicScheduleTests(TerraformFixture terraform)
 
             using (process)
             {
-                process.StandardInput.WriteLine($"jsonencode(local.{local})");
+                process.StandardInput.WriteLine(expression);
                 process.StandardInput.Close();
                 var output = process.StandardOutput.ReadToEnd();
                 var error = process.StandardError.ReadToEnd();
                 Assert.True(process.WaitForExit(60_000), "terraform console did not finish");
                 Assert.True(process.ExitCode == 0, error);
-
-                // The console prints the JSON as an HCL string literal, i.e. a JSON string.
-                var literal = output.Split('\n').First(l => l.StartsWith('"'));
-                return JsonNode.Parse(JsonSerializer.Deserialize<string>(literal)!)!.AsObject();
+                return (output, error);
             }
         }
         finally

@@ -12,6 +12,14 @@ public sealed class LocalPeriodicsTests
         public override DateTimeOffset GetUtcNow() => now;
     }
 
+    /// <summary>Real time from <paramref name="start"/>, except that once <paramref name="asleepAfter"/> has passed the clock is 8 hours on: a machine that slept.</summary>
+    private sealed class SleepingClock(DateTimeOffset start, TimeSpan asleepAfter) : TimeProvider
+    {
+        private readonly global::System.Diagnostics.Stopwatch _elapsed = global::System.Diagnostics.Stopwatch.StartNew();
+
+        public override DateTimeOffset GetUtcNow() => start + _elapsed.Elapsed + (_elapsed.Elapsed >= asleepAfter ? TimeSpan.FromHours(8) : TimeSpan.Zero);
+    }
+
     private static string Write(string json)
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("kfci-periodics-").FullName, "periodics.tfvars.json");
@@ -30,6 +38,23 @@ public sealed class LocalPeriodicsTests
         var run = periodics.RunAsync(client, TextWriter.Null, new FixedNow(new DateTimeOffset(2027, 3, 1, 0, 0, 0, TimeSpan.Zero)), stop.Token);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+    }
+
+    [Fact]
+    public async Task RunAsync_AfterEightHoursAsleep_PublishesOnceAndSaysWhatItSkipped()
+    {
+        var periodics = LocalPeriodics.Load(Write("""{"periodics": {"hourly": {"schedule": "0 * * * *", "repositories": [{"org": "o", "repo": "r", "branch": "main"}]}}}"""));
+        var client = PubSubClient.Create("p", Kfci.Http.RetryOptions.None, name => name == KfciEnvironment.PubSubEmulatorHost ? "127.0.0.1:9" : null);
+        using var log = new StringWriter();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+
+        // Due 03:00 in 200 ms; by the time that wait ends the clock reads past 11:00, with eight more hourly times gone by.
+        var start = new DateTimeOffset(2027, 3, 1, 2, 59, 59, 800, TimeSpan.Zero);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => periodics.RunAsync(client, log, new SleepingClock(start, TimeSpan.FromMilliseconds(100)), stop.Token));
+
+        var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines, l => l.Contains("periodic hourly", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.Contains("8 periodic times passed", StringComparison.Ordinal));
     }
 
     [Theory]

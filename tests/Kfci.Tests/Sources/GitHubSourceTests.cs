@@ -214,6 +214,19 @@ public sealed class GitHubSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RateLimit_ExhaustedWithFarReset_RememberedSoTheNextEventFailsWithoutARequest()
+    {
+        _server.ExhaustRateLimit(TimeSpan.FromHours(1));
+        await Assert.ThrowsAsync<GitHubRateLimitException>(() => _source.ReadFileAsync(s_repo, Sha, "prow_config.yaml", 1000, CancellationToken.None));
+
+        var again = await Assert.ThrowsAsync<GitHubRateLimitException>(() => _source.ResolveBranchAsync(s_repo, "master", CancellationToken.None));
+
+        Assert.True(Transience.IsTransient(again));
+        Assert.InRange(again.RetryAfter!.Value, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
     public async Task RateLimit_PrimaryAnswered429WithFarReset_TransientUntilTheResetAndNotRetried()
     {
         _server.PrimaryLimitStatus = 429;

@@ -153,4 +153,19 @@ public sealed class PeriodicTriggerTests(EmulatorFixture emulators)
         var run = await stack.WaitForRunAsync(RunIdOf("demo-nightly", "named-3"), r => r.State == RunState.Error);
         Assert.Contains("KFCI_PROW_JOBS", Assert.Single(run.Errors), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Push_BadProwJobsSetting_OnlyNamedPeriodicsFail_WithItsReason_AndAPresubmitStillRuns()
+    {
+        await using var stack = await TriggerStack.StartAsync(emulators, prowJobs: "config/jobs/periodics.yaml");
+        TriggerIntegrationTests.Seed(stack.CreateRepository("kubeflow", "demo"));
+
+        await PushAsync(stack, PeriodicEvent("demo-nightly", branch: null), "named-4");
+        await PushAsync(stack, PeriodicEvent("demo-periodic"), "periodic-5");
+
+        var named = await stack.WaitForRunAsync(RunIdOf("demo-nightly", "named-4"), r => r.State == RunState.Error);
+        Assert.Contains("KFCI_PROW_JOBS", Assert.Single(named.Errors), StringComparison.Ordinal);
+        Assert.Contains("absolute file path", named.Errors[0], StringComparison.Ordinal);
+        Assert.Empty((await stack.WaitForRunAsync(RunIdOf("demo-periodic", "periodic-5"), r => r.State is RunState.Submitted or RunState.Completed)).Errors);
+    }
 }

@@ -147,6 +147,36 @@ public sealed class WatcherTests(EmulatorFixture emulators)
     }
 
     [Fact]
+    public async Task Tick_RunStrandedInPlanning_TerminatesItsWorkflowsAndEndsInError_OnceAndLeavesFreshPlanningAlone()
+    {
+        await using var h = await WatcherHarness.StartAsync(emulators);
+        var longAgo = DateTimeOffset.UtcNow.AddMinutes(-45);
+        await h.AddRunAsync(Planning(SampleRuns.Submitted("run-stranded", WatcherHarness.Namespace, longAgo, "e2e", "lint")));
+        h.Kube.Delete(FakeResource.Workflows, WatcherHarness.Namespace, "run-stranded-lint"); // the event gave up before submitting it
+        await h.AddRunAsync(Planning(SampleRuns.Submitted("run-planning", WatcherHarness.Namespace, DateTimeOffset.UtcNow)));
+
+        WatcherHarness.AssertStatus(HttpStatusCode.NoContent, await h.TickAsync());
+        WatcherHarness.AssertStatus(HttpStatusCode.NoContent, await h.TickAsync());
+
+        var stranded = await h.RunAsync("run-stranded");
+        Assert.Equal(RunState.Error, stranded.State);
+        Assert.Contains("stayed in planning", Assert.Single(stranded.Errors), StringComparison.Ordinal);
+        Assert.Single(stranded.History, e => e.State == RunState.Error);
+        Assert.Equal("Terminate", h.Kube.Get(FakeResource.Workflows, WatcherHarness.Namespace, "run-stranded-e2e")!["spec"]!["shutdown"]!.GetValue<string>());
+        Assert.Equal(RunState.Planning, (await h.RunAsync("run-planning")).State);
+        Assert.Null(h.Kube.Get(FakeResource.Workflows, WatcherHarness.Namespace, "run-planning-e2e")!["spec"]!["shutdown"]);
+        Assert.Empty(await h.CompletedEventsAsync());
+    }
+
+    private static RunRecord Planning(RunRecord run) => run with
+    {
+        State = RunState.Planning,
+        StartedAt = null,
+        Workflows = [.. run.Workflows.Select(w => w with { Submitted = false })],
+        History = [run.History[0]],
+    };
+
+    [Fact]
     public async Task Tick_PastDeadline_StopsTheWorkflowAndRecordsTimedOut_ButHonoursTheRunsOwnDeadline()
     {
         await using var h = await WatcherHarness.StartAsync(emulators);
