@@ -117,7 +117,7 @@ public sealed class CommitStatusTests(EmulatorFixture emulators, FakeGcsFixture 
         await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, statuses: reporter);
         var run = await h.AddCompletedRunAsync(UploaderHarness.Spec(JobType.Presubmit), [("wf", "Succeeded", [new TestStep("only")])], r => r with { PullSha = PullSha });
         // "Resource not accessible by integration": the app's token lacks statuses:write. No redelivery can change that.
-        github.Faults.Enqueue(new Fault(r => r.Method == "POST", status: 403, count: 10));
+        github.Faults.Enqueue(new Fault(r => r.Method == "POST", status: 403, count: 10) { Message = "Resource not accessible by integration" });
 
         await h.DeliverOkAsync(RunEventTypes.Completed, run);
 
