@@ -13,4 +13,28 @@ public static class StackDirectories
         Directory.CreateDirectory(directory);
         return directory;
     }
+
+    /// <summary>
+    /// Deletes a stack's directory. The stack's detached processes (engine, hosts, emulators) may still be closing files
+    /// for a moment after <c>kfci local down</c> returns, so a directory that is not yet empty is tried again shortly.
+    /// </summary>
+    public static void Delete(string directory)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+                return;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return;
+            }
+            catch (IOException) when (attempt < 10)
+            {
+                Thread.Sleep(TimeSpan.FromMilliseconds(500));
+            }
+        }
+    }
 }

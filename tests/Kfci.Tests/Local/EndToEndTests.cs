@@ -17,7 +17,7 @@ public sealed class EndToEndTests : IDisposable
     public void Dispose()
     {
         Kfci("local", "down");
-        Directory.Delete(_home, recursive: true);
+        StackDirectories.Delete(_home);
     }
 
     private (int Exit, string Out, string Err) Run(string command, params string[] args)
@@ -119,7 +119,9 @@ public sealed class EndToEndTests : IDisposable
         Assert.Empty(Directory.GetFiles(bucket, "started.json", SearchOption.AllDirectories));
 
         // Crier's URL-less triggered report started nothing: one build of the job, none named after the job itself.
-        var jobFolder = Assert.Single(Directory.GetDirectories(bucket, "python-broken", SearchOption.AllDirectories));
+        var jobFolder = Assert.Single(
+            Directory.GetDirectories(bucket, "python-broken", SearchOption.AllDirectories),
+            d => !d.Contains(Kfci.Storage.LocalDirectoryResultsStore.MetaDirectoryName, StringComparison.Ordinal));
         Assert.Matches("^[0-9]{19}$", Path.GetFileName(Assert.Single(Directory.GetDirectories(jobFolder))));
 
         var good = ExampleRepo("good");

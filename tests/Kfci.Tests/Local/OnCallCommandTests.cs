@@ -39,7 +39,7 @@ public sealed class OnCallCommandTests : IDisposable
 
     public void Dispose()
     {
-        Directory.Delete(_home, recursive: true);
+        StackDirectories.Delete(_home);
         Directory.Delete(_results, recursive: true);
     }
 

@@ -47,7 +47,7 @@ public sealed class PeriodicEndToEndTests : IDisposable
     public void Dispose()
     {
         Kfci("local", "down");
-        Directory.Delete(_home, recursive: true);
+        StackDirectories.Delete(_home);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class PersistenceEndToEndTests : IDisposable
     public void Dispose()
     {
         Kfci("local", "down", "--wait", "0");
-        Directory.Delete(_home, recursive: true);
+        StackDirectories.Delete(_home);
     }
 
     [Fact]
