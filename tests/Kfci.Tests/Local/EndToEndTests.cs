@@ -121,7 +121,7 @@ public sealed class EndToEndTests : IDisposable
         // Crier's URL-less triggered report started nothing: one build of the job, none named after the job itself.
         var jobFolder = Assert.Single(
             Directory.GetDirectories(bucket, "python-broken", SearchOption.AllDirectories),
-            d => !d.Contains(Kfci.Storage.LocalDirectoryResultsStore.MetaDirectoryName, StringComparison.Ordinal));
+            d => !d.Contains(global::Kfci.Storage.LocalDirectoryResultsStore.MetaDirectoryName, StringComparison.Ordinal));
         Assert.Matches("^[0-9]{19}$", Path.GetFileName(Assert.Single(Directory.GetDirectories(jobFolder))));
 
         var good = ExampleRepo("good");
