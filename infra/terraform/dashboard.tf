@@ -79,8 +79,8 @@ resource "google_cloud_run_v2_service" "dashboard" {
 
   template {
     service_account = google_service_account.dashboard.email
-    # The live runs list is a long-lived server-sent events stream; the page reconnects when Cloud Run ends it.
-    timeout                          = "3600s"
+    # Every page is one bounded query; live pages poll with short requests rather than holding a connection.
+    timeout                          = "60s"
     max_instance_request_concurrency = 80
 
     scaling {
