@@ -202,3 +202,51 @@ resource "google_firestore_index" "runs_by_repo_state" {
     order      = "DESCENDING"
   }
 }
+
+# The same with both job and repository chosen (the runs page offers the three filters together).
+resource "google_firestore_index" "runs_by_job_repo" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "runs"
+
+  fields {
+    field_path = "jobName"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "repo"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "runs_by_job_repo_state" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "runs"
+
+  fields {
+    field_path = "jobName"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "repo"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}

@@ -5,7 +5,10 @@ namespace Kfci.Runs;
 /// <summary>Where the Uploader keeps each run's test summary and where the dashboard reads grids and flakiness from.</summary>
 public interface ITestSummaryStore
 {
-    /// <summary>Writes the summaries (overwriting: the same run gives the same documents, so redelivery changes nothing).</summary>
+    /// <summary>
+    /// Writes the summaries (overwriting: the same run gives the same documents, so redelivery changes nothing), and
+    /// deletes the parts an earlier write of the same workflows left beyond the new count.
+    /// </summary>
     Task WriteAsync(IReadOnlyList<WorkflowTestSummary> summaries, CancellationToken cancellationToken);
 
     /// <summary>The summaries of one run, one per workflow; empty when the Uploader has not written any.</summary>
@@ -24,13 +27,32 @@ public sealed class FirestoreTestSummaryStore(FirestoreClient firestore) : ITest
     public async Task WriteAsync(IReadOnlyList<WorkflowTestSummary> summaries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(summaries);
-        var writes = summaries.SelectMany(Documents).Select(d => FirestoreWrite.Set(d.Path, d.Fields)).ToList();
+        var documents = summaries.SelectMany(Documents).ToList();
+        var writes = documents.Select(d => FirestoreWrite.Set(d.Path, d.Fields)).ToList();
+
+        // A redelivery with fewer tests writes fewer parts: the old parts beyond the new count would otherwise stay
+        // and join the new summary on read. Deleting them in the same commits keeps the summary whole.
+        var written = documents.Select(d => d.Path).ToHashSet(StringComparer.Ordinal);
+        foreach (var runId in summaries.Select(s => s.RunId).Distinct(StringComparer.Ordinal))
+        {
+            writes.AddRange((await ExistingPartsAsync(runId, summaries, cancellationToken)).Where(p => !written.Contains(p)).Select(p => FirestoreWrite.Delete(p)));
+        }
 
         // One commit takes at most 500 writes; each is an idempotent overwrite, so a partly applied set is finished by redelivery.
         foreach (var chunk in writes.Chunk(500))
         {
             await firestore.CommitAsync(chunk, cancellationToken);
         }
+    }
+
+    /// <summary>The paths of the summary parts already stored for <paramref name="runId"/>'s workflows among <paramref name="summaries"/>.</summary>
+    private async Task<IEnumerable<string>> ExistingPartsAsync(string runId, IReadOnlyList<WorkflowTestSummary> summaries, CancellationToken cancellationToken)
+    {
+        var workflows = summaries.Where(s => s.RunId == runId).Select(s => s.Workflow).ToHashSet(StringComparer.Ordinal);
+        var documents = await firestore.QueryAsync(new FirestoreQuery(TestSummaries.Collection, RunDocument.PathOf(runId)), cancellationToken);
+        return documents
+            .Where(d => d.TryGet<string>("workflow", out var workflow) && workflows.Contains(workflow))
+            .Select(d => TestSummaries.DocumentPath(runId, d.Get<string>("workflow"), d.TryGet<long>("part", out var part) ? (int)part : 0));
     }
 
     public async Task<IReadOnlyList<WorkflowTestSummary>> ForRunAsync(string runId, CancellationToken cancellationToken)
@@ -97,7 +119,10 @@ public sealed class FirestoreTestSummaryStore(FirestoreClient firestore) : ITest
             .GroupBy(d => (RunId: d.Document.Get<string>("runId"), Workflow: d.Document.Get<string>("workflow")))
             .Select(g =>
             {
-                var parts = g.OrderBy(d => d.Part).Select(d => d.Document).ToList();
+                // Part 0 says how many parts the last write made; a leftover beyond that is not part of this summary.
+                var ordered = g.OrderBy(d => d.Part).ToList();
+                var count = ordered[0].Document.TryGet<long>("parts", out var n) ? n : long.MaxValue;
+                var parts = ordered.Where(d => d.Part < count).Select(d => d.Document).ToList();
                 var first = parts[0];
                 return new WorkflowTestSummary(
                     g.Key.RunId,

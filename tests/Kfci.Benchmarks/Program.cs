@@ -5,6 +5,7 @@
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- uploader [--runs 3] [--latencies 60] [--log-mb 200] [--junit 1000]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- janitor [--resources 10000] [--latency-ms 20] [--runs 3] [--parallelism 32] [--rate 1000] [--no-baseline]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- trigger [--events 1000] [--rate 100] [--concurrency 40] [--mode push|direct|both] [--floor-delay-ms 0]
+//   dotnet run -c Release --project tests/Kfci.Benchmarks -- dashboard [--builds 200] [--tests 1000] [--flaky-runs 5000] [--samples 10]
 //   dotnet run -c Release --project tests/Kfci.Benchmarks -- fuzz [--count 10000] [--seed 13] [--timeout-ms 5000] [--out DIR]
 using Kfci.Benchmarks;
 
@@ -17,6 +18,7 @@ return args.FirstOrDefault() switch
     "uploader-child" => await UploaderBenchmark.ChildAsync(args[1..]),
     "janitor" => await JanitorBenchmark.RunAsync(JanitorBenchmark.Settings.Parse(args[1..])),
     "trigger" => await TriggerBenchmark.RunAsync(TriggerBenchmark.Settings.Parse(args[1..])),
+    "dashboard" => await DashboardBenchmark.RunAsync(DashboardBenchmark.Settings.Parse(args[1..])),
     "fuzz" => await FuzzProgram.RunAsync(args[1..]),
     _ => Usage(),
 };
@@ -29,6 +31,7 @@ static int Usage()
                Kfci.Benchmarks watcher [--samples N] [--runs N] [--ticks N]
                Kfci.Benchmarks uploader [--runs N] [--latencies N] [--log-mb N] [--junit N]
                Kfci.Benchmarks janitor [--resources N] [--latency-ms N] [--runs N] [--parallelism N] [--rate N] [--no-baseline]
+               Kfci.Benchmarks dashboard [--builds N] [--tests N] [--flaky-runs N] [--samples N]
                Kfci.Benchmarks engine [steps]
                Kfci.Benchmarks fuzz [--count N] [--seed S] [--timeout-ms T] [--out DIR]
         """);

@@ -6,7 +6,8 @@ namespace Kfci.Tests.Dashboard;
 
 /// <summary>
 /// The dashboard in a real browser: Debian's chromium (scripts/setup.sh installs it), headless, against the dashboard on a
-/// loopback port over the Firestore emulator. Pages are read after their script ran (<c>--dump-dom</c>); screenshots are
+/// loopback port over the Firestore emulator. Pages are read after their script ran (<c>--dump-dom</c>), or watched in one
+/// open tab over the DevTools protocol (<see cref="DevToolsBrowser"/>) for live updates; screenshots are
 /// saved under the test output's <c>dashboard-screenshots/</c> as artifacts.
 /// </summary>
 [Collection(EmulatorCollection.Name)]
@@ -38,6 +39,29 @@ public sealed class DashboardBrowserTests(EmulatorFixture emulators)
         Assert.Equal(["fail", "fail first", "pass", "fail", "pass"], DashboardPageTests.Cells(DashboardPageTests.Row(grid, "flipper")));
         var tests = flaky[flaky.IndexOf("<h2>Tests</h2>", StringComparison.Ordinal)..];
         Assert.True(tests.IndexOf("data-test=\"flipper\"", StringComparison.Ordinal) < tests.IndexOf("data-test=\"build\"", StringComparison.Ordinal), "the flipping test ranks above the always-passing one");
+    }
+
+    [Fact]
+    public async Task Browser_RunFinishesWhileTheListIsOpen_RowUpdatesWithoutReload()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run scripts/setup.sh (it installs Debian's chromium)");
+        await using var h = await DashboardHarness.StartOnPortAsync(emulators);
+        var running = await h.AddBuildAsync("live-job", 0, [], state: RunState.Submitted);
+        await using var browser = await DevToolsBrowser.StartAsync(Chromium);
+        await browser.OpenAsync(h.Url + "/");
+        var row = $"document.querySelector('tr[data-run=\"{running.RunId}\"]')";
+        Assert.True(await browser.WaitForAsync($"!!{row} && {row}.querySelector('.state').textContent === 'submitted'", TimeSpan.FromSeconds(30)), "the runs list never showed the submitted run");
+
+        // A reload would drop this marker: seeing it after the update proves the page changed in place.
+        await browser.EvaluateAsync("window.kfciSamePage = true");
+        await h.Runs.UpdateAsync(running.RunId, r => r with { State = RunState.Finished, Result = RunResults.Failure, FinishedAt = r.CreatedAt.AddMinutes(20) }, default);
+
+        // The list refreshes every 5 s; 30 s leaves room for a slow machine without letting a broken page hang the run.
+        var finished = await browser.WaitForAsync($"{row}.querySelector('.state').textContent === 'finished' && {row}.querySelector('.result').textContent === 'FAILURE'", TimeSpan.FromSeconds(30));
+        Directory.CreateDirectory(s_screenshots);
+        await browser.ScreenshotAsync(Path.Combine(s_screenshots, "runs-live.png"));
+        Assert.True(finished, "the open runs list did not show the run finished within 30 s");
+        Assert.True(await browser.EvaluateAsync("window.kfciSamePage === true") is { } same && same.GetValue<bool>(), "the page reloaded instead of updating in place");
     }
 
     /// <summary>The page's DOM after its scripts ran, and a screenshot of it.</summary>

@@ -192,7 +192,7 @@ public sealed class ReviewInvariantTests(TerraformFixture terraform)
         var root = Directory.CreateTempSubdirectory("kfci-build-").FullName;
         try
         {
-            foreach (var file in new[] { ".gcloudignore", ".dockerignore", "infra/terraform/cloudbuild.yaml", "functions/Dockerfile", "cli/Dockerfile" })
+            foreach (var file in new[] { ".gcloudignore", ".dockerignore", "infra/terraform/cloudbuild.yaml", "functions/Dockerfile", "cli/Dockerfile", "dashboard/Dockerfile" })
             {
                 var target = Path.Combine(root, file);
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);

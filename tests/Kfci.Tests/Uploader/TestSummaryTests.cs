@@ -1,3 +1,4 @@
+using Kfci.Firestore;
 using Kfci.Prow;
 using Kfci.Runs;
 using Kfci.Testing;
@@ -49,6 +50,22 @@ public sealed class TestSummaryTests(EmulatorFixture emulators)
         var again = Assert.Single(await h.Tests.ForRunAsync(run.RunId, default));
         Assert.Equal(["a", "b"], again.Tests.Select(t => t.Name).Order());
         Assert.Equal(first[0].Tests, again.Tests);
+    }
+
+    [Fact]
+    public async Task WriteAsync_RewrittenWithFewerTests_DeletesThePartsBeyondTheNewCount()
+    {
+        var firestore = EmulatorFirestore.NewClient(emulators, "sum");
+        var store = new FirestoreTestSummaryStore(firestore);
+        var run = SampleRuns.Submitted("shrunk-run", "ns");
+        await store.WriteAsync([WorkflowTestSummary.For(run, run.Workflows[0], Enumerable.Range(0, 700).Select(i => new TestCaseResult($"old-{i}", TestOutcomes.Pass, 1, null)))], default);
+
+        await store.WriteAsync([WorkflowTestSummary.For(run, run.Workflows[0], Enumerable.Range(0, 100).Select(i => new TestCaseResult($"new-{i}", TestOutcomes.Fail, 1, "m")))], default);
+
+        var read = Assert.Single(await store.ForRunAsync("shrunk-run", default));
+        Assert.Equal(100, read.Tests.Count);
+        Assert.All(read.Tests, t => Assert.StartsWith("new-", t.Name, StringComparison.Ordinal));
+        Assert.Single(await firestore.QueryAsync(new FirestoreQuery(TestSummaries.Collection, RunDocument.PathOf("shrunk-run")), default));
     }
 
     [Fact]
