@@ -55,6 +55,8 @@ locals {
         KFCI_RUN_DEADLINE_MINUTES = tostring(var.run_deadline_minutes)
         KFCI_PROW_JOBS            = var.prow_job_config
         KFCI_WORKFLOW_POLICY      = jsonencode(local.workflow_policy)
+        # The workflows' step_image: the test worker cloudbuild.yaml builds (the nodes may pull from kfci's repository).
+        KFCI_STEP_IMAGE = "${local.image_repository}/test-worker:${var.image_tag}"
       }
       secret_env = {
         KFCI_GITHUB_TOKEN = google_secret_manager_secret.github_token.secret_id

@@ -391,11 +391,11 @@ internal static partial class TerraformInvariants
     /// </summary>
     // Read by shared code but rightly absent from Terraform: emulator hosts are for local runs and tests,
     // Cloud Run sets K_SERVICE and GOOGLE_CLOUD_PROJECT itself, and the host's defaults for the others are
-    // the cloud's values (the GitHub API URL defaults to api.github.com; results dir, git root, NFS root and the cluster token are the local stack's: GKE takes Google tokens), and Cloud Run injects PORT (bind 0.0.0.0 under K_SERVICE, JSON logs when stdout is not a terminal, a push body limit sized from Pub/Sub's own limits).
+    // the cloud's values (the GitHub API URL defaults to api.github.com; results dir, git root, NFS root, the cluster token and the Janitor's emulator override are the local stack's: GKE takes Google tokens, the cloud has no emulators), and Cloud Run injects PORT (bind 0.0.0.0 under K_SERVICE, JSON logs when stdout is not a terminal, a push body limit sized from Pub/Sub's own limits).
     private static readonly HashSet<string> s_notSetInCloud = new(StringComparer.Ordinal)
     {
         "PUBSUB_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "K_SERVICE", "GOOGLE_CLOUD_PROJECT",
-        "KFCI_BIND_ADDRESS", "KFCI_LOG_FORMAT", "KFCI_MAX_REQUEST_BYTES", "KFCI_HOME", "KFCI_REPO_ROOT", "KFCI_RESULTS_DIR", "KFCI_GIT_ROOT", "KFCI_NFS_ROOT", "KFCI_GCP_API_ENDPOINT", "KFCI_GITHUB_API_URL", "KFCI_CLUSTER_TOKEN", "PORT",
+        "KFCI_BIND_ADDRESS", "KFCI_LOG_FORMAT", "KFCI_MAX_REQUEST_BYTES", "KFCI_HOME", "KFCI_REPO_ROOT", "KFCI_RESULTS_DIR", "KFCI_GIT_ROOT", "KFCI_NFS_ROOT", "KFCI_GCP_API_ENDPOINT", "KFCI_JANITOR_REAL_GCP", "KFCI_GITHUB_API_URL", "KFCI_CLUSTER_TOKEN", "PORT",
     };
 
     public static IReadOnlyList<string> EnvironmentMatchesCode(TerraformTree tree, CodeEnvironment code)
