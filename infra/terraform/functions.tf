@@ -48,13 +48,15 @@ locals {
       env = {
         FUNCTION_TARGET           = "Trigger"
         KFCI_PUSH_AUDIENCE        = "https://kfci-trigger-${local.run_url_suffix}"
-        KFCI_RESULTS_BUCKET       = google_storage_bucket.results.name
+        KFCI_RESULTS_BUCKET       = local.results_bucket
         KFCI_TOPIC_RUN_SUBMITTED  = google_pubsub_topic.run_submitted.name
         KFCI_TOPIC_RUN_COMPLETED  = google_pubsub_topic.run_completed.name
         KFCI_ARGO_UI_URL          = local.argo_ui_url
         KFCI_RUN_DEADLINE_MINUTES = tostring(var.run_deadline_minutes)
         KFCI_PROW_JOBS            = var.prow_job_config
         KFCI_WORKFLOW_POLICY      = jsonencode(local.workflow_policy)
+        # The workflows' step_image: the test worker cloudbuild.yaml builds (the nodes may pull from kfci's repository).
+        KFCI_STEP_IMAGE = "${local.image_repository}/test-worker:${var.image_tag}"
       }
       secret_env = {
         KFCI_GITHUB_TOKEN = google_secret_manager_secret.github_token.secret_id
@@ -89,7 +91,7 @@ locals {
       env = {
         FUNCTION_TARGET         = "Uploader"
         KFCI_PUSH_AUDIENCE      = "https://kfci-uploader-${local.run_url_suffix}"
-        KFCI_RESULTS_BUCKET     = google_storage_bucket.results.name
+        KFCI_RESULTS_BUCKET     = local.results_bucket
         KFCI_TOPIC_RUN_FINISHED = google_pubsub_topic.run_finished.name
         KFCI_ARGO_UI_URL        = local.argo_ui_url
         KFCI_PATH_STRATEGY      = var.results_path_strategy
@@ -256,11 +258,22 @@ resource "google_cloud_run_v2_service" "function" {
 
   depends_on = [
     google_project_service.enabled,
-    google_secret_manager_secret_iam_member.trigger_github_token,
-    google_secret_manager_secret_iam_member.janitor_config,
     google_secret_manager_secret_version.janitor_config,
-    google_secret_manager_secret_iam_member.uploader_github_token,
+    time_sleep.secret_grants,
   ]
+}
+
+# IAM is eventually consistent: a revision created right after its secretAccessor grant can fail to read the secret
+# and never become ready. Wait for the grants to propagate (Google documents changes usually applying within about
+# a minute, up to seven) before any service is created.
+resource "time_sleep" "secret_grants" {
+  create_duration = "90s"
+
+  triggers = {
+    trigger  = google_secret_manager_secret_iam_member.trigger_github_token.etag
+    uploader = google_secret_manager_secret_iam_member.uploader_github_token.etag
+    janitor  = google_secret_manager_secret_iam_member.janitor_config.etag
+  }
 }
 
 # The Uploader sets commit statuses of kfci-owned pull-request runs with the GitHub token.

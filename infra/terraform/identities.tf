@@ -58,7 +58,6 @@ resource "google_project_iam_member" "trusted_workflow" {
     "roles/compute.instanceAdmin.v1",
     "roles/container.admin",
     "roles/logging.viewer",
-    "roles/storage.admin",
     "roles/viewer",
   ])
 
@@ -67,9 +66,38 @@ resource "google_project_iam_member" "trusted_workflow" {
   member  = "serviceAccount:${google_service_account.trusted_workflow.email}"
 }
 
-# Creating VMs that run as the Compute Engine default account needs actAs on it, and only on it.
-resource "google_service_account_iam_member" "trusted_workflow_compute_default" {
-  service_account_id = "projects/${var.project_id}/serviceAccounts/${data.google_project.current.number}-compute@developer.gserviceaccount.com"
+# The seed's storage.admin, but not on kfci's own buckets: a test must not rewrite or delete published results, Argo's
+# archived logs or the build sources. Cloud Storage evaluates resource.name as projects/_/buckets/B (and
+# .../objects/O for objects) in IAM conditions.
+locals {
+  kfci_buckets = [var.results_bucket_name, google_storage_bucket.argo_artifacts.name, google_storage_bucket.build_source.name]
+}
+
+resource "google_project_iam_member" "trusted_workflow_storage" {
+  project = var.project_id
+  role    = "roles/storage.admin"
+  member  = "serviceAccount:${google_service_account.trusted_workflow.email}"
+
+  condition {
+    title       = "not-kfci-buckets"
+    description = "Every bucket of the project except kfci's results, Argo artifacts and build sources"
+    expression  = join(" && ", [for b in local.kfci_buckets : "resource.name != \"projects/_/buckets/${b}\" && !resource.name.startsWith(\"projects/_/buckets/${b}/\")"])
+  }
+}
+
+# The account test VMs run as: no roles. Tests that create VMs name it; the trusted identity may act as it and as no
+# other account (actAs on the Compute Engine default account, often an Editor, would be a path to Editor; with
+# cloudbuild.builds.editor, so would actAs on Cloud Build's).
+resource "google_service_account" "test_vm" {
+  account_id   = "kfci-test-vm"
+  project      = var.project_id
+  display_name = "kfci test VMs (no roles)"
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_service_account_iam_member" "trusted_workflow_test_vm" {
+  service_account_id = google_service_account.test_vm.name
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.trusted_workflow.email}"
 }

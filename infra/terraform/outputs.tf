@@ -24,7 +24,7 @@ output "push_subscriptions" {
 
 output "results_bucket" {
   description = "Bucket the results are published to, in Prow's layout."
-  value       = google_storage_bucket.results.name
+  value       = local.results_bucket
 }
 
 output "argo_ui_address" {
@@ -80,10 +80,13 @@ output "cluster_inputs" {
 }
 
 output "prow_wait" {
-  description = "What a Prow job running `kfci wait` needs: its image and the Google account its pod's Kubernetes service account acts as."
+  description = "What a Prow job running `kfci wait` needs: its image, the Google account its pod's Kubernetes service account acts as, and the KFCI_PROJECT and KFCI_FIRESTORE_DATABASE its container needs."
   value = {
     image           = "${local.image_repository}/kfci:${var.image_tag}"
     service_account = google_service_account.prow_wait.email
+    # The job's environment: kfci wait reads runs from this project's Firestore database.
+    KFCI_PROJECT            = var.project_id
+    KFCI_FIRESTORE_DATABASE = google_firestore_database.kfci.name
   }
 }
 

@@ -1,5 +1,9 @@
-# Results in Prow's layout (logs/, pr-logs/) for Spyglass, Gubernator and TestGrid.
+# Results in Prow's layout (logs/, pr-logs/) for Spyglass, Gubernator and TestGrid: a bucket kfci creates, or Prow's
+# existing bucket (results_bucket_existing), which kfci uses by name and never manages: no lifecycle rule, no
+# force_destroy, no public access setting of its own. Everything else names local.results_bucket.
 resource "google_storage_bucket" "results" {
+  count = var.results_bucket_existing ? 0 : 1
+
   name     = var.results_bucket_name
   project  = var.project_id
   location = upper(var.region)
@@ -20,18 +24,48 @@ resource "google_storage_bucket" "results" {
   }
 }
 
+# Read, not managed: a plan fails early when the named bucket does not exist or cannot be read.
+data "google_storage_bucket" "existing_results" {
+  count = var.results_bucket_existing ? 1 : 0
+
+  name = var.results_bucket_name
+}
+
+locals {
+  results_bucket = var.results_bucket_existing ? data.google_storage_bucket.existing_results[0].name : google_storage_bucket.results[0].name
+}
+
+# Prow's components share the results bucket with kfci: pod utilities (sidecar, initupload) and crier write
+# (prow_gcs_writers), deck/Spyglass and TestGrid's updater read (prow_gcs_readers). Empty when their grants live
+# elsewhere, e.g. on Prow's own bucket already.
+resource "google_storage_bucket_iam_member" "prow_gcs_writers" {
+  for_each = toset(var.prow_gcs_writers)
+
+  bucket = local.results_bucket
+  role   = "roles/storage.objectAdmin"
+  member = each.value
+}
+
+resource "google_storage_bucket_iam_member" "prow_gcs_readers" {
+  for_each = toset(var.prow_gcs_readers)
+
+  bucket = local.results_bucket
+  role   = "roles/storage.objectViewer"
+  member = each.value
+}
+
 # Kubeflow's results were world-readable so that Gubernator could show them.
 resource "google_storage_bucket_iam_member" "results_public" {
   count = var.results_public ? 1 : 0
 
-  bucket = google_storage_bucket.results.name
+  bucket = local.results_bucket
   role   = "roles/storage.objectViewer"
   member = "allUsers"
 }
 
 # The Uploader writes results; finished.json and latest-build.txt are rewritten with preconditions.
 resource "google_storage_bucket_iam_member" "uploader_results" {
-  bucket = google_storage_bucket.results.name
+  bucket = local.results_bucket
   role   = "roles/storage.objectAdmin"
   member = "serviceAccount:${google_service_account.uploader.email}"
 }

@@ -325,6 +325,24 @@ variable "results_bucket_name" {
   }
 }
 
+variable "results_bucket_existing" {
+  type        = bool
+  description = "results_bucket_name is a bucket that already exists (typically Prow's own, so Prow and kfci share one results bucket): use it by name without creating it, deleting it, or putting a lifecycle rule on it. The deploying user needs storage.buckets.get on it and must be able to grant on it (storage.buckets.setIamPolicy)."
+  default     = false
+}
+
+variable "prow_gcs_writers" {
+  type        = list(string)
+  description = "IAM members of Prow's components that write the results bucket (pod utilities' sidecar and initupload, crier): roles/storage.objectAdmin on it, e.g. [\"serviceAccount:prow-pods@PROW-PROJECT.iam.gserviceaccount.com\"]."
+  default     = []
+}
+
+variable "prow_gcs_readers" {
+  type        = list(string)
+  description = "IAM members of Prow's components that read the results bucket (deck/Spyglass, TestGrid's updater): roles/storage.objectViewer on it."
+  default     = []
+}
+
 variable "results_public" {
   type        = bool
   description = "Let anyone read the results bucket, as Kubeflow's were for Gubernator. Off unless set."
@@ -487,4 +505,21 @@ variable "prow_build_ksa" {
     condition     = can(regex("^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$", var.prow_build_ksa))
     error_message = "prow_build_ksa must be a valid Kubernetes service account name."
   }
+}
+
+variable "prow_job_service_accounts" {
+  type        = list(string)
+  description = "Google service-account emails Prow's job pods already run as (their Workload Identity). Each may read runs (roles/datastore.viewer) and results (roles/storage.objectViewer on the results bucket), so `kfci wait` works without a new Kubernetes account (docs/prow.md)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.prow_job_service_accounts : can(regex("^[^@\\s]+@[a-z0-9-]+\\.iam\\.gserviceaccount\\.com$", e)) || can(regex("^[^@\\s]+@developer\\.gserviceaccount\\.com$", e))])
+    error_message = "prow_job_service_accounts holds service-account emails (NAME@PROJECT.iam.gserviceaccount.com), without a serviceAccount: prefix."
+  }
+}
+
+variable "prow_image_readers" {
+  type        = list(string)
+  description = "IAM members that pull kfci's images (the `kfci wait` image) from its Artifact Registry repository: the Prow build cluster's node account, e.g. [\"serviceAccount:NODES@PROW-PROJECT.iam.gserviceaccount.com\"]. Granted roles/artifactregistry.reader on that repository only."
+  default     = []
 }

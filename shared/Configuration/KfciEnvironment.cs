@@ -70,6 +70,12 @@ public static class KfciEnvironment
     /// <summary>Trigger: the workflow policy (JSON: serviceAccount, trustedServiceAccount, trustedRepositories, maxDeadlineSeconds, repositories); a restricted default when unset.</summary>
     public const string WorkflowPolicy = "KFCI_WORKFLOW_POLICY";
 
+    /// <summary>
+    /// The image of workflow steps (the <c>step_image</c> parameter): in the cloud the test-worker image Cloud Build puts in
+    /// the project's Artifact Registry (infra/images/test-worker); <c>kfci/test-worker:latest</c>, a local build of it, when unset.
+    /// </summary>
+    public const string StepImage = "KFCI_STEP_IMAGE";
+
     /// <summary>Namespace of the test workflows in the test cluster; <c>kubeflow-test-infra</c> when unset.</summary>
     public const string WorkflowNamespace = "KFCI_WORKFLOW_NAMESPACE";
 

@@ -8,7 +8,11 @@ public sealed record WorkflowRenderOptions
 {
     public const string DefaultNamespace = "kubeflow-test-infra";
     public const string DefaultNfsClaim = "nfs-external";
-    public const string DefaultStepImage = "gcr.io/kubeflow-ci/test-worker:latest";
+    /// <summary>
+    /// A local build of infra/images/test-worker (<c>docker build -t kfci/test-worker infra/images/test-worker</c>); the
+    /// cloud sets <c>KFCI_STEP_IMAGE</c> to the image Cloud Build pushed (Kubeflow's own test-worker registry is gone).
+    /// </summary>
+    public const string DefaultStepImage = "kfci/test-worker:latest";
 
     /// <summary>Where the NFS claim is mounted in kubeflow's workflows; <c>test_dir</c> is below it.</summary>
     public const string MountPath = "/mnt/test-data-volume";
@@ -40,7 +44,7 @@ public sealed record WorkflowRenderOptions
     public string PodDeleteDelay { get; init; } = "1h";
 
     /// <summary>
-    /// <c>KFCI_WORKFLOW_NAMESPACE</c>, <c>KFCI_RESULTS_BUCKET</c>, <c>KFCI_GIT_ROOT</c> <c>KFCI_RUN_DEADLINE_MINUTES</c> and <c>KFCI_WORKFLOW_POLICY</c>.
+    /// <c>KFCI_WORKFLOW_NAMESPACE</c>, <c>KFCI_RESULTS_BUCKET</c>, <c>KFCI_STEP_IMAGE</c>, <c>KFCI_GIT_ROOT</c>, <c>KFCI_RUN_DEADLINE_MINUTES</c> and <c>KFCI_WORKFLOW_POLICY</c>.
     /// </summary>
     /// <exception cref="InvalidOperationException">The deadline is not a positive whole number of minutes, or the policy is invalid.</exception>
     public static WorkflowRenderOptions FromEnvironment(Func<string, string?> getEnv)
@@ -57,6 +61,7 @@ public sealed record WorkflowRenderOptions
         {
             Namespace = Value(getEnv, KfciEnvironment.WorkflowNamespace) ?? DefaultNamespace,
             Bucket = Value(getEnv, KfciEnvironment.ResultsBucket) ?? "",
+            StepImage = Value(getEnv, KfciEnvironment.StepImage) ?? DefaultStepImage,
             GitRoot = Value(getEnv, KfciEnvironment.GitRoot),
             ActiveDeadlineSeconds = deadline * 60L,
             Policy = WorkflowPolicy.FromEnvironment(getEnv),

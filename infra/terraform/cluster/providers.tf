@@ -13,20 +13,27 @@ data "google_container_cluster" "testing" {
   project  = var.project_id
 }
 
-# The caller's own short-lived access token: read on every plan and apply, never needed from state
-# (data sources are re-read each run), and no kubeconfig file or downloaded key.
-data "google_client_config" "current" {}
-
+# Credentials come from gke-gcloud-auth-plugin (GKE's documented client-go credential plugin, installed with gcloud),
+# which the providers run on every plan and apply: no access token is read into a data source, so none lands in the
+# state file (a data.google_client_config token would be stored there), and no kubeconfig file or downloaded key.
 provider "kubernetes" {
   host                   = "https://${data.google_container_cluster.testing.endpoint}"
-  token                  = data.google_client_config.current.access_token
   cluster_ca_certificate = base64decode(data.google_container_cluster.testing.master_auth[0].cluster_ca_certificate)
+
+  exec {
+    api_version = "client.authentication.k8s.io/v1beta1"
+    command     = "gke-gcloud-auth-plugin"
+  }
 }
 
 provider "helm" {
   kubernetes {
     host                   = "https://${data.google_container_cluster.testing.endpoint}"
-    token                  = data.google_client_config.current.access_token
     cluster_ca_certificate = base64decode(data.google_container_cluster.testing.master_auth[0].cluster_ca_certificate)
+
+    exec {
+      api_version = "client.authentication.k8s.io/v1beta1"
+      command     = "gke-gcloud-auth-plugin"
+    }
   }
 }

@@ -129,6 +129,7 @@ internal static class GcpIam
 
         var (type, name) = (call.Scope[..dot], call.Scope[(dot + 1)..]);
         return grant.Resource.Type == $"{type}_iam_member"
-            && (type == "google_pubsub_topic" || Hcl.Strings(grant.Resource.Body).Any(s => Hcl.References(s.Value, type).Contains(name)));
+            && (type == "google_pubsub_topic" || Hcl.Strings(grant.Resource.Body).Any(s => Hcl.References(s.Value, type).Contains(name))
+                || (call.Scope == "google_storage_bucket.results" && ReviewInvariants.IsResultsBucket(Hcl.Attribute(grant.Resource.Body, "bucket"))));
     }
 }

@@ -31,7 +31,7 @@ public sealed class GcpIamTests(TerraformFixture terraform)
     [Fact]
     public void MissingPermissions_UploaderGrantOnTheWrongBucket_ReportsIt()
     {
-        var broken = terraform.ParseBroken("storage.tf", "bucket = google_storage_bucket.results.name\n  role   = \"roles/storage.objectAdmin\"", "bucket = google_storage_bucket.argo_artifacts.name\n  role   = \"roles/storage.objectAdmin\"");
+        var broken = terraform.ParseBroken("storage.tf", "bucket = local.results_bucket\n  role   = \"roles/storage.objectAdmin\"\n  member = \"serviceAccount:${google_service_account.uploader.email}\"", "bucket = google_storage_bucket.argo_artifacts.name\n  role   = \"roles/storage.objectAdmin\"\n  member = \"serviceAccount:${google_service_account.uploader.email}\"");
 
         Assert.Contains(
             "uploader cannot write results (finished.json with preconditions): no grant of a role with storage.objects.update on google_storage_bucket.results",

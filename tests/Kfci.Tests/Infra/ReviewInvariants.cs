@@ -271,7 +271,7 @@ internal static partial class ReviewInvariants
         }
 
         if (!held.Any(g => g.Resource.Type == "google_storage_bucket_iam_member" && g.Role == "roles/storage.objectViewer"
-            && Hcl.References(Hcl.Attribute(g.Resource.Body, "bucket"), "google_storage_bucket").Contains("results")))
+            && IsResultsBucket(Hcl.Attribute(g.Resource.Body, "bucket"))))
         {
             violations.Add($"google_service_account.{account} cannot read the results bucket (roles/storage.objectViewer on it)");
         }

@@ -31,6 +31,9 @@ public sealed class TerraformFixture : IDisposable
     internal TerraformTree ParseBroken(string file, string find, string replace) =>
         WithBrokenCopy(file, find, replace, _parser.Value.Parse);
 
+    /// <summary>Parses a configuration directory (a broken copy) with the warm parser.</summary>
+    internal TerraformTree Parse(string directory) => _parser.Value.Parse(directory);
+
     /// <summary>Like <see cref="ParseBroken"/> but hands the broken directory to <paramref name="check"/>.</summary>
     internal T WithBrokenCopy<T>(string file, string find, string replace, Func<string, T> check)
     {

@@ -104,7 +104,7 @@ public sealed class TerraformInvariantTests(TerraformFixture terraform)
     [Fact]
     public void WorkflowAccountHasSeedRoles_ExtraRole_ReportsIt()
     {
-        var broken = terraform.ParseBroken("identities.tf", "    \"roles/storage.admin\",\n    \"roles/viewer\",", "    \"roles/storage.admin\",\n    \"roles/editor\",");
+        var broken = terraform.ParseBroken("identities.tf", "    \"roles/logging.viewer\",\n    \"roles/viewer\",", "    \"roles/logging.viewer\",\n    \"roles/editor\",");
 
         var violations = TerraformInvariants.WorkflowAccountHasSeedRoles(broken);
 
@@ -113,12 +113,30 @@ public sealed class TerraformInvariantTests(TerraformFixture terraform)
     }
 
     [Fact]
-    public void WorkflowAccountHasSeedRoles_NoActAsOnComputeDefault_ReportsIt()
+    public void WorkflowAccountHasSeedRoles_ActAsOnComputeDefault_ReportsIt()
     {
-        var broken = terraform.ParseBroken("identities.tf", "-compute@developer.gserviceaccount.com", "-other@developer.gserviceaccount.com");
+        // The grant before review14's P2-3: actAs on the Compute Engine default account, often an Editor.
+        var broken = terraform.ParseBroken(
+            "identities.tf",
+            "  service_account_id = google_service_account.test_vm.name",
+            "  service_account_id = \"projects/${var.project_id}/serviceAccounts/${data.google_project.current.number}-compute@developer.gserviceaccount.com\"");
+
+        var violations = TerraformInvariants.WorkflowAccountHasSeedRoles(broken);
+
+        Assert.Contains("the trusted workflow account google_service_account.trusted_workflow is not roles/iam.serviceAccountUser on google_service_account.test_vm, the account test VMs run as", violations);
+        Assert.Contains(
+            "the trusted workflow account google_service_account.trusted_workflow may act as projects/${var.project_id}/serviceAccounts/${data.google_project.current.number}-compute@developer.gserviceaccount.com through google_service_account_iam_member.trusted_workflow_test_vm; only as the role-less test-VM account",
+            violations);
+    }
+
+    [Fact]
+    public void WorkflowAccountHasSeedRoles_UnconditionedStorageAdmin_ReportsIt()
+    {
+        // P2-4: the seed's storage.admin on the whole project, kfci's results bucket included.
+        var broken = terraform.ParseBroken("identities.tf", "    \"roles/logging.viewer\",\n", "    \"roles/logging.viewer\",\n    \"roles/storage.admin\",\n");
 
         Assert.Contains(
-            "the trusted workflow account google_service_account.trusted_workflow is not roles/iam.serviceAccountUser on the Compute Engine default account",
+            "the trusted workflow account google_service_account.trusted_workflow holds roles/storage.admin through google_project_iam_member.trusted_workflow without a condition excluding local.kfci_buckets: tests could rewrite published results",
             TerraformInvariants.WorkflowAccountHasSeedRoles(broken));
     }
 
@@ -204,7 +222,7 @@ public sealed class TerraformInvariantTests(TerraformFixture terraform)
     [Fact]
     public void NoHardCodedProjectId_LiteralProjectInPath_ReportsIt()
     {
-        var broken = terraform.ParseBroken("identities.tf", "\"projects/${var.project_id}/serviceAccounts/", "\"projects/kubeflow-ci/serviceAccounts/");
+        var broken = terraform.ParseBroken("identities.tf", "  service_account_id = google_service_account.test_vm.name", "  service_account_id = \"projects/kubeflow-ci/serviceAccounts/kfci-test-vm@kubeflow-ci.iam.gserviceaccount.com\"");
 
         Assert.Contains(
             "identities.tf: service_account_id contains the literal project id in 'projects/kubeflow-ci' (use var.project_id)",

@@ -251,12 +251,17 @@ internal static partial class TerraformInvariants
         violations.AddRange(projectRoles.Where(r => !s_seedWorkflowRoles.Contains(r)).Order(StringComparer.Ordinal)
             .Select(r => $"the trusted workflow account google_service_account.{trusted} holds {r}, which the seed did not grant"));
 
+        // actAs only on the role-less test-VM account: on the Compute Engine default account (often an Editor) or any
+        // account with roles it would be a path to those roles.
         var actAs = held.Where(g => g.Resource.Type == "google_service_account_iam_member").ToList();
-        if (!actAs.Any(g => g.Role == "roles/iam.serviceAccountUser"
-            && (Hcl.Attribute(g.Resource.Body, "service_account_id") ?? "").EndsWith("-compute@developer.gserviceaccount.com", StringComparison.Ordinal)))
+        if (!actAs.Any(g => g.Role == "roles/iam.serviceAccountUser" && Hcl.Attribute(g.Resource.Body, "service_account_id") == "${google_service_account.test_vm.name}"))
         {
-            violations.Add($"the trusted workflow account google_service_account.{trusted} is not roles/iam.serviceAccountUser on the Compute Engine default account");
+            violations.Add($"the trusted workflow account google_service_account.{trusted} is not roles/iam.serviceAccountUser on google_service_account.test_vm, the account test VMs run as");
         }
+
+        violations.AddRange(actAs.Where(g => Hcl.Attribute(g.Resource.Body, "service_account_id") != "${google_service_account.test_vm.name}")
+            .Select(g => $"the trusted workflow account google_service_account.{trusted} may act as {Hcl.Attribute(g.Resource.Body, "service_account_id")} through {g.Resource.Address}; only as the role-less test-VM account"));
+        violations.AddRange(StorageAdminSparesKfciBuckets(tree, held, trusted));
 
         violations.AddRange(held.Where(g => g.Resource.Type is not ("google_project_iam_member" or "google_service_account_iam_member")
                 || (g.Resource.Type == "google_service_account_iam_member" && g.Role != "roles/iam.serviceAccountUser"))
@@ -269,6 +274,26 @@ internal static partial class TerraformInvariants
                 && g.Role is "roles/storage.objectCreator" or "roles/storage.objectViewer"))
             .Select(g => $"the pull-request workflow account google_service_account.{restricted} holds {g.Role} through {g.Resource.Address}; it may only write and read Argo's artifacts"));
         return violations;
+    }
+
+    /// <summary>The seed's project-wide storage.admin, conditioned so that it reaches none of kfci's own buckets.</summary>
+    private static IEnumerable<string> StorageAdminSparesKfciBuckets(TerraformTree tree, List<IamGrant> held, string trusted)
+    {
+        var buckets = tree.Locals.TryGetValue("kfci_buckets", out var b) ? Hcl.Strings(b).Select(s => s.Value).ToHashSet(StringComparer.Ordinal) : [];
+        foreach (var expected in new[] { "${var.results_bucket_name}", "${google_storage_bucket.argo_artifacts.name}", "${google_storage_bucket.build_source.name}" }.Where(e => !buckets.Contains(e)))
+        {
+            yield return $"local.kfci_buckets lacks {expected}";
+        }
+
+        foreach (var grant in held.Where(g => g.Resource.Type == "google_project_iam_member" && g.Role == "roles/storage.admin"))
+        {
+            var condition = Hcl.Blocks(grant.Resource.Body, "condition").Select(c => Hcl.Attribute(c, "expression") ?? "").FirstOrDefault() ?? "";
+            if (!condition.Contains("local.kfci_buckets", StringComparison.Ordinal) || !condition.Contains("resource.name != ", StringComparison.Ordinal)
+                || !condition.Contains("!resource.name.startsWith(", StringComparison.Ordinal))
+            {
+                yield return $"the trusted workflow account google_service_account.{trusted} holds roles/storage.admin through {grant.Resource.Address} without a condition excluding local.kfci_buckets: tests could rewrite published results";
+            }
+        }
     }
 
     private static string? WorkflowAccount(IEnumerable<IamGrant> grants, string kind) =>
@@ -393,11 +418,11 @@ internal static partial class TerraformInvariants
     /// </summary>
     // Read by shared code but rightly absent from Terraform: emulator hosts are for local runs and tests,
     // Cloud Run sets K_SERVICE and GOOGLE_CLOUD_PROJECT itself, and the host's defaults for the others are
-    // the cloud's values (the GitHub API URL defaults to api.github.com; results dir, git root, NFS root and the cluster token are the local stack's: GKE takes Google tokens), and Cloud Run injects PORT (bind 0.0.0.0 under K_SERVICE, JSON logs when stdout is not a terminal, a push body limit sized from Pub/Sub's own limits).
+    // the cloud's values (the GitHub API URL defaults to api.github.com; results dir, git root, NFS root, the cluster token and the Janitor's emulator override are the local stack's: GKE takes Google tokens, the cloud has no emulators), and Cloud Run injects PORT (bind 0.0.0.0 under K_SERVICE, JSON logs when stdout is not a terminal, a push body limit sized from Pub/Sub's own limits).
     private static readonly HashSet<string> s_notSetInCloud = new(StringComparer.Ordinal)
     {
         "PUBSUB_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "K_SERVICE", "GOOGLE_CLOUD_PROJECT",
-        "KFCI_BIND_ADDRESS", "KFCI_LOG_FORMAT", "KFCI_MAX_REQUEST_BYTES", "KFCI_HOME", "KFCI_REPO_ROOT", "KFCI_RESULTS_DIR", "KFCI_GIT_ROOT", "KFCI_NFS_ROOT", "KFCI_GCP_API_ENDPOINT", "KFCI_GITHUB_API_URL", "KFCI_CLUSTER_TOKEN", "PORT",
+        "KFCI_BIND_ADDRESS", "KFCI_LOG_FORMAT", "KFCI_MAX_REQUEST_BYTES", "KFCI_HOME", "KFCI_REPO_ROOT", "KFCI_RESULTS_DIR", "KFCI_GIT_ROOT", "KFCI_NFS_ROOT", "KFCI_GCP_API_ENDPOINT", "KFCI_JANITOR_REAL_GCP", "KFCI_GITHUB_API_URL", "KFCI_CLUSTER_TOKEN", "PORT",
     };
 
     public static IReadOnlyList<string> EnvironmentMatchesCode(TerraformTree tree, CodeEnvironment code)
