@@ -148,7 +148,7 @@ internal sealed class JanitorRules(JanitorConfig config)
             return null;
         }
 
-        var name = resource.Name;
+        var name = RuleName(resource);
         if (s_e2eWords.FirstOrDefault(word => name.Contains(word, StringComparison.Ordinal)) is { } word)
         {
             return $"name contains '{word}'";
@@ -161,6 +161,15 @@ internal sealed class JanitorRules(JanitorConfig config)
 
         return resource.HasLabel(KeepLabel, "e2e") ? $"labelled {KeepLabel}: e2e" : null;
     }
+
+    /// <summary>
+    /// The part of the name the e2e rules read: a service account's local part, not its whole e-mail, whose domain is the
+    /// project id (every account of a project named <c>kfci-e2e-…</c> would otherwise look like a test's).
+    /// </summary>
+    private static string RuleName(CloudResource resource) =>
+        resource.Type == ResourceType.ServiceAccount && resource.Name.IndexOf('@', StringComparison.Ordinal) is > 0 and var at
+            ? resource.Name[..at]
+            : resource.Name;
 
     private JanitorDecision AutoDeploy(CloudResource resource, DateTimeOffset now, AutoDeployRanking ranking)
     {

@@ -58,10 +58,11 @@ public sealed class ComputeApi(RestClient rest, OperationPolling? polling = null
                     foreach (var (key, scoped) in page["items"] as JsonObject ?? [])
                     {
                         // Keys are "zones/us-east1-b", "regions/us-east1" or "global"; empty scopes carry only a warning. Disks and
-                        // instance groups come back under both zones/ and regions/: each is kept to its own configured list.
+                        // instance groups come back under both zones/ and regions/: each is kept to its own configured list, and an
+                        // empty list means none of that kind, never all (a regions-only configuration sweeps no zone).
                         var location = key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..];
                         var wanted = key.StartsWith("regions/", StringComparison.Ordinal) ? regions : zones;
-                        if (location == "global" || wanted.Count == 0 || wanted.Contains(location))
+                        if (location == "global" || wanted.Contains(location))
                         {
                             AddAll(found, scoped?[collection], type, project, location, key);
                         }

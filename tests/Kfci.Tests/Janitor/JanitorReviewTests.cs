@@ -1,0 +1,84 @@
+using Kfci.Http;
+using Kfci.Janitor;
+using Kfci.Janitor.Gcp;
+using Kfci.Testing.Gcp;
+
+namespace Kfci.Tests.Janitor;
+
+/// <summary>Issue 13's review of the Janitor: each finding as the case that deleted (or listed) what it must not.</summary>
+public sealed class JanitorReviewTests
+{
+    private static readonly DateTimeOffset s_now = new(2024, 9, 25, 12, 0, 0, TimeSpan.Zero);
+
+    private static CloudResource Aged(ResourceType type, string name, TimeSpan age, string location = "global") =>
+        new(type, name) { Location = location, Project = "kubeflow-ci", Created = s_now - age };
+
+    private static Dictionary<string, JanitorDecision> Plan(JanitorConfig config, params CloudResource[] resources) =>
+        new JanitorPlanner(config).Plan(resources, s_now).ToDictionary(d => d.Resource.Name, StringComparer.Ordinal);
+
+    [Fact]
+    public async Task Compute_RegionsOnlyConfiguration_ListsNoZone()
+    {
+        // Before: an empty zones list meant every zone, so a regions-only configuration swept europe-west1-b too.
+        await using var gcp = await FakeGcpServer.StartAsync();
+        gcp.Seed([Aged(ResourceType.Instance, "e2e-vm", TimeSpan.FromDays(30), "europe-west1-b"), Aged(ResourceType.Address, "e2e-ip", TimeSpan.FromDays(30), "us-east1")]);
+        var compute = new ComputeApi(GcpEndpoints.SingleServer(gcp.BaseAddress).Compute.CreateClient(new RetryOptions { MaxRetries = 0 }));
+        var config = JanitorTestConfig.Scoped with { Zones = [], Regions = ["us-east1"] };
+
+        Assert.Empty(await compute.ListAsync(ResourceType.Instance, config, CancellationToken.None));
+        Assert.Equal(["e2e-ip"], (await compute.ListAsync(ResourceType.Address, config, CancellationToken.None)).Select(r => r.Name));
+    }
+
+    [Fact]
+    public void Plan_ServiceAccountOfAnE2eNamedProject_Kept()
+    {
+        // Before: the e2e words were looked for in the whole e-mail, whose domain is the project id.
+        var runner = new CloudResource(ResourceType.ServiceAccount, "runner@kfci-e2e-test.iam.gserviceaccount.com")
+        { Location = "global", Project = "kfci-e2e-test", FirstSeen = s_now - TimeSpan.FromDays(1) };
+        var test = runner with { Name = "kfctl-e2e-1234@kfci-e2e-test.iam.gserviceaccount.com" };
+
+        var decisions = Plan(JanitorTestConfig.Scoped, runner, test);
+
+        Assert.Equal((JanitorAction.Keep, RuleIds.Unmatched), (decisions[runner.Name].Action, decisions[runner.Name].Rule));
+        Assert.Equal(JanitorAction.Delete, decisions[test.Name].Action);
+    }
+
+    [Fact]
+    public void Plan_NamesBeginningWithAReleasePoolSlot_KeptWhateverTheirAge()
+    {
+        // Before: the slot pattern was anchored at both ends, so these fell to rule 5 and, behind 5 newer instances, went.
+        var slotParts = new[]
+        {
+            Aged(ResourceType.Disk, "kf-vmaster-n00-storage-artifact-store", TimeSpan.FromDays(30), "us-east1-d"),
+            Aged(ResourceType.ServiceAccount, "kf-vmaster-n00-admin@kubeflow-ci.iam.gserviceaccount.com", TimeSpan.FromDays(30)),
+            Aged(ResourceType.Address, "kf-vmaster-n00-ip", TimeSpan.FromDays(30), "us-east1"),
+        };
+        var newer = Enumerable.Range(1, 5).Select(i => Aged(ResourceType.DmDeployment, $"kf-vmaster-092{i}-abc", TimeSpan.FromDays(1)));
+
+        var decisions = Plan(JanitorTestConfig.Scoped, [.. slotParts, .. newer]);
+
+        Assert.All(slotParts, part => Assert.Equal((JanitorAction.Keep, RuleIds.Protected), (decisions[part.Name].Action, decisions[part.Name].Rule)));
+    }
+
+    [Fact]
+    public void Plan_CertificatesAndAddressesOfAProtectedClustersIngress_Kept()
+    {
+        // Before: SSL certificates and static IPs were no ingress parts, so an e2e-looking name deleted them from the
+        // protected test cluster's load balancer.
+        var config = JanitorTestConfig.Scoped with { GcIngress = true };
+        var decisions = Plan(
+            config,
+            Aged(ResourceType.FirewallRule, "k8s-fw-l7--aaaa1111bbbb2222", TimeSpan.FromDays(30)) with { OwnerCluster = "kubeflow-testing" },
+            Aged(ResourceType.SslCertificate, "k8s2-cr-aaaa1111-e2e-web-x1y2z3", TimeSpan.FromDays(30)),
+            Aged(ResourceType.SslCertificate, "k8s-ssl-e2e-web--aaaa1111bbbb2222", TimeSpan.FromDays(30)),
+            Aged(ResourceType.Address, "k8s2-fr-aaaa1111-e2e-web-x1y2z3", TimeSpan.FromDays(30)));
+
+        Assert.All(decisions.Values, decision => Assert.Equal((JanitorAction.Keep, RuleIds.Protected), (decision.Action, decision.Rule)));
+    }
+
+    [Theory]
+    [InlineData(ResourceType.Address, true)]
+    [InlineData(ResourceType.SslCertificate, true)]
+    [InlineData(ResourceType.Disk, false)]
+    public void IsIngressPart_CertificatesAndAddresses(ResourceType type, bool expected) => Assert.Equal(expected, type.IsIngressPart());
+}
