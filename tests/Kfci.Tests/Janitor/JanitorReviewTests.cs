@@ -81,4 +81,60 @@ public sealed class JanitorReviewTests
     [InlineData(ResourceType.SslCertificate, true)]
     [InlineData(ResourceType.Disk, false)]
     public void IsIngressPart_CertificatesAndAddresses(ResourceType type, bool expected) => Assert.Equal(expected, type.IsIngressPart());
+
+    private static readonly CloudResource[] s_ingressOfE2eGone =
+    [
+        Aged(ResourceType.FirewallRule, "k8s-fw-l7--900e", TimeSpan.FromDays(30)) with { OwnerCluster = "e2e-gone" },
+        Aged(ResourceType.UrlMap, "k8s-um-ns-web--900e", TimeSpan.FromDays(30)),
+    ];
+
+    [Fact]
+    public void Plan_OwnerNotListed_NoCompleteListing_Kept()
+    {
+        // Before: an owner missing from this sweep's listing counted as gone, whatever the reason it was missing.
+        var decisions = new JanitorPlanner(JanitorTestConfig.Scoped with { GcIngress = true }).Plan(s_ingressOfE2eGone, s_now);
+
+        Assert.All(decisions, decision => Assert.Equal((JanitorAction.Keep, RuleIds.IngressOwner), (decision.Action, decision.Rule)));
+        Assert.Contains("no complete listing says that cluster is gone", decisions[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_ClusterOfTheSameNameDeletedInAnotherProject_PartsKept()
+    {
+        var config = JanitorTestConfig.Scoped with { GcIngress = true, Projects = ["kubeflow-ci", "other"] };
+        var elsewhere = Aged(ResourceType.GkeCluster, "e2e-gone", TimeSpan.FromDays(30), "us-east1-d") with { Project = "other" };
+        var existing = new ClusterDirectory([("kubeflow-ci", "e2e-gone"), ("other", "e2e-gone")]);
+
+        var decisions = new JanitorPlanner(config).Plan([.. s_ingressOfE2eGone, elsewhere], s_now, existing).ToDictionary(d => d.Resource.Name, StringComparer.Ordinal);
+
+        Assert.Equal(JanitorAction.Delete, decisions["e2e-gone"].Action);
+        Assert.Equal(JanitorAction.Keep, decisions["k8s-um-ns-web--900e"].Action);
+        Assert.Equal(JanitorAction.Keep, decisions["k8s-fw-l7--900e"].Action);
+    }
+
+    public static TheoryData<string> OwnerStates => ["container-disabled", "in-another-zone", "gone"];
+
+    [Theory]
+    [MemberData(nameof(OwnerStates))]
+    public async Task Sweep_IngressTypesOnly_PartsDeletedOnlyWhenTheOwnerIsKnownGone(string owner)
+    {
+        await using var gcp = await FakeGcpServer.StartAsync();
+        gcp.Seed(owner == "in-another-zone" ? [.. s_ingressOfE2eGone, Aged(ResourceType.GkeCluster, "e2e-gone", TimeSpan.FromDays(1), "europe-west1-b")] : s_ingressOfE2eGone);
+        if (owner == "container-disabled")
+        {
+            gcp.DisabledApis["container"] = true;
+        }
+
+        var endpoints = GcpEndpoints.SingleServer(gcp.BaseAddress);
+        var retry = new RetryOptions { MaxRetries = 0 };
+        var polling = new OperationPolling { Interval = TimeSpan.FromMilliseconds(5), MaxInterval = TimeSpan.FromMilliseconds(20), Timeout = TimeSpan.FromSeconds(20) };
+        using var sweeper = new Sweeper(
+            [new ComputeApi(endpoints.Compute.CreateClient(retry), polling), new ContainerApi(endpoints.Container.CreateClient(retry), polling)],
+            new InMemorySweepStore(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Sweeper>.Instance);
+        var config = JanitorTestConfig.Scoped with { GcIngress = true, Types = new HashSet<ResourceType> { ResourceType.FirewallRule, ResourceType.UrlMap } };
+
+        await sweeper.SweepAsync(owner, config, CancellationToken.None);
+
+        Assert.Equal(owner == "gone" ? ["k8s-fw-l7--900e", "k8s-um-ns-web--900e"] : [], gcp.Deleted.Select(d => d.Name).Order(StringComparer.Ordinal));
+    }
 }
