@@ -222,9 +222,12 @@ public sealed partial class Sweeper : IDisposable
             });
     }
 
-    /// <summary>What one type's or one resource's failure may be, as opposed to a bug or the sweep being cancelled.</summary>
+    /// <summary>
+    /// What one type's or one resource's failure may be, as opposed to a bug or the sweep being cancelled. A test cluster
+    /// the Janitor cannot connect to fails its Kubernetes types only; the cloud types are still swept.
+    /// </summary>
     private static bool IsApiFailure(Exception e, CancellationToken token) =>
-        e is ApiException or HttpRequestException or IOException or TimeoutException or Gcp.GcpOperationException or Polly.Timeout.TimeoutRejectedException or System.Text.Json.JsonException
+        e is ApiException or Kfci.Kubernetes.KubernetesConfigurationException or HttpRequestException or IOException or TimeoutException or Gcp.GcpOperationException or Polly.Timeout.TimeoutRejectedException or System.Text.Json.JsonException
         || (e is OperationCanceledException && !token.IsCancellationRequested);
 
     private void LogFinished(SweepReport report)
