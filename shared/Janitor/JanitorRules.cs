@@ -25,6 +25,13 @@ internal sealed class JanitorRules(JanitorConfig config)
             return JanitorDecision.Keep(resource, RuleIds.Protected, protection);
         }
 
+        if (resource.Type == ResourceType.InstanceGroup && resource.Scope?.StartsWith("regions/", StringComparison.Ordinal) == true)
+        {
+            // Regional groups are always managed: the only delete is regionInstanceGroupManagers.delete, which takes the
+            // whole group and its instances, something no rule here decided.
+            return JanitorDecision.Keep(resource, RuleIds.ManagedGroup, "regional instance group: deleting it would delete its whole managed instance group");
+        }
+
         if (resource is { Type: ResourceType.GkeCluster, Status: "STOPPING" })
         {
             return JanitorDecision.Keep(resource, RuleIds.Stopping, "cluster is already STOPPING");
@@ -104,7 +111,31 @@ internal sealed class JanitorRules(JanitorConfig config)
             return $"matches the configured protect pattern '{protect}'";
         }
 
-        return resource.Type == ResourceType.Namespace ? NamespaceProtection(name) : null;
+        return resource.Type == ResourceType.Namespace ? NamespaceProtection(name) : NodeProtection(name);
+    }
+
+    /// <summary>
+    /// GKE names a cluster's nodes, their disks and groups <c>gke-&lt;cluster&gt;-&lt;pool&gt;-…</c>: such a resource of a
+    /// protected cluster is protected with it. Cluster names contain dashes, so every dash-ended prefix is tried.
+    /// </summary>
+    private string? NodeProtection(string name)
+    {
+        const string NodePrefix = "gke-";
+        if (!name.StartsWith(NodePrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        for (var dash = name.IndexOf('-', NodePrefix.Length); dash > 0; dash = name.IndexOf('-', dash + 1))
+        {
+            var cluster = name[NodePrefix.Length..dash];
+            if (ProtectionOf(new CloudResource(ResourceType.GkeCluster, cluster)) is { } protection)
+            {
+                return $"node resource of GKE cluster {cluster}, which is protected ({protection})";
+            }
+        }
+
+        return null;
     }
 
     private string? NamespaceProtection(string name)

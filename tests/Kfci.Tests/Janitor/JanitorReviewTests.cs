@@ -137,4 +137,35 @@ public sealed class JanitorReviewTests
 
         Assert.Equal(owner == "gone" ? ["k8s-fw-l7--900e", "k8s-um-ns-web--900e"] : [], gcp.Deleted.Select(d => d.Name).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void Plan_RegionalInstanceGroup_KeptZonalOneDeleted()
+    {
+        // Before: a regional group's delete went to regionInstanceGroupManagers, taking the whole managed group with it.
+        var regional = Aged(ResourceType.InstanceGroup, "kfctl-e2e-ig", TimeSpan.FromDays(30), "us-east1") with { Scope = "regions/us-east1" };
+        var zonal = Aged(ResourceType.InstanceGroup, "kfctl-e2e-ig-zonal", TimeSpan.FromDays(30), "us-east1-d") with { Scope = "zones/us-east1-d" };
+
+        var decisions = Plan(JanitorTestConfig.Scoped, regional, zonal);
+
+        Assert.Equal((JanitorAction.Keep, RuleIds.ManagedGroup), (decisions[regional.Name].Action, decisions[regional.Name].Rule));
+        Assert.Equal(JanitorAction.Delete, decisions[zonal.Name].Action);
+    }
+
+    [Theory]
+    [InlineData(ResourceType.Instance, "gke-kubeflow-testing-default-pool-1a2b3c4d-e2e-", "the configured test cluster")]
+    [InlineData(ResourceType.Disk, "gke-kf-vmaster-n00-default-pool-1a2b3c4d-x1y2", "release-pool slot")]
+    [InlineData(ResourceType.InstanceGroup, "gke-kfci-periodic-pool-1a2b3c4d-grp", "protect pattern")]
+    public void Plan_NodesAndDisksOfAProtectedCluster_Kept(ResourceType type, string name, string why)
+    {
+        // Before: only the cluster's own name was protected; its e2e-looking nodes and disks went after 3 hours.
+        var config = JanitorTestConfig.Scoped with { Protect = [new System.Text.RegularExpressions.Regex("^kfci$", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1))] };
+        var node = Aged(type, name, TimeSpan.FromDays(30), "us-east1-d");
+        var other = Aged(type, "gke-e2e-gone-default-pool-1a2b3c4d-x1y2", TimeSpan.FromDays(30), "us-east1-d");
+
+        var decisions = Plan(config, node, other);
+
+        Assert.Equal((JanitorAction.Keep, RuleIds.Protected), (decisions[name].Action, decisions[name].Rule));
+        Assert.Contains(why, decisions[name].Reason, StringComparison.Ordinal);
+        Assert.Equal(JanitorAction.Delete, decisions[other.Name].Action);
+    }
 }
