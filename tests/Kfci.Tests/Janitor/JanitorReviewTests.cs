@@ -168,4 +168,17 @@ public sealed class JanitorReviewTests
         Assert.Contains(why, decisions[name].Reason, StringComparison.Ordinal);
         Assert.Equal(JanitorAction.Delete, decisions[other.Name].Action);
     }
+
+    [Fact]
+    public async Task Compute_AggregatedListWithAnUnreachableScope_FailsTheType()
+    {
+        await using var gcp = await FakeGcpServer.StartAsync();
+        gcp.Seed([Aged(ResourceType.Instance, "e2e-vm", TimeSpan.FromDays(30), "us-east1-d")]);
+        gcp.UnreachableScopes["zones/us-east1-b"] = true;
+        var compute = new ComputeApi(GcpEndpoints.SingleServer(gcp.BaseAddress).Compute.CreateClient(new RetryOptions { MaxRetries = 0 }));
+
+        var error = await Assert.ThrowsAsync<GcpOperationException>(() => compute.ListAsync(ResourceType.Instance, JanitorTestConfig.Scoped, CancellationToken.None));
+
+        Assert.Contains("scopes did not answer: zones/us-east1-b", error.Message, StringComparison.Ordinal);
+    }
 }
