@@ -228,7 +228,7 @@ public sealed class SweepTests(EmulatorFixture emulators)
             builder.Services.AddSingleton(rig.Runner);
             builder.Services.AddSingleton(SweepRig.Config with { DryRun = true });
         });
-        Assert.NotEmpty(rig.ExpectedPlan(SweepRig.Config).Where(d => d.Action == JanitorAction.Delete));
+        Assert.Contains(rig.ExpectedPlan(SweepRig.Config), d => d.Action == JanitorAction.Delete);
 
         using var tick = await host.PushAsync("{\"dryRun\": false}", messageId: "tick-wet");
 
