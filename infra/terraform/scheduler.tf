@@ -1,3 +1,5 @@
+# The tick carries no dryRun: whether the Janitor deletes is var.janitor_dry_run in its configuration, and a tick
+# can only make a sweep drier, never switch deletion on.
 resource "google_cloud_scheduler_job" "janitor_tick" {
   name      = "kfci-janitor-tick"
   project   = var.project_id
@@ -7,7 +9,7 @@ resource "google_cloud_scheduler_job" "janitor_tick" {
 
   pubsub_target {
     topic_name = google_pubsub_topic.janitor_ticks.id
-    data       = base64encode(jsonencode({ dryRun = false }))
+    data       = base64encode(jsonencode({}))
   }
 
   depends_on = [google_project_service.enabled]

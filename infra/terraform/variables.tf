@@ -453,8 +453,8 @@ variable "results_default_repo" {
 
 variable "janitor_dry_run" {
   type        = bool
-  description = "Let the Janitor only report what it would delete. Start with true on a project that has other users."
-  default     = false
+  description = "Let the Janitor only report what it would delete (the default). Set false once a dry-run sweep report shows it deletes only what it should."
+  default     = true
 }
 
 variable "janitor_protect" {

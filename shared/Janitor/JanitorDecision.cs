@@ -22,6 +22,9 @@ public static class RuleIds
     /// <summary>A GKE ingress part some rule would delete, kept: its cluster is unknown, or listed and kept.</summary>
     public const string IngressOwner = "ingress-owner";
 
+    /// <summary>A regional instance group: it is its managed group's, and deleting it deletes that group and its instances.</summary>
+    public const string ManagedGroup = "managed-group";
+
     /// <summary>Rule 2: Argo workflows older than the workflow limit.</summary>
     public const string WorkflowAge = "workflow-age";
 

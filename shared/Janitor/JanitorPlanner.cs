@@ -24,7 +24,11 @@ public sealed class JanitorPlanner
     /// One decision per resource, in sweep order (<see cref="SweepOrder"/>). Duplicates are decided (and returned) as
     /// often as they are given.
     /// </summary>
-    public IReadOnlyList<JanitorDecision> Plan(IEnumerable<CloudResource> resources, DateTimeOffset now)
+    /// <param name="clusters">
+    /// Which clusters exist (a complete read-only listing of every location); an ingress part whose owner this sweep did
+    /// not list is deleted only when it says the owner is gone. <see cref="ClusterDirectory.Unknown"/> when omitted.
+    /// </param>
+    public IReadOnlyList<JanitorDecision> Plan(IEnumerable<CloudResource> resources, DateTimeOffset now, ClusterDirectory? clusters = null)
     {
         ArgumentNullException.ThrowIfNull(resources);
         var ordered = SweepOrder(resources);
@@ -32,19 +36,21 @@ public sealed class JanitorPlanner
         var ranking = new AutoDeployRanking(ordered
             .Where((resource, i) => early[i] is null && JanitorRules.IsAutoDeployType(resource)));
         var decisions = ordered.Select((resource, i) => early[i] ?? _rules.ClassifyDependent(resource, now, ranking)).ToList();
-        return WithIngressOwners(decisions);
+        return WithIngressOwners(decisions, clusters ?? ClusterDirectory.Unknown);
     }
 
     /// <summary>
     /// A GKE ingress part the rules would delete is kept unless it belongs to a cluster that is itself going or gone:
-    /// its owner unknown, protected, or listed and kept, deleting it would break that cluster's load balancer.
+    /// its owner unknown, protected, listed and kept, or not listed and not known to be gone (its listing failed, its type
+    /// or location not swept), deleting it would break that cluster's load balancer. Clusters are (project, name): two
+    /// projects may each have a cluster of the same name.
     /// </summary>
-    private List<JanitorDecision> WithIngressOwners(List<JanitorDecision> decisions)
+    private List<JanitorDecision> WithIngressOwners(List<JanitorDecision> decisions, ClusterDirectory existing)
     {
         var owners = new IngressOwners(decisions.Select(decision => decision.Resource));
         var clusters = decisions.Where(decision => decision.Resource.Type == ResourceType.GkeCluster)
-            .GroupBy(decision => decision.Resource.Name, StringComparer.Ordinal)
-            .ToDictionary(group => group.Key, group => group.All(decision => decision.Action == JanitorAction.Delete), StringComparer.Ordinal);
+            .GroupBy(decision => (decision.Resource.Project, decision.Resource.Name))
+            .ToDictionary(group => group.Key, group => group.All(decision => decision.Action == JanitorAction.Delete));
         return [.. decisions.Select(decision =>
         {
             var resource = decision.Resource;
@@ -63,9 +69,14 @@ public sealed class JanitorPlanner
                 return JanitorDecision.Keep(resource, RuleIds.Protected, $"part of GKE cluster {owner}'s ingress, and that cluster is protected ({protection})");
             }
 
-            return clusters.TryGetValue(owner, out var deleted) && !deleted
-                ? JanitorDecision.Keep(resource, RuleIds.IngressOwner, $"part of GKE cluster {owner}'s ingress, and that cluster is kept")
-                : decision;
+            if (clusters.TryGetValue((resource.Project, owner), out var deleted))
+            {
+                return deleted ? decision : JanitorDecision.Keep(resource, RuleIds.IngressOwner, $"part of GKE cluster {owner}'s ingress, and that cluster is kept");
+            }
+
+            return existing.IsGone(resource.Project, owner)
+                ? decision
+                : JanitorDecision.Keep(resource, RuleIds.IngressOwner, $"part of GKE cluster {owner}'s ingress, and no complete listing says that cluster is gone");
         })];
     }
 

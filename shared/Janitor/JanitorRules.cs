@@ -25,6 +25,13 @@ internal sealed class JanitorRules(JanitorConfig config)
             return JanitorDecision.Keep(resource, RuleIds.Protected, protection);
         }
 
+        if (resource.Type == ResourceType.InstanceGroup && resource.Scope?.StartsWith("regions/", StringComparison.Ordinal) == true)
+        {
+            // Regional groups are always managed: the only delete is regionInstanceGroupManagers.delete, which takes the
+            // whole group and its instances, something no rule here decided.
+            return JanitorDecision.Keep(resource, RuleIds.ManagedGroup, "regional instance group: deleting it would delete its whole managed instance group");
+        }
+
         if (resource is { Type: ResourceType.GkeCluster, Status: "STOPPING" })
         {
             return JanitorDecision.Keep(resource, RuleIds.Stopping, "cluster is already STOPPING");
@@ -104,7 +111,31 @@ internal sealed class JanitorRules(JanitorConfig config)
             return $"matches the configured protect pattern '{protect}'";
         }
 
-        return resource.Type == ResourceType.Namespace ? NamespaceProtection(name) : null;
+        return resource.Type == ResourceType.Namespace ? NamespaceProtection(name) : NodeProtection(name);
+    }
+
+    /// <summary>
+    /// GKE names a cluster's nodes, their disks and groups <c>gke-&lt;cluster&gt;-&lt;pool&gt;-…</c>: such a resource of a
+    /// protected cluster is protected with it. Cluster names contain dashes, so every dash-ended prefix is tried.
+    /// </summary>
+    private string? NodeProtection(string name)
+    {
+        const string NodePrefix = "gke-";
+        if (!name.StartsWith(NodePrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        for (var dash = name.IndexOf('-', NodePrefix.Length); dash > 0; dash = name.IndexOf('-', dash + 1))
+        {
+            var cluster = name[NodePrefix.Length..dash];
+            if (ProtectionOf(new CloudResource(ResourceType.GkeCluster, cluster)) is { } protection)
+            {
+                return $"node resource of GKE cluster {cluster}, which is protected ({protection})";
+            }
+        }
+
+        return null;
     }
 
     private string? NamespaceProtection(string name)
@@ -148,7 +179,7 @@ internal sealed class JanitorRules(JanitorConfig config)
             return null;
         }
 
-        var name = resource.Name;
+        var name = RuleName(resource);
         if (s_e2eWords.FirstOrDefault(word => name.Contains(word, StringComparison.Ordinal)) is { } word)
         {
             return $"name contains '{word}'";
@@ -161,6 +192,15 @@ internal sealed class JanitorRules(JanitorConfig config)
 
         return resource.HasLabel(KeepLabel, "e2e") ? $"labelled {KeepLabel}: e2e" : null;
     }
+
+    /// <summary>
+    /// The part of the name the e2e rules read: a service account's local part, not its whole e-mail, whose domain is the
+    /// project id (every account of a project named <c>kfci-e2e-…</c> would otherwise look like a test's).
+    /// </summary>
+    private static string RuleName(CloudResource resource) =>
+        resource.Type == ResourceType.ServiceAccount && resource.Name.IndexOf('@', StringComparison.Ordinal) is > 0 and var at
+            ? resource.Name[..at]
+            : resource.Name;
 
     private JanitorDecision AutoDeploy(CloudResource resource, DateTimeOffset now, AutoDeployRanking ranking)
     {

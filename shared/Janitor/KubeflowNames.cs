@@ -11,9 +11,10 @@ public sealed record KubeflowInstance(string Version, string Instance);
 public static partial class KubeflowNames
 {
     /// <summary>
-    /// True for a release-pool slot such as <c>kf-v0-4-n00</c>, <c>kf-v1.2-n03-storage</c> or <c>kf-vmaster-n01</c>.
-    /// These are people's long-lived release clusters: the old janitor's lookahead missed <c>kf-v0-4-n00</c>, so the
-    /// pattern is anchored at both ends instead.
+    /// True for a release-pool slot such as <c>kf-v0-4-n00</c>, <c>kf-v1.2-n03-storage</c> or <c>kf-vmaster-n01</c>, and for
+    /// everything named after one (<c>kf-vmaster-n00-storage-artifact-store</c>, <c>kf-vmaster-n00-admin@…</c>,
+    /// <c>kf-vmaster-n00-ip</c>): people's long-lived release clusters and their parts, which the old cleanup_ci.py
+    /// excluded by prefix. The slot ends at a dash or the end of the name, so <c>kf-vmaster-n001</c> is not one.
     /// </summary>
     public static bool IsReleasePoolSlot(string name) => ReleasePoolSlot().IsMatch(name);
 
@@ -58,7 +59,7 @@ public static partial class KubeflowNames
 
     private const string StorageSuffix = "-storage";
 
-    [GeneratedRegex(@"^kf-(v\d+([.-]\d+)*|vmaster|master)-n\d{2}(-storage)?\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^kf-(v\d+([.-]\d+)*|vmaster|master)-n\d{2}(-|\z)", RegexOptions.CultureInvariant)]
     private static partial Regex ReleasePoolSlot();
 
     [GeneratedRegex(@"^kf-(?<version>v\d+([.-]\d+)*|vmaster|master)-", RegexOptions.CultureInvariant)]

@@ -15,10 +15,13 @@ public sealed class KubernetesResources : IResourceApi
         _cluster = new Lazy<IWorkflowCluster>(() => cluster);
     }
 
-    /// <summary>Connects on first use, so a misconfigured cluster fails the sweep's Kubernetes types, not the function's start.</summary>
+    /// <summary>
+    /// Connects on first use, so a misconfigured cluster fails the sweep's Kubernetes types, not the function's start. A
+    /// failed connection is not remembered (PublicationOnly caches no exception): the next sweep tries again.
+    /// </summary>
     public KubernetesResources(Func<IWorkflowCluster> cluster)
     {
-        _cluster = new Lazy<IWorkflowCluster>(cluster);
+        _cluster = new Lazy<IWorkflowCluster>(cluster, LazyThreadSafetyMode.PublicationOnly);
     }
 
     /// <summary>The phase of a namespace that was deleted and still has content (or finalizers) to go.</summary>

@@ -52,8 +52,13 @@ public static class ResourceTypes
     public static bool TryParse(string? wireName, out ResourceType type) =>
         s_byWireName.TryGetValue(wireName ?? "", out type);
 
-    /// <summary>The resources GKE's ingress controller creates: what rule 6 (gcIngress) may collect.</summary>
+    /// <summary>
+    /// The resources GKE's ingress controller creates: what rule 6 (gcIngress) may collect, and only for a cluster that is
+    /// itself going. Its SSL certificates (<c>k8s-ssl-…</c>, <c>k8s2-cr-…</c>) and static IPs (named after the forwarding
+    /// rule) are its parts too, so they get the same owner check rather than falling to the e2e rule.
+    /// </summary>
     public static bool IsIngressPart(this ResourceType type) => type is ResourceType.ForwardingRule
         or ResourceType.TargetHttpProxy or ResourceType.TargetHttpsProxy or ResourceType.UrlMap
-        or ResourceType.BackendService or ResourceType.HealthCheck or ResourceType.InstanceGroup or ResourceType.FirewallRule;
+        or ResourceType.BackendService or ResourceType.HealthCheck or ResourceType.InstanceGroup or ResourceType.FirewallRule
+        or ResourceType.Address or ResourceType.SslCertificate;
 }

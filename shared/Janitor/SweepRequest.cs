@@ -18,8 +18,10 @@ public sealed class SweepRequestException(string message) : Exception(message)
 
 /// <summary>
 /// What a <c>janitor-ticks</c> message asks for: empty (the configured sweep) or
-/// <c>{"dryRun": bool, "types": [...], "maxAgeHours": n}</c>, every field optional. An explicit <c>dryRun</c> wins over
-/// the configuration; <c>maxAgeHours</c> is the end-to-end age limit (the old tool's <c>--max_age_hours</c>).
+/// <c>{"dryRun": bool, "types": [...], "maxAgeHours": n}</c>, every field optional. A tick can only make a sweep more
+/// careful: <c>dryRun: true</c> turns a deleting configuration into a report, but <c>dryRun: false</c> never overrides a
+/// configured dry run (anyone who can publish a tick could otherwise switch deletion on); <c>maxAgeHours</c> is the
+/// end-to-end age limit (the old tool's <c>--max_age_hours</c>).
 /// </summary>
 public sealed record SweepRequest(bool? DryRun = null, IReadOnlySet<ResourceType>? Types = null, double? MaxAgeHours = null)
 {
@@ -82,7 +84,7 @@ public sealed record SweepRequest(bool? DryRun = null, IReadOnlySet<ResourceType
         ArgumentNullException.ThrowIfNull(config);
         return config with
         {
-            DryRun = DryRun ?? config.DryRun,
+            DryRun = config.DryRun || DryRun == true,
             Types = Types is null ? config.Types : new HashSet<ResourceType>(Types.Where(config.Types.Contains)),
             MaxAge = MaxAgeHours is { } hours ? config.MaxAge with { E2e = TimeSpan.FromHours(hours) } : config.MaxAge,
         };

@@ -75,7 +75,8 @@ public sealed partial class Sweeper : IDisposable
         var listed = await ListAllAsync(types, config, tallies, cancellationToken);
         listed = await WithFirstSightingsAsync(listed, started, tallies, cancellationToken);
         await PruneSightingsAsync(types.Where(type => tallies[type].IsComplete).ToList(), listed, cancellationToken);
-        var plan = new JanitorPlanner(config).Plan(listed, started);
+        var existing = types.Any(type => type.IsIngressPart()) ? await ClusterExistenceAsync(config, cancellationToken) : ClusterDirectory.Unknown;
+        var plan = new JanitorPlanner(config).Plan(listed, started, existing);
         foreach (var decision in plan.Where(decision => decision.Action == JanitorAction.Keep))
         {
             tallies[decision.Resource.Type].Keep(decision.Rule);
@@ -130,6 +131,25 @@ public sealed partial class Sweeper : IDisposable
             }
         }));
         return [.. lists.SelectMany(list => list)];
+    }
+
+    /// <summary>Which clusters exist, for the ingress owner check only; unknown (every owner kept) when it cannot be had.</summary>
+    private async Task<ClusterDirectory> ClusterExistenceAsync(JanitorConfig config, CancellationToken cancellationToken)
+    {
+        if (_apis.GetValueOrDefault(ResourceType.GkeCluster) is not IClusterExistence directory)
+        {
+            return ClusterDirectory.Unknown;
+        }
+
+        try
+        {
+            return await directory.ListExistingAsync(config.Projects, cancellationToken);
+        }
+        catch (Exception e) when (e is ApiUnavailableException || IsApiFailure(e, cancellationToken))
+        {
+            LogExistenceUnknown(e.Message);
+            return ClusterDirectory.Unknown;
+        }
     }
 
     private async Task PruneSightingsAsync(List<ResourceType> complete, List<CloudResource> listed, CancellationToken cancellationToken)
@@ -202,9 +222,12 @@ public sealed partial class Sweeper : IDisposable
             });
     }
 
-    /// <summary>What one type's or one resource's failure may be, as opposed to a bug or the sweep being cancelled.</summary>
+    /// <summary>
+    /// What one type's or one resource's failure may be, as opposed to a bug or the sweep being cancelled. A test cluster
+    /// the Janitor cannot connect to fails its Kubernetes types only; the cloud types are still swept.
+    /// </summary>
     private static bool IsApiFailure(Exception e, CancellationToken token) =>
-        e is ApiException or HttpRequestException or IOException or TimeoutException or Gcp.GcpOperationException or Polly.Timeout.TimeoutRejectedException or System.Text.Json.JsonException
+        e is ApiException or Kfci.Kubernetes.KubernetesConfigurationException or HttpRequestException or IOException or TimeoutException or Gcp.GcpOperationException or Polly.Timeout.TimeoutRejectedException or System.Text.Json.JsonException
         || (e is OperationCanceledException && !token.IsCancellationRequested);
 
     private void LogFinished(SweepReport report)
@@ -216,6 +239,9 @@ public sealed partial class Sweeper : IDisposable
             "sweep.finished", report.Id, report.Outcome, report.Deleted, report.Errors, report.DryRun, report.Summary());
 #pragma warning restore CA1727
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "janitor: cannot tell which GKE clusters exist, ingress parts of clusters this sweep did not list are kept: {Error}")]
+    private partial void LogExistenceUnknown(string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "janitor: forgot {Count} first sightings of resources that are gone")]
     private partial void LogPruned(int count);

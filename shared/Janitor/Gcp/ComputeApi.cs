@@ -55,13 +55,15 @@ public sealed class ComputeApi(RestClient rest, OperationPolling? polling = null
                 var regions = new HashSet<string>(config.Regions, StringComparer.Ordinal);
                 await foreach (var page in GcpRest.PagesAsync(rest, $"{Root}{GcpRest.Escape(project)}/aggregated/{collection}", cancellationToken))
                 {
+                    FailIfUnreachable(page, type, project);
                     foreach (var (key, scoped) in page["items"] as JsonObject ?? [])
                     {
                         // Keys are "zones/us-east1-b", "regions/us-east1" or "global"; empty scopes carry only a warning. Disks and
-                        // instance groups come back under both zones/ and regions/: each is kept to its own configured list.
+                        // instance groups come back under both zones/ and regions/: each is kept to its own configured list, and an
+                        // empty list means none of that kind, never all (a regions-only configuration sweeps no zone).
                         var location = key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..];
                         var wanted = key.StartsWith("regions/", StringComparison.Ordinal) ? regions : zones;
-                        if (location == "global" || wanted.Count == 0 || wanted.Contains(location))
+                        if (location == "global" || wanted.Contains(location))
                         {
                             AddAll(found, scoped?[collection], type, project, location, key);
                         }
@@ -106,6 +108,21 @@ public sealed class ComputeApi(RestClient rest, OperationPolling? polling = null
             rest, operation, name => $"{projectPath}/{scopePath}/operations/{GcpRest.Escape(name)}", GcpRest.ErrorList,
             $"delete {resource.Type.WireName()} {resource.Name}", _polling, _clock, cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// A scope that did not answer may hold what the rules would rank or keep by: an aggregated list naming one in
+    /// <c>unreachables</c> or with an <c>UNREACHABLE</c> warning is incomplete, and the type fails rather than being planned on.
+    /// </summary>
+    private static void FailIfUnreachable(JsonObject page, ResourceType type, string project)
+    {
+        var unreachable = (page["unreachables"] as JsonArray ?? []).Select(scope => scope?.ToString())
+            .Concat((page["items"] as JsonObject ?? []).Where(pair => GcpRest.Str(pair.Value?["warning"] as JsonObject, "code") == "UNREACHABLE").Select(pair => pair.Key))
+            .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        if (unreachable.Count > 0)
+        {
+            throw new GcpOperationException($"list {type.WireName()} in {project}: scopes did not answer: {string.Join(", ", unreachable)}");
+        }
     }
 
     /// <summary><c>zones/x</c>, <c>regions/x</c> or <c>global</c> with the location escaped for the URL.</summary>

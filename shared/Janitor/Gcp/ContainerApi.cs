@@ -5,9 +5,10 @@ namespace Kfci.Janitor.Gcp;
 
 /// <summary>
 /// GKE (Container v1): the clusters in each configured zone and region of each project, delete and wait. Never
-/// <c>locations/-</c>: a cluster in a location the Janitor was not given is not its to judge.
+/// <c>locations/-</c> for what it sweeps: a cluster in a location the Janitor was not given is not its to judge. Only
+/// <see cref="ListExistingAsync"/> reads <c>locations/-</c>, to learn whether an ingress part's owner still exists.
 /// </summary>
-public sealed class ContainerApi(RestClient rest, OperationPolling? polling = null, TimeProvider? clock = null) : IResourceApi
+public sealed class ContainerApi(RestClient rest, OperationPolling? polling = null, TimeProvider? clock = null) : IResourceApi, IClusterExistence
 {
     private readonly OperationPolling _polling = polling ?? OperationPolling.Default;
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
@@ -50,6 +51,26 @@ public sealed class ContainerApi(RestClient rest, OperationPolling? polling = nu
         }
 
         return [.. clusters.Values];
+    }
+
+    public async Task<ClusterDirectory> ListExistingAsync(IReadOnlyList<string> projects, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(projects);
+        var existing = new List<(string Project, string Name)>();
+        foreach (var project in projects)
+        {
+            var answer = await rest.GetJsonAsync($"v1/projects/{GcpRest.Escape(project)}/locations/-/clusters", cancellationToken) as JsonObject ?? [];
+            if (answer["missingZones"] is JsonArray { Count: > 0 } missing)
+            {
+                // A cluster in a zone that did not answer may exist: an incomplete answer must not make any owner gone.
+                throw new GcpOperationException($"list gke-cluster existence in {project}: zones did not answer: {string.Join(", ", missing)}");
+            }
+
+            existing.AddRange((answer["clusters"] as JsonArray ?? []).OfType<JsonObject>()
+                .Select(json => GcpRest.Str(json, "name")).OfType<string>().Where(name => name.Length > 0).Select(name => (project, name)));
+        }
+
+        return new ClusterDirectory(existing);
     }
 
     public async Task<bool> DeleteAsync(CloudResource resource, CancellationToken cancellationToken)

@@ -62,6 +62,9 @@ public sealed class FakeGcpServer : IAsyncDisposable
     /// <summary>APIs (<c>compute</c>, <c>container</c>, <c>deploymentmanager</c>, <c>iam</c>) that answer every call with 403 "API not enabled".</summary>
     public ConcurrentDictionary<string, bool> DisabledApis { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Aggregated-list scopes (<c>zones/us-east1-d</c>) that do not answer: an UNREACHABLE warning and <c>unreachables[]</c>.</summary>
+    public ConcurrentDictionary<string, bool> UnreachableScopes { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Added to every call (the benchmark's simulated network and API time).</summary>
     public TimeSpan Latency { get; set; }
 
@@ -268,6 +271,16 @@ public sealed class FakeGcpServer : IAsyncDisposable
         {
             ["warning"] = new JsonObject { ["code"] = "NO_RESULTS_ON_PAGE", ["message"] = "There are no results for scope on this page." },
         };
+        foreach (var unreachable in UnreachableScopes.Keys)
+        {
+            items[unreachable] = new JsonObject { ["warning"] = new JsonObject { ["code"] = "UNREACHABLE", ["message"] = $"Scope {unreachable} is unreachable." } };
+        }
+
+        if (!UnreachableScopes.IsEmpty)
+        {
+            page["unreachables"] = new JsonArray([.. UnreachableScopes.Keys.Select(scope => JsonValue.Create(scope))]);
+        }
+
         page.Remove("flat");
         page["items"] = items;
         return page;

@@ -306,13 +306,14 @@ public sealed class JanitorRulesTests
     [InlineData(ResourceType.InstanceGroup, "k8s2-ig-0123abcd-x1")]
     public void Plan_IngressLeftovers_OnlyCollectedWhenGcIngressIsOn(ResourceType type, string name)
     {
-        // The L7 firewall names the owner, a cluster that is gone: its parts are leftovers.
-        var firewall = Resource(ResourceType.FirewallRule, "k8s-fw-l7--0123abcd4567ef89", TimeSpan.FromDays(3)) with { OwnerCluster = "e2e-gone" };
-        var old = Resource(type, name, TimeSpan.FromDays(3));
-        var young = Resource(type, name, TimeSpan.FromDays(1));
+        // The L7 firewall names the owner, a cluster a complete listing of every location says is gone: its parts are leftovers.
+        var firewall = Resource(ResourceType.FirewallRule, "k8s-fw-l7--0123abcd4567ef89", TimeSpan.FromDays(3)) with { OwnerCluster = "e2e-gone", Project = "kubeflow-ci" };
+        var old = Resource(type, name, TimeSpan.FromDays(3)) with { Project = "kubeflow-ci" };
+        var young = old with { Created = s_now - TimeSpan.FromDays(1) };
         var on = JanitorTestConfig.Scoped with { GcIngress = true };
+        var existing = new ClusterDirectory([("kubeflow-ci", "kubeflow-testing")]);
         JanitorDecision WithFirewall(CloudResource resource, JanitorConfig? config = null) =>
-            new JanitorPlanner(config ?? JanitorTestConfig.Scoped).Plan([firewall, resource], s_now).Single(d => d.Resource.Name == name);
+            new JanitorPlanner(config ?? JanitorTestConfig.Scoped).Plan([firewall, resource], s_now, existing).Single(d => d.Resource.Name == name);
 
         AssertDecision(WithFirewall(old), JanitorAction.Keep, RuleIds.Unmatched);
         Assert.Contains("gcIngress is off", WithFirewall(old).Reason, StringComparison.Ordinal);

@@ -75,8 +75,10 @@ public sealed class JanitorScopeTests
     [Fact]
     public void Plan_IngressPartsOfAGoneOrDeletedCluster_Deleted_OfAKeptOrUnknownCluster_Kept()
     {
-        var decisions = Plan(
-            s_gcIngress,
+        // e2e-gone is gone because a complete listing of every location says so, not because this sweep did not list it.
+        var existing = new ClusterDirectory([("kubeflow-ci", "e2e-old"), ("kubeflow-ci", "team-demo"), ("kubeflow-ci", "kubeflow-testing")]);
+        var decisions = new JanitorPlanner(s_gcIngress).Plan(
+        [
             Old(ResourceType.FirewallRule, "k8s-fw-l7--900e", owner: "e2e-gone"),
             Old(ResourceType.UrlMap, "k8s-um-ns-web--900e"),
             Old(ResourceType.GkeCluster, "e2e-old") with { Location = "us-east1-d" },
@@ -85,7 +87,8 @@ public sealed class JanitorScopeTests
             Old(ResourceType.GkeCluster, "team-demo") with { Location = "us-east1-d" },
             Old(ResourceType.FirewallRule, "k8s-fw-l7--de70", owner: "team-demo"),
             Old(ResourceType.HealthCheck, "k8s-be-30001--de70"),
-            Old(ResourceType.InstanceGroup, "k8s-ig--0000ffff"));
+            Old(ResourceType.InstanceGroup, "k8s-ig--0000ffff"),
+        ], s_now, existing).ToDictionary(d => d.Resource.Name, StringComparer.Ordinal);
 
         Assert.Equal(JanitorAction.Delete, decisions["k8s-um-ns-web--900e"].Action);
         Assert.Equal(JanitorAction.Delete, decisions["k8s-fw-l7--900e"].Action);

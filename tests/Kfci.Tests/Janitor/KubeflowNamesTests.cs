@@ -11,7 +11,10 @@ public sealed class KubeflowNamesTests
     [InlineData("kf-master-n99", true)]
     [InlineData("kf-vmaster-n1", false)]
     [InlineData("kf-vmaster-n001", false)]
-    [InlineData("kf-vmaster-n01-x", false)]
+    [InlineData("kf-vmaster-n01-x", true)]
+    [InlineData("kf-vmaster-n00-storage-artifact-store", true)]
+    [InlineData("kf-vmaster-n00-admin@kubeflow-ci.iam.gserviceaccount.com", true)]
+    [InlineData("kf-vmaster-n00x", false)]
     [InlineData("kf-ci-v1", false)]
     [InlineData("xkf-vmaster-n01", false)]
     public void IsReleasePoolSlot_Examples(string name, bool expected) =>

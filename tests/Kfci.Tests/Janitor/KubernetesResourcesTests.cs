@@ -29,4 +29,24 @@ public sealed class KubernetesResourcesTests
         listed = await resources.ListAsync(ResourceType.Namespace, JanitorConfig.Default, CancellationToken.None);
         Assert.DoesNotContain(listed, r => r.Name == "kubeflow-presubmit-77");
     }
+
+    [Fact]
+    public async Task Sweep_ClusterConnectionFails_FailsTheKubernetesTypesOnly_AndIsRetriedNextSweep()
+    {
+        // Before: the configuration error was no API failure, so it aborted the whole sweep, and Lazy kept throwing it.
+        await using var server = await FakeKubernetesServer.StartAsync();
+        server.CreateNamespace("kubeflow-presubmit-77");
+        using var cluster = server.CreateCluster(FastRetry);
+        var connects = 0;
+        var resources = new KubernetesResources(() => ++connects == 1 ? throw new Kfci.Kubernetes.KubernetesConfigurationException("no kubeconfig") : cluster);
+        using var sweeper = new Sweeper([resources], new Kfci.Testing.Gcp.InMemorySweepStore(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Sweeper>.Instance);
+        var config = JanitorTestConfig.Scoped with { DryRun = true, Types = new HashSet<ResourceType> { ResourceType.Namespace } };
+
+        var first = await sweeper.SweepAsync("first", config, CancellationToken.None);
+        var second = await sweeper.SweepAsync("second", config, CancellationToken.None);
+
+        Assert.Contains("no kubeconfig", Assert.Single(Assert.Single(first.Types).Errors), StringComparison.Ordinal);
+        Assert.Equal(0, Assert.Single(second.Types).ErrorCount);
+        Assert.True(Assert.Single(second.Types).Listed > 0);
+    }
 }

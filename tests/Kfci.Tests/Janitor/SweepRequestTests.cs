@@ -13,13 +13,15 @@ public sealed class SweepRequestTests
         Assert.Equal(SweepRequest.Configured, SweepRequest.Parse(Encoding.UTF8.GetBytes(body)));
 
     [Fact]
-    public void Apply_ExplicitDryRunFalse_WinsOverConfiguredDryRun_AndMaxAgeSetsTheE2eLimit()
+    public void Apply_TickDryRunFalse_NeverOverridesConfiguredDryRun_AndMaxAgeSetsTheE2eLimit()
     {
         var request = SweepRequest.Parse("{\"dryRun\": false, \"types\": [\"gke-cluster\", \"disk\"], \"maxAgeHours\": 6}"u8);
 
         var config = request.Apply(JanitorTestConfig.Scoped with { DryRun = true });
 
-        Assert.False(config.DryRun);
+        Assert.True(config.DryRun);
+        Assert.False(request.Apply(JanitorTestConfig.Scoped with { DryRun = false }).DryRun);
+        Assert.True(new SweepRequest(DryRun: true).Apply(JanitorTestConfig.Scoped with { DryRun = false }).DryRun);
         Assert.Equal([ResourceType.GkeCluster, ResourceType.Disk], config.Types.Order());
         Assert.Equal(TimeSpan.FromHours(6), config.MaxAge.E2e);
         Assert.True(SweepRequest.Configured.Apply(JanitorTestConfig.Scoped with { DryRun = true }).DryRun);

@@ -217,4 +217,24 @@ public sealed class SweepTests(EmulatorFixture emulators)
         Assert.Equal(HttpStatusCode.OK, bad.StatusCode);
         Assert.Contains("unknown resource type 'volcano'", Assert.Single(host.Rejections.Recorded).Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Function_TickSaysDryRunFalse_ConfiguredDryRunStill_DeletesNothing()
+    {
+        // Before: the scheduler sent {"dryRun": false} every tick and it won over the configuration's dryRun: true.
+        await using var rig = await SweepRig.StartAsync(emulators, count: 60);
+        await using var host = await FunctionTestHost.StartAsync<Kfci.Functions.Janitor.Function>(configure: builder =>
+        {
+            builder.Services.AddSingleton(rig.Runner);
+            builder.Services.AddSingleton(SweepRig.Config with { DryRun = true });
+        });
+        Assert.Contains(rig.ExpectedPlan(SweepRig.Config), d => d.Action == JanitorAction.Delete);
+
+        using var tick = await host.PushAsync("{\"dryRun\": false}", messageId: "tick-wet");
+
+        Assert.True(tick.IsSuccessStatusCode, $"{tick.StatusCode}");
+        Assert.Empty(rig.Gcp.Deleted);
+        Assert.DoesNotContain(rig.Kubernetes.Requests, r => r.Method == "DELETE");
+        Assert.Contains("dryRun=True", Assert.Single(rig.Logs.Entries, e => e.Message.StartsWith("sweep.finished", StringComparison.Ordinal)).Message, StringComparison.Ordinal);
+    }
 }
