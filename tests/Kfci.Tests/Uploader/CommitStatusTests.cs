@@ -29,9 +29,7 @@ public sealed class CommitStatusTests(EmulatorFixture emulators, FakeGcsFixture 
     public async Task KfciOwnedPullRequestRun_PendingThenFailureWithDescriptionAndLink_RedeliveryPostsNothingTwice()
     {
         await using var github = await FakeGitHubServer.StartAsync();
-        var repository = github.AddRepository("kubeflow", "kubeflow");
-        repository.AddCommit(PullSha, new Dictionary<string, byte[]>());
-        var reporter = new OctokitCommitStatusReporter(OctokitCommitStatusReporter.CreateClient(github.BaseAddress, Token), NullLogger<OctokitCommitStatusReporter>.Instance);
+        var (repository, reporter) = KubeflowRepository(github);
         await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, _nfs, s => s with { StatusUrlTemplate = Template }, statuses: reporter);
         var spec = UploaderHarness.Spec(JobType.Presubmit);
         var report = Path.Combine(_nfs, "e2e-b", "output", "artifacts", "junit_e2e.xml");
@@ -69,9 +67,7 @@ public sealed class CommitStatusTests(EmulatorFixture emulators, FakeGcsFixture 
     {
         // An on-call re-trigger of the same head: GitHub must not keep pointing at the first build.
         await using var github = await FakeGitHubServer.StartAsync();
-        var repository = github.AddRepository("kubeflow", "kubeflow");
-        repository.AddCommit(PullSha, new Dictionary<string, byte[]>());
-        var reporter = new OctokitCommitStatusReporter(OctokitCommitStatusReporter.CreateClient(github.BaseAddress, Token), NullLogger<OctokitCommitStatusReporter>.Instance);
+        var (repository, reporter) = KubeflowRepository(github);
         await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, _nfs, s => s with { StatusUrlTemplate = Template }, statuses: reporter);
         var builds = new List<string>();
         foreach (var buildId in new[] { "2060000000000000101", "2060000000000000202" })
@@ -93,9 +89,7 @@ public sealed class CommitStatusTests(EmulatorFixture emulators, FakeGcsFixture 
     public async Task RateLimitSpent_IsTransient_AndPostsNothing()
     {
         await using var github = await FakeGitHubServer.StartAsync();
-        var repository = github.AddRepository("kubeflow", "kubeflow");
-        repository.AddCommit(PullSha, new Dictionary<string, byte[]>());
-        var reporter = new OctokitCommitStatusReporter(OctokitCommitStatusReporter.CreateClient(github.BaseAddress, Token), NullLogger<OctokitCommitStatusReporter>.Instance);
+        var (repository, reporter) = KubeflowRepository(github);
         await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, statuses: reporter);
         var run = await h.AddCompletedRunAsync(UploaderHarness.Spec(JobType.Presubmit), [("wf", "Succeeded", [new TestStep("only")])], r => r with { PullSha = PullSha });
         github.ExhaustRateLimit(TimeSpan.FromHours(1));
@@ -111,9 +105,7 @@ public sealed class CommitStatusTests(EmulatorFixture emulators, FakeGcsFixture 
     public async Task TokenWithoutRights_RunStillFinishes_AndTheRefusalIsLogged()
     {
         await using var github = await FakeGitHubServer.StartAsync();
-        var repository = github.AddRepository("kubeflow", "kubeflow");
-        repository.AddCommit(PullSha, new Dictionary<string, byte[]>());
-        var reporter = new OctokitCommitStatusReporter(OctokitCommitStatusReporter.CreateClient(github.BaseAddress, Token), NullLogger<OctokitCommitStatusReporter>.Instance);
+        var (repository, reporter) = KubeflowRepository(github);
         await using var h = await UploaderHarness.StartAsync(emulators, gcs.Server, statuses: reporter);
         var run = await h.AddCompletedRunAsync(UploaderHarness.Spec(JobType.Presubmit), [("wf", "Succeeded", [new TestStep("only")])], r => r with { PullSha = PullSha });
         // "Resource not accessible by integration": the app's token lacks statuses:write. No redelivery can change that.
@@ -129,9 +121,7 @@ public sealed class CommitStatusTests(EmulatorFixture emulators, FakeGcsFixture 
     public async Task CommitWithMoreThanAPageOfStatuses_FindsItsOwnContext_AndPostsNothingTwice()
     {
         await using var github = await FakeGitHubServer.StartAsync();
-        var repository = github.AddRepository("kubeflow", "kubeflow");
-        repository.AddCommit(PullSha, new Dictionary<string, byte[]>());
-        var reporter = new OctokitCommitStatusReporter(OctokitCommitStatusReporter.CreateClient(github.BaseAddress, Token), NullLogger<OctokitCommitStatusReporter>.Instance);
+        var (repository, reporter) = KubeflowRepository(github);
         var ours = new CommitStatus("kubeflow", "kubeflow", PullSha, "kubeflow-e2e", CommitStatusState.Success, "all passed", null);
         Assert.True(await reporter.ReportAsync(ours, default));
         // Other jobs keep posting after ours: kfci's status falls off the first page of the plain list.
@@ -158,6 +148,14 @@ public sealed class CommitStatusTests(EmulatorFixture emulators, FakeGcsFixture 
         Assert.EndsWith("…", shortened, StringComparison.Ordinal);
         Assert.False(char.IsHighSurrogate(shortened[^2]), "a lone high surrogate before the ellipsis");
         Assert.DoesNotContain("e…", shortened[^3..], StringComparison.Ordinal);
+    }
+
+    /// <summary>kubeflow/kubeflow with the pull request's head commit, and a reporter posting to it with the app's token.</summary>
+    private static (FakeGitHubRepository Repository, OctokitCommitStatusReporter Reporter) KubeflowRepository(FakeGitHubServer github)
+    {
+        var repository = github.AddRepository("kubeflow", "kubeflow");
+        repository.AddCommit(PullSha, new Dictionary<string, byte[]>());
+        return (repository, new OctokitCommitStatusReporter(OctokitCommitStatusReporter.CreateClient(github.BaseAddress, Token), NullLogger<OctokitCommitStatusReporter>.Instance));
     }
 
     [Fact]
