@@ -48,7 +48,7 @@ resource "google_project_iam_member" "dashboard_firestore_reader" {
 
 # Reads build logs and step logs from the results bucket, and no other bucket.
 resource "google_storage_bucket_iam_member" "dashboard_results_reader" {
-  bucket = google_storage_bucket.results.name
+  bucket = local.results_bucket
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.dashboard.email}"
 }
@@ -110,7 +110,7 @@ resource "google_cloud_run_v2_service" "dashboard" {
         for_each = {
           KFCI_PROJECT            = var.project_id
           KFCI_FIRESTORE_DATABASE = google_firestore_database.kfci.name
-          KFCI_RESULTS_BUCKET     = google_storage_bucket.results.name
+          KFCI_RESULTS_BUCKET     = local.results_bucket
           KFCI_PATH_STRATEGY      = var.results_path_strategy
           KFCI_DEFAULT_ORG        = var.results_default_org
           KFCI_DEFAULT_REPO       = var.results_default_repo
@@ -128,6 +128,7 @@ resource "google_cloud_run_v2_service" "dashboard" {
     google_project_service.enabled,
     google_project_iam_member.dashboard_firestore_reader,
     google_storage_bucket_iam_member.dashboard_results_reader,
+    time_sleep.secret_grants,
   ]
 }
 

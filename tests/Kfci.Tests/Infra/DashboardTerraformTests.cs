@@ -60,7 +60,7 @@ public sealed class DashboardTerraformTests(TerraformFixture terraform)
     [Fact]
     public void Dashboard_ReaderOfAnotherBucket_ReportsIt()
     {
-        var broken = terraform.ParseBroken(File, "bucket = google_storage_bucket.results.name", "bucket = google_storage_bucket.argo_artifacts.name");
+        var broken = terraform.ParseBroken(File, "bucket = local.results_bucket", "bucket = google_storage_bucket.argo_artifacts.name");
 
         Assert.Contains("the dashboard account holds roles/storage.objectViewer through google_storage_bucket_iam_member.dashboard_results_reader; it may only read Firestore and the results bucket", DashboardTerraformInvariants.Violations(broken));
     }
@@ -177,7 +177,7 @@ internal static class DashboardTerraformInvariants
 
     private static bool IsResultsReader(IamGrant grant) =>
         grant.Resource.Type == "google_storage_bucket_iam_member" && grant.Role == "roles/storage.objectViewer"
-        && Hcl.References(Hcl.Attribute(grant.Resource.Body, "bucket"), "google_storage_bucket").SetEquals(["results"]);
+        && ReviewInvariants.IsResultsBucket(Hcl.Attribute(grant.Resource.Body, "bucket"));
 
     private static bool IsIapAgent(string member) =>
         member == "serviceAccount:${google_project_service_identity.iap.email}";
