@@ -74,7 +74,7 @@ public static class DashboardEndpoints
         return Page("Runs", RunsPage.Render(list, query, time.GetUtcNow()), live: true);
     }
 
-    private static async Task<IResult> RunAsync(HttpContext http, IRunStore runs, ITestSummaryStore tests, TimeProvider time, string runId)
+    private static async Task<IResult> RunAsync(HttpContext http, IRunStore runs, ITestSummaryStore tests, IResultsStore store, TimeProvider time, string runId)
     {
         if (await runs.GetAsync(runId, http.RequestAborted) is not { } run)
         {
@@ -82,7 +82,7 @@ public static class DashboardEndpoints
         }
 
         var summaries = await tests.ForRunAsync(runId, http.RequestAborted);
-        return Page($"Run {run.JobName} #{run.BuildId}", RunPage.Render(run, summaries, time.GetUtcNow()), live: !run.State.IsTerminal());
+        return Page($"Run {run.JobName} #{run.BuildId}", RunPage.Render(run, summaries, time.GetUtcNow(), inCloudConsole: store is not LocalDirectoryResultsStore), live: !run.State.IsTerminal());
     }
 
     private static async Task<IResult> BuildLogAsync(HttpContext http, IRunStore runs, IResultsStore store, DashboardSettings settings, string runId)
@@ -127,15 +127,15 @@ public static class DashboardEndpoints
     {
         var count = Math.Clamp(builds ?? DashboardLimits.DefaultBuilds, 1, DashboardLimits.MaxBuilds);
         var list = await runs.ListAsync(new RunQuery(job, null, count), http.RequestAborted);
-        var summaries = list.Count == 0 ? [] : await tests.SinceAsync(job, list.Min(r => r.CreatedAt), DashboardLimits.MaxSummaryDocuments, http.RequestAborted);
+        var summaries = list.Count == 0 ? [] : await tests.ResultsSinceAsync(job, list.Min(r => r.CreatedAt), DashboardLimits.MaxColumns, http.RequestAborted);
         return Page($"Job {job}", JobPage.Render(job, JobGrid.Build(list, summaries)), live: true);
     }
 
     private static async Task<IResult> FlakyAsync(HttpContext http, ITestSummaryStore tests, TimeProvider time, string? job, int? days)
     {
         var window = Math.Clamp(days ?? DashboardLimits.DefaultWindowDays, 1, DashboardLimits.MaxWindowDays);
-        var summaries = await tests.SinceAsync(Blank(job), time.GetUtcNow().AddDays(-window), DashboardLimits.MaxSummaryDocuments, http.RequestAborted);
-        return Page("Flakiness", FlakinessPage.Render(Blank(job), window, summaries, summaries.Count >= DashboardLimits.MaxSummaryDocuments));
+        var summaries = await tests.ResultsSinceAsync(Blank(job), time.GetUtcNow().AddDays(-window), DashboardLimits.MaxColumns, http.RequestAborted);
+        return Page("Flakiness", FlakinessPage.Render(Blank(job), window, summaries, summaries.Count >= DashboardLimits.MaxColumns));
     }
 
     private static async Task<IResult> TestAsync(HttpContext http, ITestSummaryStore tests, TimeProvider time, string? job, string? workflow, string? name, int? days)

@@ -17,6 +17,12 @@ public static class DashboardLimits
     /// <summary>Summary documents one page reads at most (a workflow of up to 250 tests is one document).</summary>
     public const int MaxSummaryDocuments = 5000;
 
+    /// <summary>
+    /// Compact test columns (one per workflow and build) a grid or the flakiness page reads at most: 200 builds of a job
+    /// with 50 workflows each.
+    /// </summary>
+    public const int MaxColumns = 10_000;
+
     public const int Sweeps = 20;
 
     /// <summary>A log shown in the browser is cut here; the whole one stays in the bucket.</summary>

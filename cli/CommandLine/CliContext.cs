@@ -40,6 +40,19 @@ public sealed class CliContext : IDisposable
 
     public IWorkflowCluster Cluster => _services.GetRequiredService<IWorkflowCluster>();
 
+    /// <summary>
+    /// A results path as people on this machine read it: on the local stack, <c>gs://kfci-local/dir</c> followed by the
+    /// directory that holds it; elsewhere unchanged (resolving no store, so a cloud command needs no bucket for it).
+    /// </summary>
+    public string ResultsForPeople(string resultsPath)
+    {
+        ArgumentNullException.ThrowIfNull(resultsPath);
+        return string.IsNullOrEmpty(GetEnv(KfciEnvironment.ResultsDirectory))
+            || Results is not LocalDirectoryResultsStore local || local.FileOf(resultsPath) is not { } file
+            ? resultsPath
+            : $"{resultsPath} ({file})";
+    }
+
     /// <summary>The chain <paramref name="project"/> names, else the one the environment names, else the local stack.</summary>
     /// <exception cref="CliException">No project and no local stack.</exception>
     public static CliContext Resolve(string? project, Func<string, string?>? baseEnv = null)

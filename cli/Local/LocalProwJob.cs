@@ -124,7 +124,7 @@ public sealed record LocalProwJob(JobType Type, string JobName, string BuildId, 
 /// <summary>The local results directory as a bucket with a name, so paths read like Prow's: <c>gs://kfci-local/...</c>.</summary>
 public static class LocalBucket
 {
-    public const string Name = "kfci-local";
+    public const string Name = Kfci.Storage.LocalDirectoryResultsStore.DefaultBucket;
 
     /// <summary><c>gs://kfci-local/&lt;path&gt;</c>.</summary>
     public static string Uri(string path) => $"gs://{Name}/{path.TrimStart('/')}";

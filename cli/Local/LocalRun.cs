@@ -78,7 +78,7 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
             await CopyResultsAsync(context.Results, job.Directory, target, cancellationToken);
         }
 
-        await progress.WriteLineAsync($"Results: {LocalBucket.Uri(job.Directory)} ({Path.Combine(paths.ResultsDirectory, job.Directory)})");
+        await progress.WriteLineAsync($"Results: {context.ResultsForPeople(LocalBucket.Uri(job.Directory))}");
         if (options.Json)
         {
             // The pod's exit code is the job's verdict; the run adds what kfci recorded of it.
@@ -144,7 +144,7 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
 
             if (resultsPath is not null)
             {
-                await output.WriteLineAsync($"Results: {resultsPath}");
+                await output.WriteLineAsync($"Results: {context.ResultsForPeople(resultsPath)}");
             }
 
             await output.WriteLineAsync($"Dashboard: {Commands.DashboardCommand.RunUrl(run.RunId)} (serve it with ./kfci dashboard)");

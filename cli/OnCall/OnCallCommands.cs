@@ -133,7 +133,7 @@ public sealed class OnCallCommands(Func<string, string?>? environment = null)
         {
             using var context = CliContext.Resolve(parse.GetValue(project), environment);
             var record = await GetRunAsync(context, parse.GetValue(run), cancellationToken);
-            await parse.InvocationConfiguration.Output.WriteAsync(IsJson(parse, format) ? RunText.Json(record) : RunText.Show(record));
+            await parse.InvocationConfiguration.Output.WriteAsync(IsJson(parse, format) ? RunText.Json(record) : RunText.Show(record, context.ResultsForPeople));
             return ExitCodes.Success;
         });
         return command;

@@ -32,7 +32,9 @@ public static class RunText
         return text.ToString();
     }
 
-    public static string Show(RunRecord run)
+    /// <param name="run">The run.</param>
+    /// <param name="resultsForPeople">How a results path reads on this machine (<see cref="CommandLine.CliContext.ResultsForPeople"/>).</param>
+    public static string Show(RunRecord run, Func<string, string>? resultsForPeople = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         var text = new StringBuilder();
@@ -48,7 +50,7 @@ public static class RunText
         Line($"state     {run.State.ToWire()}{(run.Result is null ? "" : $", result {run.Result}")}");
         Line($"created   {Time(run.CreatedAt)}, updated {Time(run.UpdatedAt)}{(run.FinishedAt is { } f ? $", finished {Time(f)}" : "")}");
         Line($"source    {run.Source}{(run.EventId is null ? "" : $", message {run.EventId}")}");
-        Line($"results   {run.ResultsPath ?? "(not written yet)"}");
+        Line($"results   {(run.ResultsPath is { } results ? resultsForPeople?.Invoke(results) ?? results : "(not written yet)")}");
         foreach (var (name, url) in run.Links.OrderBy(l => l.Key, StringComparer.Ordinal))
         {
             Line($"link      {name}: {url}");

@@ -11,7 +11,11 @@ internal static class RunPage
     private const int TimelineWidth = 720;
     private const int BarHeight = 16;
 
-    public static string Render(RunRecord run, IReadOnlyList<WorkflowTestSummary> tests, DateTimeOffset now)
+    /// <param name="run">The run.</param>
+    /// <param name="tests">Its workflows' test summaries.</param>
+    /// <param name="now">For the duration of a run still going.</param>
+    /// <param name="inCloudConsole">Whether results are in a real bucket the Cloud Console can browse (not the local stack's directory).</param>
+    public static string Render(RunRecord run, IReadOnlyList<WorkflowTestSummary> tests, DateTimeOffset now, bool inCloudConsole = true)
     {
         var body = new StringBuilder();
         body.Append("<div class=\"scroll\"><table class=\"facts\"><tbody>")
@@ -20,7 +24,7 @@ internal static class RunPage
             .Append(CultureInfo.InvariantCulture, $"<tr><th>State</th><td class=\"state\">{E(run.State.ToWire())}</td></tr>")
             .Append(CultureInfo.InvariantCulture, $"<tr><th>Result</th><td class=\"result result-{E(run.Result)}\">{E(run.Result ?? "–")}</td></tr>")
             .Append(CultureInfo.InvariantCulture, $"<tr><th>Created</th><td>{Time(run.CreatedAt)}; duration {Duration((run.FinishedAt ?? run.CompletedAt ?? now) - (run.StartedAt ?? run.CreatedAt))}</td></tr>")
-            .Append("<tr><th>Links</th><td>").Append(Links(run)).Append("</td></tr>")
+            .Append("<tr><th>Links</th><td>").Append(Links(run, inCloudConsole)).Append("</td></tr>")
             .Append("</tbody></table></div>");
         foreach (var error in run.Errors)
         {
@@ -33,7 +37,7 @@ internal static class RunPage
         return body.ToString();
     }
 
-    private static string Links(RunRecord run)
+    private static string Links(RunRecord run, bool inCloudConsole)
     {
         var links = new List<string> { Link($"/runs/{Q(run.RunId)}/log", "build log") };
         links.AddRange(run.Links.OrderBy(l => l.Key, StringComparer.Ordinal)
@@ -43,7 +47,7 @@ internal static class RunPage
             links.Add($"results: <code>{E(results)}</code>");
         }
 
-        if (BucketBrowser(run.ResultsPath) is { } browser)
+        if (inCloudConsole && BucketBrowser(run.ResultsPath) is { } browser)
         {
             links.Add(Link(browser, "bucket"));
         }

@@ -144,6 +144,43 @@ resource "google_firestore_field" "test_summaries_by_time" {
   }
 }
 
+# Compact test columns (runs/{runId}/columns/{workflow}, written beside the summaries; the grid and the
+# flakiness page read these): the same two queries on collection group columns.
+resource "google_firestore_index" "test_columns_by_job" {
+  project     = var.project_id
+  database    = google_firestore_database.kfci.name
+  collection  = "columns"
+  query_scope = "COLLECTION_GROUP"
+
+  fields {
+    field_path = "jobName"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_field" "test_columns_by_time" {
+  project    = var.project_id
+  database   = google_firestore_database.kfci.name
+  collection = "columns"
+  field      = "createdAt"
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "DESCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+}
+
 # The dashboard's run filters combined: a repository's runs, and a job's or repository's runs in one state.
 resource "google_firestore_index" "runs_by_repo" {
   project    = var.project_id

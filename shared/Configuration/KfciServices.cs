@@ -56,7 +56,11 @@ public static class KfciServices
         ArgumentNullException.ThrowIfNull(getEnv);
         if (NonEmpty(getEnv(KfciEnvironment.ResultsDirectory)) is { } directory)
         {
-            return new LocalDirectoryResultsStore(directory, services.GetService<ILogger<LocalDirectoryResultsStore>>());
+            // The directory stands in for the configured bucket when there is one, so its links name that bucket.
+            return new LocalDirectoryResultsStore(
+                directory,
+                services.GetService<ILogger<LocalDirectoryResultsStore>>(),
+                NonEmpty(getEnv(KfciEnvironment.ResultsBucket)) ?? LocalDirectoryResultsStore.DefaultBucket);
         }
 
         var bucket = NonEmpty(getEnv(KfciEnvironment.ResultsBucket))

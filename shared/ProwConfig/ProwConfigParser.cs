@@ -80,9 +80,10 @@ public static class ProwConfigParser
         {
             throw new ProwConfigException(e.Message, e);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // YamlDotNet's parser throws this (not YamlException) for some malformed streams the fuzzer found.
+            // YamlDotNet throws these (not YamlException) for some malformed streams the fuzzer found: the parser an
+            // InvalidOperationException, the representation model an ArgumentException for an event it cannot place.
             throw new ProwConfigException($"{source}: invalid YAML: {e.Message.ReplaceLineEndings(" ")}", e);
         }
 

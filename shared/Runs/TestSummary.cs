@@ -81,7 +81,45 @@ public static class TestSummaries
     /// so the same workflow of a redelivered event lands on the same documents.
     /// </summary>
     public static string DocumentPath(string runId, string workflow, int part) =>
-        $"{RunDocument.PathOf(runId)}/{Collection}/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(workflow)))[..16]}-{part:D3}";
+        $"{RunDocument.PathOf(runId)}/{Collection}/{WorkflowKey(workflow)}-{part:D3}";
+
+    /// <summary>A workflow's stable name as a document id: a hash, since the name may hold '/' or be longer than an id may be.</summary>
+    public static string WorkflowKey(string workflow) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(workflow)))[..16];
+
+    /// <summary>The run and workflow a stored summary document (a part or a column) belongs to, as its first fields.</summary>
+    public static Dictionary<string, object?> IdentityFields(WorkflowTestSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return new Dictionary<string, object?>
+        {
+            ["runId"] = summary.RunId,
+            ["jobName"] = summary.JobName,
+            ["buildId"] = summary.BuildId,
+            ["workflow"] = summary.Workflow,
+            ["workflowName"] = summary.WorkflowName,
+            ["createdAt"] = summary.CreatedAt,
+            ["commit"] = summary.Commit,
+            ["repo"] = summary.Repo,
+            ["omitted"] = summary.Omitted,
+        };
+    }
+
+    /// <summary>A summary of <paramref name="tests"/> with the identity <see cref="IdentityFields"/> stored in <paramref name="document"/>.</summary>
+    public static WorkflowTestSummary FromIdentity(Kfci.Firestore.FirestoreDocument document, IReadOnlyList<TestCaseResult> tests)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        return new WorkflowTestSummary(
+            document.Get<string>("runId"),
+            document.Get<string>("jobName"),
+            document.Get<string>("buildId"),
+            document.Get<string>("workflow"),
+            document.TryGet<string>("workflowName", out var workflowName) ? workflowName : "",
+            document.Get<DateTimeOffset>("createdAt"),
+            document.TryGet<string?>("commit", out var commit) ? commit : null,
+            document.TryGet<string?>("repo", out var repo) ? repo : null,
+            tests,
+            document.TryGet<int>("omitted", out var omitted) ? omitted : 0);
+    }
 
     /// <summary>The text cut to <paramref name="max"/> characters, marked with an ellipsis, never splitting a surrogate pair.</summary>
     public static string Cut(string text, int max)

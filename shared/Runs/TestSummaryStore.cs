@@ -19,16 +19,35 @@ public interface ITestSummaryStore
     /// <paramref name="jobName"/> is null); at most <paramref name="maxDocuments"/> documents are read.
     /// </summary>
     Task<IReadOnlyList<WorkflowTestSummary>> SinceAsync(string? jobName, DateTimeOffset since, int maxDocuments, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="SinceAsync"/>, but from the compact columns (<see cref="TestColumns"/>): each case's name, result
+    /// and (for the first failures) message, without durations or logs; at most <paramref name="maxColumns"/> workflow
+    /// summaries. What pages drawing many builds at once read.
+    /// </summary>
+    Task<IReadOnlyList<WorkflowTestSummary>> ResultsSinceAsync(string? jobName, DateTimeOffset since, int maxColumns, CancellationToken cancellationToken);
 }
 
-/// <summary><see cref="ITestSummaryStore"/> on Firestore: <c>runs/{runId}/tests/{workflowKey}-{part}</c>.</summary>
+/// <summary>
+/// <see cref="ITestSummaryStore"/> on Firestore: <c>runs/{runId}/tests/{workflowKey}-{part}</c>, and beside it the compact
+/// <see cref="TestColumns"/>. Name lists are content-addressed, so the ones read are kept in memory (never stale).
+/// </summary>
 public sealed class FirestoreTestSummaryStore(FirestoreClient firestore) : ITestSummaryStore
 {
+    /// <summary>Names kept in memory across all cached lists before the cache starts again.</summary>
+    private const int MaxCachedNames = 500_000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<string>> _names = new(StringComparer.Ordinal);
+    private int _cachedNames;
+
     public async Task WriteAsync(IReadOnlyList<WorkflowTestSummary> summaries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(summaries);
         var documents = summaries.SelectMany(Documents).ToList();
-        var writes = documents.Select(d => FirestoreWrite.Set(d.Path, d.Fields)).ToList();
+
+        // Each summary's name list precedes its column, and commits apply in order: no reader meets a column whose names
+        // are not stored. Both are overwrites of content that a redelivery computes the same way.
+        var writes = summaries.SelectMany(TestColumns.Documents).Concat(documents).Select(d => FirestoreWrite.Set(d.Path, d.Fields)).ToList();
 
         // A redelivery with fewer tests writes fewer parts: the old parts beyond the new count would otherwise stay
         // and join the new summary on read. Deleting them in the same commits keeps the summary whole.
@@ -38,8 +57,8 @@ public sealed class FirestoreTestSummaryStore(FirestoreClient firestore) : ITest
             writes.AddRange((await ExistingPartsAsync(runId, summaries, cancellationToken)).Where(p => !written.Contains(p)).Select(p => FirestoreWrite.Delete(p)));
         }
 
-        // One commit takes at most 500 writes; each is an idempotent overwrite, so a partly applied set is finished by redelivery.
-        foreach (var chunk in writes.Chunk(500))
+        // Each write is an idempotent overwrite (or delete), so a partly applied set is finished by redelivery.
+        foreach (var chunk in FirestoreCommits.Chunk(writes))
         {
             await firestore.CommitAsync(chunk, cancellationToken);
         }
@@ -75,6 +94,57 @@ public sealed class FirestoreTestSummaryStore(FirestoreClient firestore) : ITest
         return Merge(await firestore.QueryAsync(query, cancellationToken));
     }
 
+    public async Task<IReadOnlyList<WorkflowTestSummary>> ResultsSinceAsync(string? jobName, DateTimeOffset since, int maxColumns, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxColumns, 1);
+        var query = FirestoreQuery.CollectionGroup(TestColumns.Collection);
+        if (jobName is not null)
+        {
+            query = query.Where("jobName", FilterOperator.Equal, jobName);
+        }
+
+        query = query.Where("createdAt", FilterOperator.GreaterThanOrEqual, since).OrderByDescending("createdAt").Limit(maxColumns);
+        var columns = await firestore.QueryAsync(query, cancellationToken);
+        var lists = await Task.WhenAll(columns.Select(TestColumns.NamesOf).Distinct().Select(n => NamesAsync(n.Key, n.Count, cancellationToken)));
+        var names = lists.OfType<(string Key, IReadOnlyList<string> Names)>().ToDictionary(l => l.Key, l => l.Names, StringComparer.Ordinal);
+
+        // A column whose name list is missing (a write cut short before its redelivery) is left out, as an unwritten one is.
+        return [.. columns
+            .Select(c => names.TryGetValue(TestColumns.NamesOf(c).Key, out var list) ? TestColumns.Summary(c, list) : null)
+            .OfType<WorkflowTestSummary>()];
+    }
+
+    /// <summary>The name list <paramref name="key"/> of <paramref name="count"/> names; null when a part is missing.</summary>
+    private async Task<(string Key, IReadOnlyList<string> Names)?> NamesAsync(string key, int count, CancellationToken cancellationToken)
+    {
+        if (_names.TryGetValue(key, out var cached))
+        {
+            return (key, cached);
+        }
+
+        var parts = await Task.WhenAll(Enumerable.Range(0, TestColumns.NameParts(count))
+            .Select(part => firestore.GetAsync(TestColumns.NamesPath(key, part), cancellationToken)));
+        if (parts.Any(p => p is null))
+        {
+            return null;
+        }
+
+        List<string> names = [.. parts.SelectMany(p => TestColumns.Names(p!))];
+        if (names.Count != count)
+        {
+            return null;
+        }
+
+        if (Interlocked.Add(ref _cachedNames, names.Count) > MaxCachedNames)
+        {
+            _names.Clear();
+            Interlocked.Exchange(ref _cachedNames, names.Count);
+        }
+
+        _names[key] = names;
+        return (key, names);
+    }
+
     private static IEnumerable<(string Path, Dictionary<string, object?> Fields)> Documents(WorkflowTestSummary summary)
     {
         var parts = summary.Tests.Chunk(TestSummaries.TestsPerDocument).ToList();
@@ -85,29 +155,18 @@ public sealed class FirestoreTestSummaryStore(FirestoreClient firestore) : ITest
 
         for (var part = 0; part < parts.Count; part++)
         {
-            var fields = new Dictionary<string, object?>
+            var fields = TestSummaries.IdentityFields(summary);
+            fields["part"] = part;
+            fields["parts"] = parts.Count;
+            fields["tests"] = parts[part].Select(t => (object?)new Dictionary<string, object?>
             {
-                ["runId"] = summary.RunId,
-                ["jobName"] = summary.JobName,
-                ["buildId"] = summary.BuildId,
-                ["workflow"] = summary.Workflow,
-                ["workflowName"] = summary.WorkflowName,
-                ["createdAt"] = summary.CreatedAt,
-                ["commit"] = summary.Commit,
-                ["repo"] = summary.Repo,
-                ["part"] = part,
-                ["parts"] = parts.Count,
-                ["omitted"] = summary.Omitted,
-                ["tests"] = parts[part].Select(t => (object?)new Dictionary<string, object?>
-                {
-                    ["name"] = t.Name,
-                    ["result"] = t.Result,
-                    ["seconds"] = t.Seconds,
-                    ["message"] = t.Message,
-                    ["start"] = t.StartSeconds,
-                    ["log"] = t.Log,
-                }).ToList(),
-            };
+                ["name"] = t.Name,
+                ["result"] = t.Result,
+                ["seconds"] = t.Seconds,
+                ["message"] = t.Message,
+                ["start"] = t.StartSeconds,
+                ["log"] = t.Log,
+            }).ToList();
             yield return (TestSummaries.DocumentPath(summary.RunId, summary.Workflow, part), fields);
         }
     }
@@ -123,18 +182,7 @@ public sealed class FirestoreTestSummaryStore(FirestoreClient firestore) : ITest
                 var ordered = g.OrderBy(d => d.Part).ToList();
                 var count = ordered[0].Document.TryGet<long>("parts", out var n) ? n : long.MaxValue;
                 var parts = ordered.Where(d => d.Part < count).Select(d => d.Document).ToList();
-                var first = parts[0];
-                return new WorkflowTestSummary(
-                    g.Key.RunId,
-                    first.Get<string>("jobName"),
-                    first.Get<string>("buildId"),
-                    g.Key.Workflow,
-                    first.Get<string>("workflowName"),
-                    first.Get<DateTimeOffset>("createdAt"),
-                    first.TryGet<string?>("commit", out var commit) ? commit : null,
-                    first.TryGet<string?>("repo", out var repo) ? repo : null,
-                    [.. parts.SelectMany(Cases)],
-                    first.TryGet<long>("omitted", out var omitted) ? (int)omitted : 0);
+                return TestSummaries.FromIdentity(parts[0], [.. parts.SelectMany(Cases)]);
             })];
 
     private static IEnumerable<TestCaseResult> Cases(FirestoreDocument document) =>

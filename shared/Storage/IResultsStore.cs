@@ -37,7 +37,7 @@ public interface IResultsStore
     /// <summary>Deletes the object. Returns false when there was none (not an error).</summary>
     Task<bool> DeleteAsync(string path, CancellationToken cancellationToken);
 
-    /// <summary>Where the object lives, for messages and links: <c>gs://bucket/path</c> or a file path. Does not validate.</summary>
+    /// <summary>Where the object lives, for messages and links: <c>gs://bucket/path</c> (a local directory names the bucket it stands in for). Does not validate.</summary>
     string Describe(string path);
 }
 

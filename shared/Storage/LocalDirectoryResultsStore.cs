@@ -12,7 +12,9 @@ namespace Kfci.Storage;
 /// What a file cannot carry (content type, cache control, custom metadata, generation) lives in a hidden
 /// sidecar tree, <c>.kfci-meta/objects/&lt;path&gt;.json</c>, never listed; temporary files live in
 /// <c>.kfci-meta/tmp/</c> so a half-written object is never visible. Writes are atomic renames; create-only
-/// writes use a no-overwrite move, so of two racing writers exactly one wins.
+/// writes use a no-overwrite move, so of two racing writers exactly one wins. It names itself as a bucket
+/// (<see cref="Describe"/> is <c>gs://kfci-local/&lt;path&gt;</c>), so the aliases, links and metadata it holds read
+/// exactly as they would in the cloud and Prow's readers given a copy of the directory parse it unchanged.
 /// </summary>
 /// <remarks>
 /// Unlike a bucket, a directory cannot hold both an object <c>a</c> and an object <c>a/b</c>; writing the
@@ -24,6 +26,9 @@ public sealed class LocalDirectoryResultsStore : IResultsStore
 {
     public const string MetaDirectoryName = ".kfci-meta";
 
+    /// <summary>The bucket the local stack's results directory stands in for.</summary>
+    public const string DefaultBucket = "kfci-local";
+
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
     private readonly string _metaRoot;
@@ -32,10 +37,14 @@ public sealed class LocalDirectoryResultsStore : IResultsStore
     private readonly ILogger _logger;
 
     /// <param name="root">The results directory; created when missing.</param>
-    public LocalDirectoryResultsStore(string root, ILogger<LocalDirectoryResultsStore>? logger = null)
+    /// <param name="logger">Where skipped create-only writes are logged.</param>
+    /// <param name="bucket">The bucket the directory stands in for, as <see cref="Describe"/> names objects.</param>
+    public LocalDirectoryResultsStore(string root, ILogger<LocalDirectoryResultsStore>? logger = null, string bucket = DefaultBucket)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        ArgumentException.ThrowIfNullOrWhiteSpace(bucket);
         Root = Path.GetFullPath(root);
+        Bucket = bucket;
         _metaRoot = Path.Combine(Root, MetaDirectoryName, "objects");
         _tempRoot = Path.Combine(Root, MetaDirectoryName, "tmp");
         Directory.CreateDirectory(_tempRoot);
@@ -44,7 +53,27 @@ public sealed class LocalDirectoryResultsStore : IResultsStore
 
     public string Root { get; }
 
-    public string Describe(string path) => Path.Combine(Root, path);
+    /// <summary>The bucket name <see cref="Describe"/> uses.</summary>
+    public string Bucket { get; }
+
+    public string Describe(string path) => $"gs://{Bucket}/{path}";
+
+    /// <summary>
+    /// The file behind a <see cref="Describe"/>d name of this store (<c>gs://kfci-local/a/b</c> → <c>&lt;root&gt;/a/b</c>),
+    /// for people on this machine; null for a name of another bucket or one outside the directory.
+    /// </summary>
+    public string? FileOf(string described)
+    {
+        ArgumentNullException.ThrowIfNull(described);
+        var prefix = $"gs://{Bucket}/";
+        if (!described.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var file = Path.GetFullPath(Path.Combine(Root, described[prefix.Length..]));
+        return file == Root || file.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? file : null;
+    }
 
     public async Task<StoredObject?> WriteAsync(string path, Stream content, ObjectWriteOptions? options, CancellationToken cancellationToken)
     {

@@ -66,9 +66,9 @@ internal static partial class BoundedYaml
             var message = (e.InnerException?.Message ?? e.Message).ReplaceLineEndings(" ");
             throw new WorkflowRenderException($"{source}: invalid YAML at line {e.Start.Line}, column {e.Start.Column}: {message}", e);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // YamlDotNet's parser throws this (not YamlException) for some malformed streams the fuzzer found.
+            // YamlDotNet throws these (not YamlException) for some malformed streams the fuzzer found.
             throw new WorkflowRenderException($"{source}: invalid YAML: {e.Message.ReplaceLineEndings(" ")}", e);
         }
     }

@@ -107,7 +107,7 @@ internal static class FuzzProgram
                 var outcome = await Task.WhenAny(work, Task.Delay(timeout)) != work ? Outcome.Hang
                     : work.Exception?.InnerException is not { } e ? Outcome.Accepted
                     : !IsRefusal(e) ? Outcome.Crash
-                    : e.InnerException is InvalidOperationException ? Outcome.RefusedParserBug
+                    : e.InnerException is InvalidOperationException or ArgumentException and { Source: "YamlDotNet" } ? Outcome.RefusedParserBug
                     : Outcome.Refused;
                 watch.Stop();
                 tally.Count(outcome);
@@ -141,7 +141,7 @@ internal static class FuzzProgram
         self.Refresh();
         Console.WriteLine($"fuzz: {count} inputs per kind ({count * targets.Length} in all), seed {seed}, timeout {timeout.TotalMilliseconds} ms, {total.Elapsed.TotalSeconds:F1} s");
         Console.WriteLine($"memory: peak working set {self.PeakWorkingSet64 / (1024 * 1024)} MB, peak managed heap {peakHeap / (1024 * 1024)} MB, {GC.CollectionCount(2)} gen-2 collections");
-        Console.WriteLine("| kind | accepted | refused | refused (YamlDotNet InvalidOperationException, caught) | crash | hang | slowest |");
+        Console.WriteLine("| kind | accepted | refused | refused (YamlDotNet exception, caught) | crash | hang | slowest |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var tally in tallies)
         {

@@ -13,6 +13,27 @@ public sealed class DashboardTerraformTests(TerraformFixture terraform)
     public void Dashboard_Configuration_HasNoViolations() =>
         Assert.Empty(DashboardTerraformInvariants.Violations(terraform.Tree));
 
+    /// <summary>
+    /// The collection-group queries behind the grid, the flakiness page and the test page (jobName == X, createdAt ≥ T,
+    /// newest first; and createdAt alone across jobs) need indexes Firestore does not make by itself.
+    /// </summary>
+    [Theory]
+    [InlineData(Kfci.Runs.TestColumns.Collection)]
+    [InlineData(Kfci.Runs.TestSummaries.Collection)]
+    public void Firestore_DashboardQueries_HaveTheirCollectionGroupIndexes(string collection)
+    {
+        var composite = terraform.Tree.ResourcesOfType("google_firestore_index")
+            .Where(i => Hcl.Attribute(i.Body, "collection") == collection && Hcl.Attribute(i.Body, "query_scope") == "COLLECTION_GROUP")
+            .Select(i => string.Join(",", Hcl.Blocks(i.Body, "fields").Select(f => $"{Hcl.Attribute(f, "field_path")} {Hcl.Attribute(f, "order")}")));
+        Assert.Contains("jobName ASCENDING,createdAt DESCENDING", composite);
+
+        var single = terraform.Tree.ResourcesOfType("google_firestore_field")
+            .Where(f => Hcl.Attribute(f.Body, "collection") == collection && Hcl.Attribute(f.Body, "field") == "createdAt")
+            .SelectMany(f => Hcl.Blocks(f.Body, "index_config").SelectMany(c => Hcl.Blocks(c, "indexes")))
+            .Select(i => $"{Hcl.Attribute(i, "order")} {Hcl.Attribute(i, "query_scope")}");
+        Assert.Contains("DESCENDING COLLECTION_GROUP", single);
+    }
+
     [Fact]
     public void Dashboard_IapOff_ReportsIt()
     {

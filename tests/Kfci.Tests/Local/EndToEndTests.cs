@@ -38,6 +38,23 @@ public sealed class EndToEndTests : IDisposable
 
     private (int Exit, string Out, string Err) Kfci(params string[] args) => Run(Path.Combine(_root, "kfci"), args);
 
+    /// <summary>
+    /// The local results directory is a bucket with a name: the run prints <c>gs://kfci-local/&lt;dir&gt;</c> beside the
+    /// directory holding it, and the presubmit alias Prow's readers follow holds that same name.
+    /// </summary>
+    private static void AssertLocalBucketNamesTheBuild(string output, string job)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(output, @"Results: gs://kfci-local/(?<dir>pr-logs/pull/\S+/" + job + @"/(?<build>\d+)) \((?<file>[^)]+)\)");
+        Assert.True(match.Success, output);
+        var dir = match.Groups["dir"].Value;
+        var file = match.Groups["file"].Value;
+        Assert.EndsWith(dir, file.Replace('\\', '/'), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(file, "finished.json")), file);
+        var root = file[..^dir.Length];
+        var alias = Path.Combine(root, "pr-logs", "directory", job, match.Groups["build"].Value + ".txt");
+        Assert.Equal($"gs://kfci-local/{dir}", File.ReadAllText(alias));
+    }
+
     private string ExampleRepo(string name, params string[] flags)
     {
         var (exit, stdout, stderr) = Run("bash", [Path.Combine(_root, "scripts", "example-repo.sh"), Path.Combine(_home, name), .. flags]);
@@ -73,6 +90,7 @@ public sealed class EndToEndTests : IDisposable
         var fail = Kfci("local", "run", "--repo", broken, "--job-type", "presubmit", "--job-name", "python-broken", "--timeout", "5");
         Assert.True(fail.Exit == 1, fail.Out + fail.Err);
         Assert.Contains("FAILURE", fail.Out, StringComparison.Ordinal);
+        AssertLocalBucketNamesTheBuild(fail.Out, "python-broken");
 
         var bare = Repository("bare", ("README.md", "no config\n"));
         var refused = Kfci("local", "run", "--repo", bare, "--job-type", "periodic", "--timeout", "2");

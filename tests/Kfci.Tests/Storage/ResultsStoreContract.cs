@@ -311,6 +311,25 @@ public sealed class LocalDirectoryResultsStoreContractTests : ResultsStoreContra
     }
 
     [Fact]
+    public void Describe_NamesTheBucketItStandsIn_AndFileOfMapsBack()
+    {
+        var local = (LocalDirectoryResultsStore)Store;
+
+        Assert.Equal("gs://kfci-local/pr-logs/directory/job/1.txt", local.Describe("pr-logs/directory/job/1.txt"));
+        Assert.Equal(Path.Combine(_root.FullName, "pr-logs", "directory", "job", "1.txt"), local.FileOf(local.Describe("pr-logs/directory/job/1.txt")));
+        Assert.Equal("gs://kubeflow-ci/logs/j/2", new LocalDirectoryResultsStore(_root.FullName, bucket: "kubeflow-ci").Describe("logs/j/2"));
+    }
+
+    [Theory]
+    [InlineData("gs://other-bucket/logs/j/1")]
+    [InlineData("gs://kfci-local/../outside")]
+    [InlineData("/tmp/logs/j/1")]
+    public void FileOf_AnotherBucketOrOutsideTheDirectory_IsNull(string described)
+    {
+        Assert.Null(((LocalDirectoryResultsStore)Store).FileOf(described));
+    }
+
+    [Fact]
     public async Task DeleteAsync_LastObjectInFolder_RemovesEmptyFolders()
     {
         await Store.WriteAsync("logs/job/1/started.json", Text("{}"), null, default);
