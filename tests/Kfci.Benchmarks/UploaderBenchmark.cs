@@ -341,6 +341,9 @@ internal static class UploaderBenchmark
 
         public Task<IReadOnlyList<WorkflowTestSummary>> SinceAsync(string? jobName, DateTimeOffset since, int maxDocuments, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<WorkflowTestSummary>>([]);
+
+        public Task<IReadOnlyList<WorkflowTestSummary>> ResultsSinceAsync(string? jobName, DateTimeOffset since, int maxColumns, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<WorkflowTestSummary>>([]);
     }
 
     private sealed class DiscardingPublisher : IEventPublisher
