@@ -127,15 +127,38 @@ public static class DashboardEndpoints
     {
         var count = Math.Clamp(builds ?? DashboardLimits.DefaultBuilds, 1, DashboardLimits.MaxBuilds);
         var list = await runs.ListAsync(new RunQuery(job, null, count), http.RequestAborted);
-        var summaries = list.Count == 0 ? [] : await tests.ResultsSinceAsync(job, list.Min(r => r.CreatedAt), DashboardLimits.MaxColumns, http.RequestAborted);
-        return Page($"Job {job}", JobPage.Render(job, JobGrid.Build(list, summaries)), live: true);
+        if (list.Count == 0)
+        {
+            return Page($"Job {job}", JobPage.Render(job, JobGrid.Build(list, []), truncated: false), live: true);
+        }
+
+        var window = await tests.ResultsSinceAsync(job, list.Min(r => r.CreatedAt), DashboardLimits.MaxColumns, DashboardLimits.MaxCases, http.RequestAborted);
+        var summaries = window.Summaries.Concat(await SummariesWithoutColumnsAsync(tests, list, window, http.RequestAborted)).ToList();
+        return Page($"Job {job}", JobPage.Render(job, JobGrid.Build(list, summaries), window.Truncated), live: true);
+    }
+
+    /// <summary>
+    /// The full summaries of finished builds that have no compact column (uploaded before columns were written), a few
+    /// builds at most, so the grid of a job upgraded in place is not blank on its left.
+    /// </summary>
+    private static async Task<IEnumerable<WorkflowTestSummary>> SummariesWithoutColumnsAsync(ITestSummaryStore tests, IReadOnlyList<RunRecord> runs, TestResultsWindow window, CancellationToken cancellationToken)
+    {
+        if (window.Truncated)
+        {
+            return [];
+        }
+
+        var withColumns = window.Summaries.Select(s => s.RunId).ToHashSet(StringComparer.Ordinal);
+        var missing = runs.Where(r => r.State == RunState.Finished && r.Workflows.Count > 0 && !withColumns.Contains(r.RunId)).Take(DashboardLimits.MaxFallbackRuns);
+        var read = await Task.WhenAll(missing.Select(r => tests.ForRunAsync(r.RunId, cancellationToken)));
+        return read.SelectMany(s => s);
     }
 
     private static async Task<IResult> FlakyAsync(HttpContext http, ITestSummaryStore tests, TimeProvider time, string? job, int? days)
     {
         var window = Math.Clamp(days ?? DashboardLimits.DefaultWindowDays, 1, DashboardLimits.MaxWindowDays);
-        var summaries = await tests.ResultsSinceAsync(Blank(job), time.GetUtcNow().AddDays(-window), DashboardLimits.MaxColumns, http.RequestAborted);
-        return Page("Flakiness", FlakinessPage.Render(Blank(job), window, summaries, summaries.Count >= DashboardLimits.MaxColumns));
+        var results = await tests.ResultsSinceAsync(Blank(job), time.GetUtcNow().AddDays(-window), DashboardLimits.MaxColumns, DashboardLimits.MaxCases, http.RequestAborted);
+        return Page("Flakiness", FlakinessPage.Render(Blank(job), window, results.Summaries, results.Truncated));
     }
 
     private static async Task<IResult> TestAsync(HttpContext http, ITestSummaryStore tests, TimeProvider time, string? job, string? workflow, string? name, int? days)

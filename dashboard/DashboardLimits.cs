@@ -23,6 +23,12 @@ public static class DashboardLimits
     /// </summary>
     public const int MaxColumns = 10_000;
 
+    /// <summary>Test cases one page holds in memory at most (about 100 MB of the dashboard's 512 MiB).</summary>
+    public const long MaxCases = 1_500_000;
+
+    /// <summary>Builds of a grid without a compact column (written before columns existed) whose full summaries are read instead.</summary>
+    public const int MaxFallbackRuns = 20;
+
     public const int Sweeps = 20;
 
     /// <summary>A log shown in the browser is cut here; the whole one stays in the bucket.</summary>

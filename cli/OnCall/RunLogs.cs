@@ -52,14 +52,14 @@ public sealed class RunLogs(CliContext context, RunRecord run)
         if (found == 0)
         {
             var what = step is null ? $"step logs of {workflow}" : $"log of step {step}";
-            throw new CliException($"no {what} under {context.Results.Describe(Prefix)}/artifacts/logs/ (run state {run.State.ToWire()}: the Uploader writes them when the run completes)");
+            throw new CliException($"no {what} under {context.ResultsForPeople(context.Results.Describe(Prefix) + "/artifacts/logs/")} (run state {run.State.ToWire()}: the Uploader writes them when the run completes)");
         }
     }
 
     private async Task CopyAsync(string path, TextWriter output, bool header, CancellationToken cancellationToken)
     {
         await using var stream = await context.Results.OpenReadAsync(path, cancellationToken)
-            ?? throw new CliException($"no {Path.GetFileName(path)} at {context.Results.Describe(path)} (run state {run.State.ToWire()}: the Uploader writes it when the run completes)");
+            ?? throw new CliException($"no {Path.GetFileName(path)} at {context.ResultsForPeople(context.Results.Describe(path))} (run state {run.State.ToWire()}: the Uploader writes it when the run completes)");
         if (header)
         {
             await output.WriteLineAsync($"==> {path} <==");

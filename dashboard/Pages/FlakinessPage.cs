@@ -21,7 +21,7 @@ internal static class FlakinessPage
             .Append(CultureInfo.InvariantCulture, $"<p class=\"summary\">{summaries.Select(s => s.RunId).Distinct().Count()} builds over the last {days} days. Flips: failures between two passes; recovered: commits that failed and then passed (a retry or re-run of the same code).</p>");
         if (truncated)
         {
-            body.Append(CultureInfo.InvariantCulture, $"<p class=\"note\">Only the newest {DashboardLimits.MaxColumns} workflow results were read; narrow the window or pick a job.</p>");
+            body.Append(CultureInfo.InvariantCulture, $"<p class=\"note\">Only the newest workflow results were read (at most {DashboardLimits.MaxColumns:N0} workflows and {DashboardLimits.MaxCases:N0} test cases); narrow the window or pick a job.</p>");
         }
 
         body.Append("<h2>Tests</h2>");

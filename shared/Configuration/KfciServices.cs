@@ -56,11 +56,8 @@ public static class KfciServices
         ArgumentNullException.ThrowIfNull(getEnv);
         if (NonEmpty(getEnv(KfciEnvironment.ResultsDirectory)) is { } directory)
         {
-            // The directory stands in for the configured bucket when there is one, so its links name that bucket.
-            return new LocalDirectoryResultsStore(
-                directory,
-                services.GetService<ILogger<LocalDirectoryResultsStore>>(),
-                NonEmpty(getEnv(KfciEnvironment.ResultsBucket)) ?? LocalDirectoryResultsStore.DefaultBucket);
+            // Always the bucket kfci-local: a KFCI_RESULTS_BUCKET exported for cloud work must not make local links name it.
+            return new LocalDirectoryResultsStore(directory, services.GetService<ILogger<LocalDirectoryResultsStore>>());
         }
 
         var bucket = NonEmpty(getEnv(KfciEnvironment.ResultsBucket))

@@ -80,10 +80,8 @@ public static class ProwConfigParser
         {
             throw new ProwConfigException(e.Message, e);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        catch (Exception e) when (Kfci.Workflows.YamlDotNetFaults.IsMalformedInput(e))
         {
-            // YamlDotNet throws these (not YamlException) for some malformed streams the fuzzer found: the parser an
-            // InvalidOperationException, the representation model an ArgumentException for an event it cannot place.
             throw new ProwConfigException($"{source}: invalid YAML: {e.Message.ReplaceLineEndings(" ")}", e);
         }
 

@@ -6,9 +6,9 @@ namespace Kfci.Runs;
 
 /// <summary>
 /// The compact form of a workflow's test summary that pages drawing many builds at once read (a job's grid, the
-/// flakiness ranking): <c>runs/{runId}/columns/{workflowKey}</c> holds the identity, one character per case and the
-/// first failures' messages; the ordered case names live once per distinct list in <c>testNames/{hash}-{part}</c>,
-/// which every build with the same tests shares. A grid of 200 builds × 1,000 tests then reads 200 small documents and
+/// flakiness ranking): <c>runs/{runId}/columns/{workflowKey}</c> holds the identity, one character per case (in name
+/// order) and the first failures' messages; the sorted case names live once per distinct list in
+/// <c>testNames/{hash}-{part}</c>, which every build with the same tests shares. A grid of 200 builds × 1,000 tests then reads 200 small documents and
 /// a few name lists, instead of 200,000 case maps.
 /// </summary>
 public static class TestColumns
@@ -20,7 +20,7 @@ public static class TestColumns
     /// <summary>Names per name-list document: 900 × 256 characters × 4 bytes ≈ 0.92 MB, under Firestore's 1 MiB.</summary>
     public const int NamesPerDocument = 900;
 
-    /// <summary>Failure messages a column keeps (the grid's tooltips); the full summary keeps them all.</summary>
+    /// <summary>Failure messages a column keeps (the grid's tooltips), the first in name order; the full summary keeps them all.</summary>
     public const int MaxMessages = 100;
 
     private const char Passed = 'p';
@@ -52,7 +52,11 @@ public static class TestColumns
     public static IEnumerable<(string Path, Dictionary<string, object?> Fields)> Documents(WorkflowTestSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        var names = summary.Tests.Select(t => t.Name).ToList();
+
+        // In name order (ties keep their order): steps that run in parallel start in another order in every build, and
+        // the list must be the same for builds of the same tests to share it.
+        var tests = summary.Tests.Select((t, i) => (t, i)).OrderBy(x => x.t.Name, StringComparer.Ordinal).ThenBy(x => x.i).Select(x => x.t).ToList();
+        var names = tests.Select(t => t.Name).ToList();
         var key = NamesKey(names);
         var parts = NameParts(names.Count);
         for (var part = 0; part < parts; part++)
@@ -68,8 +72,8 @@ public static class TestColumns
         var column = TestSummaries.IdentityFields(summary);
         column["names"] = key;
         column["count"] = names.Count;
-        column["results"] = string.Concat(summary.Tests.Select(t => Code(t.Result)));
-        column["failures"] = summary.Tests
+        column["results"] = string.Concat(tests.Select(t => Code(t.Result)));
+        column["failures"] = tests
             .Select((t, i) => (t, i))
             .Where(x => x.t.Result == TestOutcomes.Fail && x.t.Message is not null)
             .Take(MaxMessages)
@@ -93,7 +97,7 @@ public static class TestColumns
     }
 
     /// <summary>
-    /// The summary a column stands for, with names, results and the kept failure messages (no durations or logs); null
+    /// The summary a column stands for, its cases in name order with results and the kept failure messages (no durations or logs); null
     /// when the names do not match the column (a name list is missing or from another write).
     /// </summary>
     public static WorkflowTestSummary? Summary(FirestoreDocument column, IReadOnlyList<string> names)

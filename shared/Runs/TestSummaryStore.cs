@@ -22,23 +22,19 @@ public interface ITestSummaryStore
 
     /// <summary>
     /// Like <see cref="SinceAsync"/>, but from the compact columns (<see cref="TestColumns"/>): each case's name, result
-    /// and (for the first failures) message, without durations or logs; at most <paramref name="maxColumns"/> workflow
-    /// summaries. What pages drawing many builds at once read.
+    /// and (for the first failures) message, without durations or logs. What pages drawing many builds at once read:
+    /// at most <paramref name="maxColumns"/> workflow summaries and <paramref name="maxCases"/> cases in all.
     /// </summary>
-    Task<IReadOnlyList<WorkflowTestSummary>> ResultsSinceAsync(string? jobName, DateTimeOffset since, int maxColumns, CancellationToken cancellationToken);
+    Task<TestResultsWindow> ResultsSinceAsync(string? jobName, DateTimeOffset since, int maxColumns, long maxCases, CancellationToken cancellationToken);
 }
 
 /// <summary>
 /// <see cref="ITestSummaryStore"/> on Firestore: <c>runs/{runId}/tests/{workflowKey}-{part}</c>, and beside it the compact
-/// <see cref="TestColumns"/>. Name lists are content-addressed, so the ones read are kept in memory (never stale).
+/// <see cref="TestColumns"/>, read by <see cref="TestColumnReader"/>.
 /// </summary>
 public sealed class FirestoreTestSummaryStore(FirestoreClient firestore) : ITestSummaryStore
 {
-    /// <summary>Names kept in memory across all cached lists before the cache starts again.</summary>
-    private const int MaxCachedNames = 500_000;
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<string>> _names = new(StringComparer.Ordinal);
-    private int _cachedNames;
+    private readonly TestColumnReader _columns = new(firestore);
 
     public async Task WriteAsync(IReadOnlyList<WorkflowTestSummary> summaries, CancellationToken cancellationToken)
     {
@@ -94,56 +90,8 @@ public sealed class FirestoreTestSummaryStore(FirestoreClient firestore) : ITest
         return Merge(await firestore.QueryAsync(query, cancellationToken));
     }
 
-    public async Task<IReadOnlyList<WorkflowTestSummary>> ResultsSinceAsync(string? jobName, DateTimeOffset since, int maxColumns, CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxColumns, 1);
-        var query = FirestoreQuery.CollectionGroup(TestColumns.Collection);
-        if (jobName is not null)
-        {
-            query = query.Where("jobName", FilterOperator.Equal, jobName);
-        }
-
-        query = query.Where("createdAt", FilterOperator.GreaterThanOrEqual, since).OrderByDescending("createdAt").Limit(maxColumns);
-        var columns = await firestore.QueryAsync(query, cancellationToken);
-        var lists = await Task.WhenAll(columns.Select(TestColumns.NamesOf).Distinct().Select(n => NamesAsync(n.Key, n.Count, cancellationToken)));
-        var names = lists.OfType<(string Key, IReadOnlyList<string> Names)>().ToDictionary(l => l.Key, l => l.Names, StringComparer.Ordinal);
-
-        // A column whose name list is missing (a write cut short before its redelivery) is left out, as an unwritten one is.
-        return [.. columns
-            .Select(c => names.TryGetValue(TestColumns.NamesOf(c).Key, out var list) ? TestColumns.Summary(c, list) : null)
-            .OfType<WorkflowTestSummary>()];
-    }
-
-    /// <summary>The name list <paramref name="key"/> of <paramref name="count"/> names; null when a part is missing.</summary>
-    private async Task<(string Key, IReadOnlyList<string> Names)?> NamesAsync(string key, int count, CancellationToken cancellationToken)
-    {
-        if (_names.TryGetValue(key, out var cached))
-        {
-            return (key, cached);
-        }
-
-        var parts = await Task.WhenAll(Enumerable.Range(0, TestColumns.NameParts(count))
-            .Select(part => firestore.GetAsync(TestColumns.NamesPath(key, part), cancellationToken)));
-        if (parts.Any(p => p is null))
-        {
-            return null;
-        }
-
-        List<string> names = [.. parts.SelectMany(p => TestColumns.Names(p!))];
-        if (names.Count != count)
-        {
-            return null;
-        }
-
-        if (Interlocked.Add(ref _cachedNames, names.Count) > MaxCachedNames)
-        {
-            _names.Clear();
-            Interlocked.Exchange(ref _cachedNames, names.Count);
-        }
-
-        _names[key] = names;
-        return (key, names);
-    }
+    public Task<TestResultsWindow> ResultsSinceAsync(string? jobName, DateTimeOffset since, int maxColumns, long maxCases, CancellationToken cancellationToken) =>
+        _columns.ReadAsync(jobName, since, maxColumns, maxCases, cancellationToken);
 
     private static IEnumerable<(string Path, Dictionary<string, object?> Fields)> Documents(WorkflowTestSummary summary)
     {

@@ -43,7 +43,7 @@ public sealed class LocalDirectoryResultsStore : IResultsStore
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
         ArgumentException.ThrowIfNullOrWhiteSpace(bucket);
-        Root = Path.GetFullPath(root);
+        Root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         Bucket = bucket;
         _metaRoot = Path.Combine(Root, MetaDirectoryName, "objects");
         _tempRoot = Path.Combine(Root, MetaDirectoryName, "tmp");

@@ -29,6 +29,17 @@ internal sealed record BoundedYamlOptions(int MaxAliases, bool MergeKeys, bool N
     public static BoundedYamlOptions ProwJobConfig { get; } = new(int.MaxValue, MergeKeys: true, NumberText: true);
 }
 
+/// <summary>
+/// What YamlDotNet throws, besides <see cref="YamlException"/>, for malformed input the fuzzer found: its parser an
+/// <see cref="InvalidOperationException"/>, its representation model an <see cref="ArgumentException"/> for an event it
+/// cannot place. Only when thrown inside YamlDotNet: the same types thrown by kfci's own code are bugs, not refusals.
+/// </summary>
+internal static class YamlDotNetFaults
+{
+    public static bool IsMalformedInput(Exception e) =>
+        e is InvalidOperationException or ArgumentException && e.TargetSite?.DeclaringType?.Assembly == typeof(Parser).Assembly;
+}
+
 internal static partial class BoundedYaml
 {
     public const int MaxBytes = 1024 * 1024;
@@ -66,9 +77,9 @@ internal static partial class BoundedYaml
             var message = (e.InnerException?.Message ?? e.Message).ReplaceLineEndings(" ");
             throw new WorkflowRenderException($"{source}: invalid YAML at line {e.Start.Line}, column {e.Start.Column}: {message}", e);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        catch (Exception e) when (YamlDotNetFaults.IsMalformedInput(e))
         {
-            // YamlDotNet throws these (not YamlException) for some malformed streams the fuzzer found.
+            // YamlDotNet's parser throws this (not YamlException) for some malformed streams the fuzzer found.
             throw new WorkflowRenderException($"{source}: invalid YAML: {e.Message.ReplaceLineEndings(" ")}", e);
         }
     }

@@ -88,7 +88,7 @@ internal static class DashboardBenchmark
                 async () =>
                 {
                     var list = await runs.ListAsync(new RunQuery("grid-job", null, settings.Builds), default);
-                    await tests.ResultsSinceAsync("grid-job", list.Min(r => r.CreatedAt), 10_000, default);
+                    await tests.ResultsSinceAsync("grid-job", list.Min(r => r.CreatedAt), 10_000, 1_500_000, default);
                 },
                 async () =>
                 {
@@ -97,7 +97,7 @@ internal static class DashboardBenchmark
                 });
             await MeasureAsync($"flakiness {settings.FlakyRuns} runs", settings.Samples, runs, tests,
                 () => PageAsync(http, "/flaky?job=flaky-job&days=14"),
-                () => tests.ResultsSinceAsync("flaky-job", DateTimeOffset.UtcNow.AddDays(-14), 10_000, default),
+                () => tests.ResultsSinceAsync("flaky-job", DateTimeOffset.UtcNow.AddDays(-14), 10_000, 1_500_000, default),
                 () => tests.SinceAsync("flaky-job", DateTimeOffset.UtcNow.AddDays(-14), 5000, default));
         }
         finally
@@ -232,11 +232,11 @@ internal static class DashboardBenchmark
             Count(await inner.SinceAsync(jobName, since, maxDocuments, cancellationToken));
 
         /// <summary>Counts one column per workflow summary (name lists, shared by builds and cached after the first read, are not counted).</summary>
-        public async Task<IReadOnlyList<WorkflowTestSummary>> ResultsSinceAsync(string? jobName, DateTimeOffset since, int maxColumns, CancellationToken cancellationToken)
+        public async Task<TestResultsWindow> ResultsSinceAsync(string? jobName, DateTimeOffset since, int maxColumns, long maxCases, CancellationToken cancellationToken)
         {
-            var columns = await inner.ResultsSinceAsync(jobName, since, maxColumns, cancellationToken);
-            Interlocked.Add(ref _documents, columns.Count);
-            return columns;
+            var window = await inner.ResultsSinceAsync(jobName, since, maxColumns, maxCases, cancellationToken);
+            Interlocked.Add(ref _documents, window.Summaries.Count);
+            return window;
         }
 
         private IReadOnlyList<WorkflowTestSummary> Count(IReadOnlyList<WorkflowTestSummary> summaries)

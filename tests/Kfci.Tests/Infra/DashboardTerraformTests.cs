@@ -35,6 +35,22 @@ public sealed class DashboardTerraformTests(TerraformFixture terraform)
     }
 
     [Fact]
+    public void Firestore_LargeUnqueriedFields_AreExemptFromIndexing()
+    {
+        var exempt = terraform.Tree.Resource("google_firestore_field", "unindexed");
+
+        Assert.NotNull(exempt);
+        var pairs = Hcl.Strings(exempt.Body).Where(s => s.Attribute is "collection" or "field").Select(s => s.Value).ToList();
+        foreach (var (collection, field) in new[] { ("testNames", "names"), ("columns", "results"), ("columns", "failures"), ("tests", "tests") })
+        {
+            Assert.Contains(pairs.Select((v, i) => (v, i)), p => p.v == collection && p.i + 1 < pairs.Count && pairs[p.i + 1] == field);
+        }
+
+        var config = Assert.Single(Hcl.Blocks(exempt.Body, "index_config"));
+        Assert.Empty(Hcl.Blocks(config, "indexes"));
+    }
+
+    [Fact]
     public void Dashboard_IapOff_ReportsIt()
     {
         var broken = terraform.ParseBroken(File, "iap_enabled = true", "iap_enabled = false");

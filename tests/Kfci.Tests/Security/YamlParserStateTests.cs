@@ -60,6 +60,17 @@ public sealed class YamlParserStateTests
     }
 
     [Fact]
+    public void IsMalformedInput_OnlyWhatYamlDotNetThrows()
+    {
+        var fromLibrary = Assert.Throws<ArgumentException>(() => new YamlStream().Load(new StringReader(UnplaceableEvent)));
+        var fromKfci = Assert.Throws<ArgumentException>(ThrowLikeABug);
+
+        Assert.True(YamlDotNetFaults.IsMalformedInput(fromLibrary));
+        Assert.False(YamlDotNetFaults.IsMalformedInput(fromKfci));
+        Assert.False(YamlDotNetFaults.IsMalformedInput(new InvalidOperationException("never thrown")));
+    }
+
+    [Fact]
     public void YamlDotNet_OpenFlowMapping_ThrowsInvalidOperationException()
     {
         // Proves the input still triggers the library's behaviour; if an upgrade fixes it, this test says so.
@@ -83,4 +94,6 @@ public sealed class YamlParserStateTests
         Assert.StartsWith("w.yaml: invalid YAML", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
     }
+
+    private static void ThrowLikeABug() => throw new ArgumentException("a bug in kfci's own reader");
 }
