@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Kfci.Runs;
 
 namespace Kfci.Dashboard.Model;
@@ -42,8 +43,13 @@ public sealed record JobGrid(IReadOnlyList<GridBuild> Builds, IReadOnlyList<Grid
         ArgumentNullException.ThrowIfNull(runs);
         ArgumentNullException.ThrowIfNull(summaries);
         var builds = runs.Select(r => new GridBuild(r.RunId, r.BuildId, r.CreatedAt, r.PullSha ?? r.BaseSha, r.Result)).ToList();
-        var column = builds.Select((b, i) => (b.RunId, i)).ToDictionary(x => x.RunId, x => x.i, StringComparer.Ordinal);
-        var byRow = new Dictionary<(string Workflow, string Test), List<TestCaseResult>?[]>();
+        var column = new Dictionary<string, int>(builds.Count, StringComparer.Ordinal);
+        for (var i = 0; i < builds.Count; i++)
+        {
+            column.TryAdd(builds[i].RunId, i);
+        }
+
+        var byRow = new Dictionary<(string Workflow, string Test), RowResults>();
         foreach (var summary in summaries)
         {
             if (!column.TryGetValue(summary.RunId, out var index))
@@ -53,13 +59,8 @@ public sealed record JobGrid(IReadOnlyList<GridBuild> Builds, IReadOnlyList<Grid
 
             foreach (var test in summary.Tests)
             {
-                var key = (summary.Workflow, test.Name);
-                if (!byRow.TryGetValue(key, out var cells))
-                {
-                    byRow[key] = cells = new List<TestCaseResult>?[builds.Count];
-                }
-
-                (cells[index] ??= []).Add(test);
+                ref var row = ref CollectionsMarshal.GetValueRefOrAddDefault(byRow, (summary.Workflow, test.Name), out _);
+                (row ??= new RowResults(builds.Count)).Add(index, test);
             }
         }
 
@@ -72,39 +73,80 @@ public sealed record JobGrid(IReadOnlyList<GridBuild> Builds, IReadOnlyList<Grid
         return new JobGrid(builds, rows);
     }
 
-    private static GridRow Row(string workflow, string test, List<TestCaseResult>?[] results, List<GridBuild> builds)
+    private static GridRow Row(string workflow, string test, RowResults results, List<GridBuild> builds)
     {
         // A commit that passed the test somewhere in the window makes its failures flaky, not broken.
-        var passedCommits = results.Select((r, i) => (r, i))
-            .Where(x => x.r?.Any(t => t.Result == TestOutcomes.Pass) == true && builds[x.i].Commit is not null)
-            .Select(x => builds[x.i].Commit!)
-            .ToHashSet(StringComparer.Ordinal);
-        var cells = new GridCell[results.Length];
-        for (var i = 0; i < results.Length; i++)
+        var passedCommits = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < builds.Count; i++)
         {
-            cells[i] = Cell(results[i], builds[i].Commit is { } commit && passedCommits.Contains(commit));
+            if (results.Passed(i) && builds[i].Commit is { } commit)
+            {
+                passedCommits.Add(commit);
+            }
+        }
+
+        var cells = new GridCell[builds.Count];
+        int passed = 0, ran = 0;
+        for (var i = 0; i < cells.Length; i++)
+        {
+            cells[i] = results.Cell(i, builds[i].Commit is { } commit && passedCommits.Contains(commit));
+            passed += cells[i].State == TestOutcomes.Pass ? 1 : 0;
+            ran += cells[i].State is TestOutcomes.Pass or TestOutcomes.Fail or CellStates.Flaky ? 1 : 0;
         }
 
         MarkFirstFailure(cells);
-        var ran = cells.Count(c => c.State is TestOutcomes.Pass or TestOutcomes.Fail or CellStates.Flaky);
-        return new GridRow(workflow, test, cells, cells.Count(c => c.State == TestOutcomes.Pass), ran);
+        return new GridRow(workflow, test, cells, passed, ran);
     }
 
-    private static GridCell Cell(List<TestCaseResult>? results, bool commitPassedElsewhere)
+    /// <summary>One test's results by build: which outcomes a build had (retries give several) and its first failure's message.</summary>
+    private sealed class RowResults(int builds)
     {
-        if (results is null || results.Count == 0)
+        private const byte Pass = 1;
+        private const byte Fail = 2;
+        private const byte Skip = 4;
+
+        // Shared: most cells carry nothing of their own, and a grid of 200 builds × 1,000 tests has 200,000 of them.
+        private static readonly GridCell s_none = new(CellStates.None, null, false);
+        private static readonly GridCell s_pass = new(TestOutcomes.Pass, null, false);
+        private static readonly GridCell s_skip = new(TestOutcomes.Skip, null, false);
+
+        private readonly byte[] _outcomes = new byte[builds];
+        private readonly string?[] _messages = new string?[builds];
+
+        public void Add(int build, TestCaseResult test)
         {
-            return new GridCell(CellStates.None, null, false);
+            var outcome = test.Result switch
+            {
+                TestOutcomes.Pass => Pass,
+                TestOutcomes.Skip => Skip,
+                _ => Fail,
+            };
+            if (outcome == Fail && (_outcomes[build] & Fail) == 0)
+            {
+                _messages[build] = test.Message;
+            }
+
+            _outcomes[build] |= outcome;
         }
 
-        var failure = results.FirstOrDefault(t => t.Result == TestOutcomes.Fail);
-        if (failure is null)
-        {
-            return new GridCell(results.Any(t => t.Result == TestOutcomes.Pass) ? TestOutcomes.Pass : TestOutcomes.Skip, null, false);
-        }
+        public bool Passed(int build) => (_outcomes[build] & Pass) != 0;
 
-        var flaky = commitPassedElsewhere || results.Any(t => t.Result == TestOutcomes.Pass);
-        return new GridCell(flaky ? CellStates.Flaky : TestOutcomes.Fail, failure.Message, false);
+        public GridCell Cell(int build, bool commitPassedElsewhere)
+        {
+            var outcomes = _outcomes[build];
+            if (outcomes == 0)
+            {
+                return s_none;
+            }
+
+            if ((outcomes & Fail) == 0)
+            {
+                return (outcomes & Pass) != 0 ? s_pass : s_skip;
+            }
+
+            var flaky = commitPassedElsewhere || (outcomes & Pass) != 0;
+            return new GridCell(flaky ? CellStates.Flaky : TestOutcomes.Fail, _messages[build], false);
+        }
     }
 
     /// <summary>Marks the oldest cell of the failure streak that starts at the newest run of a test failing now.</summary>
