@@ -174,7 +174,7 @@ resource "google_cloud_run_v2_service" "function" {
     }
 
     scaling {
-      min_instance_count = 0
+      min_instance_count = var.function_min_instances
       max_instance_count = var.function_max_instances
     }
 
@@ -219,6 +219,8 @@ resource "google_cloud_run_v2_service" "function" {
           memory = "512Mi"
         }
         cpu_idle = true
+        # More CPU while an instance starts: .NET's start-up is CPU-bound (JIT), and a cold start delays a push.
+        startup_cpu_boost = true
       }
 
       dynamic "env" {

@@ -243,6 +243,17 @@ variable "function_max_instances" {
   }
 }
 
+variable "function_min_instances" {
+  type        = number
+  description = "Instances per function kept warm (billed while idle); 0 lets a function scale to zero and pay a cold start on its first event."
+  default     = 0
+
+  validation {
+    condition     = var.function_min_instances >= 0 && var.function_min_instances <= var.function_max_instances
+    error_message = "function_min_instances must be between 0 and function_max_instances."
+  }
+}
+
 variable "max_delivery_attempts" {
   type        = number
   description = "Deliveries of one message before Pub/Sub moves it to the dead-letter topic."

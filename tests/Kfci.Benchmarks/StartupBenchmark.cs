@@ -234,9 +234,15 @@ internal static class StartupBenchmark
             _cluster = cluster;
             _gcp = gcp;
             _scratch = scratch;
+            var project = EmulatorFixture.NewProjectId("startup");
+
+            // The Janitor refuses to start without saying what it may sweep: a dry run of the fake's project.
+            var janitorConfig = Path.Combine(scratch.FullName, "janitor.yaml");
+            File.WriteAllText(janitorConfig, $"dryRun: true\nprojects: [{project}]\ntestCluster: startup\nzones: [us-central1-a]\n");
             Variables = new Dictionary<string, string>(StringComparer.Ordinal)
             {
-                [KfciEnvironment.Project] = EmulatorFixture.NewProjectId("startup"),
+                [KfciEnvironment.Project] = project,
+                [KfciEnvironment.JanitorConfig] = janitorConfig,
                 [emulators.PubSub.HostVariable] = emulators.PubSub.HostPort,
                 [emulators.Firestore.HostVariable] = emulators.Firestore.HostPort,
                 [KfciEnvironment.ClusterEndpoint] = cluster.BaseAddress.ToString(),

@@ -8,7 +8,7 @@ namespace Kfci.Tests.Deploy;
 /// <summary>
 /// What functions/Dockerfile puts in an image: the <c>dotnet publish</c> output of one function, started the way the
 /// image's entry point and Cloud Run start it (<c>dotnet Kfci.Functions.X.dll</c> with <c>PORT</c> and
-/// <c>FUNCTION_TARGET</c>), answers its readiness probe. Docker itself is not available here; the publish is the
+/// <c>FUNCTION_TARGET</c>), answers its readiness probe. Published as the Dockerfile publishes it (ReadyToRun, linux-x64). Docker itself is not available here; the publish is the
 /// image's build step.
 /// </summary>
 [Collection(ImagePublishCollection.Name)]
@@ -21,7 +21,8 @@ public sealed class FunctionImageTests
         var output = Directory.CreateTempSubdirectory("kfci-publish-");
         try
         {
-            var publish = await DotnetProcess.RunAsync(root, TimeSpan.FromMinutes(10), "dotnet", "publish", "functions/Watcher/Kfci.Functions.Watcher.csproj", "-c", "Release", "-o", output.FullName, "-v", "q");
+            var publish = await DotnetProcess.RunAsync(root, TimeSpan.FromMinutes(10), "dotnet", "publish", "functions/Watcher/Kfci.Functions.Watcher.csproj", "-c", "Release", "-o", output.FullName, "-v", "q",
+                "-p:PublishReadyToRun=true", "-r", "linux-x64", "--self-contained", "false");
             Assert.True(publish.ExitCode == 0, $"dotnet publish failed: {publish.Output}");
             Assert.True(File.Exists(Path.Combine(output.FullName, "Kfci.Functions.Watcher.dll")), "the publish output has no Kfci.Functions.Watcher.dll, which the image's entry point runs");
 
