@@ -55,21 +55,33 @@ public sealed class FirestoreSnapshots(string home)
         return new FirestoreSnapshot(target, manifest.MetadataFile, exportedAt);
     }
 
-    /// <summary>The newest sealed exports whose files still match their manifests, newest first; broken ones are set aside.</summary>
+    /// <summary>
+    /// The newest sealed exports whose files still match their manifests, newest first; broken ones are set aside. An
+    /// unfinished export older than a sealed one is removed without a warning: a save that a later, finished save
+    /// superseded (the periodic save cut off by <c>local down</c>'s own).
+    /// </summary>
     public IEnumerable<FirestoreSnapshot> Good(TextWriter warnings)
     {
         ArgumentNullException.ThrowIfNull(warnings);
+        var sealedNewer = false;
         foreach (var directory in ExportDirectoriesNewestFirst())
         {
+            var isSealed = File.Exists(Path.Combine(directory, ManifestName));
             var (snapshot, problem) = Verify(directory);
             if (snapshot is not null)
             {
                 yield return snapshot;
             }
+            else if (!isSealed && sealedNewer)
+            {
+                TryDelete(directory);
+            }
             else
             {
                 SetAside(directory, problem!, warnings);
             }
+
+            sealedNewer |= isSealed;
         }
     }
 

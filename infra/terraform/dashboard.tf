@@ -129,6 +129,9 @@ resource "google_cloud_run_v2_service" "dashboard" {
     google_project_iam_member.dashboard_firestore_reader,
     google_storage_bucket_iam_member.dashboard_results_reader,
     time_sleep.secret_grants,
+    # The grid and flakiness queries fail until their indexes are built; the provider waits for each build.
+    google_firestore_index.test_columns_by_job,
+    google_firestore_field.test_columns_by_time,
   ]
 }
 

@@ -249,8 +249,8 @@ variable "function_min_instances" {
   default     = 0
 
   validation {
-    condition     = var.function_min_instances >= 0 && var.function_min_instances <= var.function_max_instances
-    error_message = "function_min_instances must be between 0 and function_max_instances."
+    condition     = floor(var.function_min_instances) == var.function_min_instances && var.function_min_instances >= 0 && var.function_min_instances <= var.function_max_instances
+    error_message = "function_min_instances must be a whole number between 0 and function_max_instances."
   }
 }
 

@@ -54,6 +54,24 @@ public sealed class FirestoreSnapshotsTests(EmulatorFixture emulators) : IDispos
     }
 
     [Fact]
+    public async Task Good_UnfinishedExportOlderThanASealedOne_RemovedWithoutAWarning()
+    {
+        var project = EmulatorFixture.NewProjectId("snap");
+        await WriteDocumentAsync(project, "runs", "r1");
+        var snapshots = new FirestoreSnapshots(_home);
+        var superseded = Path.Combine(snapshots.Directory, "exports", "00010101T000000.0000000Z-1");
+        Directory.CreateDirectory(superseded);
+        var sealedExport = await snapshots.ExportAsync(emulators.Firestore.BaseAddress, project, CancellationToken.None);
+
+        var warnings = new StringWriter();
+        var good = snapshots.Good(warnings).ToList();
+
+        Assert.Equal(sealedExport.Directory, Assert.Single(good).Directory);
+        Assert.Empty(warnings.ToString());
+        Assert.False(Directory.Exists(superseded));
+    }
+
+    [Fact]
     public async Task ExportAsync_ManyExports_KeepsTheNewestFew()
     {
         var project = EmulatorFixture.NewProjectId("snap");
