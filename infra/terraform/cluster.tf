@@ -58,4 +58,11 @@ resource "google_container_node_pool" "workers" {
       mode = "GKE_METADATA"
     }
   }
+
+  # Nodes that start before their account may write logs and metrics, or pull kfci's images, fail to register or
+  # to pull the test-worker image; GKE does not retry node creation for that.
+  depends_on = [
+    google_project_iam_member.nodes,
+    google_artifact_registry_repository_iam_member.nodes_reader,
+  ]
 }

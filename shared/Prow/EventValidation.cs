@@ -20,7 +20,7 @@ internal static partial class EventValidation
     private static partial Regex JobNamePattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\z")]
-    private static partial Regex OrgOrRepoPattern();
+    private static partial Regex OrgPattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex BuildIdPattern();
@@ -37,8 +37,14 @@ internal static partial class EventValidation
 
     public static void Refs(Refs refs, string where)
     {
-        Match(refs.Org, OrgOrRepoPattern(), $"{where}.org");
-        Match(refs.Repo, OrgOrRepoPattern(), $"{where}.repo");
+        Match(refs.Org, OrgPattern(), $"{where}.org");
+
+        // GitHub's repository rules, as everywhere kfci names a repository: a name may start with '.' (".github").
+        if (!Sources.RepositoryName.IsValidPart(refs.Repo))
+        {
+            throw new InvalidEventException($"{where}.repo '{ProwEventParser.Shorten(refs.Repo)}' is not a GitHub repository name (letters, digits, '-', '_', '.'; not '.' or '..'; at most 100)");
+        }
+
         GitRef(refs.BaseRef, $"{where}.base_ref");
         Sha(refs.BaseSha, $"{where}.base_sha");
         foreach (var (field, value) in new[] { ("repo_link", refs.RepoLink), ("base_link", refs.BaseLink), ("clone_uri", refs.CloneUri), ("path_alias", refs.PathAlias) })

@@ -21,6 +21,17 @@ public sealed class ReviewFollowUpTests(TerraformFixture terraform)
             ReviewInvariants.StepImageIsBuiltAndSet(broken, terraform.RepositoryRoot));
     }
 
+    [Theory]
+    [InlineData("google_project_iam_member", "nodes")]
+    [InlineData("google_artifact_registry_repository_iam_member", "nodes_reader")]
+    public void NodePool_WaitsForItsAccountsGrants(string type, string name)
+    {
+        var pool = terraform.Tree.Resource("google_container_node_pool", "workers");
+
+        Assert.NotNull(pool);
+        Assert.Contains(name, Hcl.References(Hcl.Attribute(pool.Body, "depends_on"), type));
+    }
+
     [Fact]
     public void NoRetiredImages_Repository_HasNoViolations() =>
         Assert.Empty(ReviewInvariants.NoRetiredImages(terraform.RepositoryRoot));

@@ -178,6 +178,28 @@ public sealed class ProwEventParserTests
     }
 
     [Fact]
+    public void Parse_RepositoryNamedLikeDotGithub_IsAccepted()
+    {
+        var parsed = Trigger("""{"name":"j","refs":{"org":"kubeflow","repo":".github","base_ref":"main","base_sha":"abcdef0"}}""");
+
+        Assert.Equal(".github", parsed.Job.PrimaryRefs!.Repo);
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData("a/b")]
+    [InlineData("r r")]
+    public void Parse_RepositoryNameGitHubRefuses_ThrowsInvalidEvent(string repo)
+    {
+        var json = $$$"""{"name":"j","refs":{"org":"o","repo":"{{{repo}}}","base_ref":"main","base_sha":"abcdef0"}}""";
+
+        var e = Assert.Throws<InvalidEventException>(() => Trigger(json));
+
+        Assert.Contains("refs[0].repo", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_OversizedData_ThrowsBeforeParsing()
     {
         var huge = new byte[ProwEventParser.MaxEventBytes + 1];
