@@ -15,6 +15,9 @@ namespace Kfci.Cli.Local;
 /// </summary>
 public sealed class LocalPeriodics
 {
+    /// <summary>Terraform's default for <c>var.scheduler_time_zone</c>.</summary>
+    public const string DefaultTimeZone = "Etc/UTC";
+
     private static readonly JsonSerializerOptions s_json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     private LocalPeriodics(IReadOnlyList<LocalPeriodic> schedules) => Schedules = schedules;
@@ -36,7 +39,10 @@ public sealed class LocalPeriodics
         }
 
         var periodics = root?["periodics"] as JsonObject ?? throw new InvalidOperationException($"{path}: no \"periodics\" object (the shape of infra/terraform's var.periodics)");
-        return new LocalPeriodics([.. periodics.Select(p => LocalPeriodic.From(p.Key, p.Value as JsonObject, path))]);
+
+        // As periodics.tf does: a periodic without its own time_zone runs in var.scheduler_time_zone (default Etc/UTC).
+        var defaultZone = root?["scheduler_time_zone"] is JsonValue zone && zone.TryGetValue<string>(out var name) ? name : DefaultTimeZone;
+        return new LocalPeriodics([.. periodics.Select(p => LocalPeriodic.From(p.Key, p.Value as JsonObject, path, defaultZone))]);
     }
 
     /// <summary>Publishes each schedule's event at its times until cancelled; a failed publish is logged and the next time tried, as Cloud Scheduler does.</summary>
@@ -119,7 +125,7 @@ public sealed record LocalPeriodic(string Name, CronExpression Schedule, TimeZon
     public DateTimeOffset NextAfter(DateTimeOffset after) =>
         Schedule.GetNextOccurrence(after, TimeZone) ?? DateTimeOffset.MaxValue;
 
-    internal static LocalPeriodic From(string name, JsonObject? body, string path)
+    internal static LocalPeriodic From(string name, JsonObject? body, string path, string defaultTimeZone = LocalPeriodics.DefaultTimeZone)
     {
         var where = $"{path}: periodics.{name}";
         if (body is null)
@@ -132,7 +138,7 @@ public sealed record LocalPeriodic(string Name, CronExpression Schedule, TimeZon
         try
         {
             schedule = CronExpression.Parse(OptionalText(body, "schedule", where) ?? throw new InvalidOperationException($"{where} has no schedule"));
-            zone = TimeZoneInfo.FindSystemTimeZoneById(OptionalText(body, "time_zone", where) ?? "Etc/UTC");
+            zone = TimeZoneInfo.FindSystemTimeZoneById(OptionalText(body, "time_zone", where) ?? defaultTimeZone);
         }
         catch (Exception e) when (e is CronFormatException or TimeZoneNotFoundException or InvalidTimeZoneException or FormatException)
         {

@@ -41,6 +41,23 @@ public sealed class LocalPeriodicsTests
     }
 
     [Fact]
+    public void Load_SchedulerTimeZone_IsTheDefaultAsInTerraform_APeriodicsOwnWins()
+    {
+        var periodics = LocalPeriodics.Load(Write("""
+            {"scheduler_time_zone": "America/New_York", "periodics": {
+              "nightly": {"schedule": "0 2 * * *", "repositories": [{"org": "o", "repo": "r", "branch": "main"}]},
+              "tokyo": {"schedule": "0 2 * * *", "time_zone": "Asia/Tokyo", "repositories": [{"org": "o", "repo": "r", "branch": "main"}]}}}
+            """));
+        var after = new DateTimeOffset(2027, 1, 10, 12, 0, 0, TimeSpan.Zero);
+
+        var next = periodics.Schedules.ToDictionary(p => p.Name, p => p.NextAfter(after));
+
+        // 02:00 in New York in January is 07:00 UTC; 02:00 in Tokyo is 17:00 UTC the day before, so the 11th.
+        Assert.Equal(new DateTimeOffset(2027, 1, 11, 7, 0, 0, TimeSpan.Zero), next["nightly"]);
+        Assert.Equal(new DateTimeOffset(2027, 1, 10, 17, 0, 0, TimeSpan.Zero), next["tokyo"]);
+    }
+
+    [Fact]
     public async Task RunAsync_AfterEightHoursAsleep_PublishesOnceAndSaysWhatItSkipped()
     {
         var periodics = LocalPeriodics.Load(Write("""{"periodics": {"hourly": {"schedule": "0 * * * *", "repositories": [{"org": "o", "repo": "r", "branch": "main"}]}}}"""));
