@@ -226,9 +226,16 @@ public sealed partial class LocalGitSource : IRepositorySource
         if (await HasOriginAsync(directory, cancellationToken))
         {
             var fetch = await RunAsync(directory, ["fetch", "--quiet", "origin", $"+refs/heads/{branch}:{remote}"], FetchTimeout, 1 << 20, cancellationToken);
-            if (!fetch.Succeeded && await RemoteHasBranchAsync(directory, branch, cancellationToken) == false)
+            if (!fetch.Succeeded)
             {
-                return null; // origin answered and has no such branch: a stale remote-tracking ref must not stand in for it
+                switch (await RemoteHasBranchAsync(directory, branch, cancellationToken))
+                {
+                    case false:
+                        return null; // origin answered and has no such branch: a stale remote-tracking ref must not stand in for it
+                    case null when await RevParseAsync(directory, remote, cancellationToken) is null:
+                        // Not "no such branch": origin did not answer, and asking again later may well work (transient).
+                        throw new IOException($"origin of {directory} could not be reached to resolve branch '{branch}': {fetch.Stderr}");
+                }
             }
         }
 

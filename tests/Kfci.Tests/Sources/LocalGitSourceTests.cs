@@ -146,6 +146,21 @@ public sealed class LocalGitSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task ResolveBranch_OriginUnreachable_TransientNotMissing()
+    {
+        _origin.Write("a.txt", "one");
+        _origin.Commit();
+        var clone = Clone();
+        clone.Git("remote", "set-url", "origin", Path.Combine(_origin.Directory, "gone"));
+        var source = LocalGitSource.OverRepository(clone.Directory);
+
+        var e = await Assert.ThrowsAsync<IOException>(() => source.ResolveBranchAsync(s_repo, "release/v2", CancellationToken.None));
+
+        Assert.Contains("could not be reached", e.Message, StringComparison.Ordinal);
+        Assert.True(Kfci.Http.Transience.IsTransient(e));
+    }
+
+    [Fact]
     public async Task ReadFile_LargerThanLimit_SourceLimitException()
     {
         _origin.Write("big.yaml", new byte[100_001]);
