@@ -23,6 +23,28 @@ internal static class DotnetProcess
 }
 
 /// <summary>
+/// A copy of the sources a publish needs (tracked and new files, no bin/ or obj/), so a publish with its own restore
+/// (a runtime identifier rewrites project.assets.json) cannot disturb the builds other tests run in the checkout.
+/// </summary>
+internal static class IsolatedSources
+{
+    public static async Task<DirectoryInfo> CopyAsync(string root, params string[] paths)
+    {
+        var (exitCode, output) = await DotnetProcess.RunAsync(root, TimeSpan.FromMinutes(1), "git", ["ls-files", "-co", "--exclude-standard", "-z", "--", .. paths]);
+        Assert.True(exitCode == 0, $"git ls-files failed: {output}");
+        var copy = Directory.CreateTempSubdirectory("kfci-publish-src-");
+        foreach (var file in output.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var target = Path.Combine(copy.FullName, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(Path.Combine(root, file), target);
+        }
+
+        return copy;
+    }
+}
+
+/// <summary>
 /// The tests that <c>dotnet publish</c> an image's content share shared/obj: run in parallel, two publishes of the same
 /// project into it collide, so they run one after the other.
 /// </summary>

@@ -8,7 +8,8 @@ namespace Kfci.Tests.Deploy;
 /// <summary>
 /// What functions/Dockerfile puts in an image: the <c>dotnet publish</c> output of one function, started the way the
 /// image's entry point and Cloud Run start it (<c>dotnet Kfci.Functions.X.dll</c> with <c>PORT</c> and
-/// <c>FUNCTION_TARGET</c>), answers its readiness probe. Published as the Dockerfile publishes it (ReadyToRun, linux-x64). Docker itself is not available here; the publish is the
+/// <c>FUNCTION_TARGET</c>), answers its readiness probe. Published as the Dockerfile publishes it (ReadyToRun, linux-x64),
+/// from a copy of the sources: its restore for linux-x64 must not race the local stack's builds in the checkout. Docker itself is not available here; the publish is the
 /// image's build step.
 /// </summary>
 [Collection(ImagePublishCollection.Name)]
@@ -17,11 +18,11 @@ public sealed class FunctionImageTests
     [Fact]
     public async Task PublishOutput_StartedAsCloudRunStartsIt_AnswersHealthy()
     {
-        var root = RepositoryRoot.Find();
+        var sources = await IsolatedSources.CopyAsync(RepositoryRoot.Find(), "functions/Watcher", "shared", "Directory.Build.props", "Directory.Packages.props", "global.json", ".editorconfig");
         var output = Directory.CreateTempSubdirectory("kfci-publish-");
         try
         {
-            var publish = await DotnetProcess.RunAsync(root, TimeSpan.FromMinutes(10), "dotnet", "publish", "functions/Watcher/Kfci.Functions.Watcher.csproj", "-c", "Release", "-o", output.FullName, "-v", "q",
+            var publish = await DotnetProcess.RunAsync(sources.FullName, TimeSpan.FromMinutes(10), "dotnet", "publish", "functions/Watcher/Kfci.Functions.Watcher.csproj", "-c", "Release", "-o", output.FullName, "-v", "q",
                 "-p:PublishReadyToRun=true", "-r", "linux-x64", "--self-contained", "false");
             Assert.True(publish.ExitCode == 0, $"dotnet publish failed: {publish.Output}");
             Assert.True(File.Exists(Path.Combine(output.FullName, "Kfci.Functions.Watcher.dll")), "the publish output has no Kfci.Functions.Watcher.dll, which the image's entry point runs");
@@ -69,6 +70,7 @@ public sealed class FunctionImageTests
         finally
         {
             output.Delete(recursive: true);
+            sources.Delete(recursive: true);
         }
     }
 
