@@ -34,10 +34,13 @@ internal sealed record BoundedYamlOptions(int MaxAliases, bool MergeKeys, bool N
 /// <see cref="InvalidOperationException"/>, its representation model an <see cref="ArgumentException"/> for an event it
 /// cannot place. Only when thrown inside YamlDotNet: the same types thrown by kfci's own code are bugs, not refusals.
 /// </summary>
-internal static class YamlDotNetFaults
+public static class YamlDotNetFaults
 {
-    public static bool IsMalformedInput(Exception e) =>
-        e is InvalidOperationException or ArgumentException && e.TargetSite?.DeclaringType?.Assembly == typeof(Parser).Assembly;
+    public static bool IsMalformedInput(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e is InvalidOperationException or ArgumentException && e.TargetSite?.DeclaringType?.Assembly == typeof(Parser).Assembly;
+    }
 }
 
 internal static partial class BoundedYaml

@@ -107,7 +107,7 @@ internal static class FuzzProgram
                 var outcome = await Task.WhenAny(work, Task.Delay(timeout)) != work ? Outcome.Hang
                     : work.Exception?.InnerException is not { } e ? Outcome.Accepted
                     : !IsRefusal(e) ? Outcome.Crash
-                    : e.InnerException is (InvalidOperationException or ArgumentException) and { Source: "YamlDotNet" } ? Outcome.RefusedParserBug
+                    : e.InnerException is { } inner && YamlDotNetFaults.IsMalformedInput(inner) ? Outcome.RefusedParserBug
                     : Outcome.Refused;
                 watch.Stop();
                 tally.Count(outcome);
