@@ -35,10 +35,10 @@ public sealed class LocalRun(KfciPaths paths, TextWriter output, TextWriter erro
         await progress.WriteLineAsync($"kfci local run executes {repository.Name}'s code (its workflows' steps) on this machine, in a bubblewrap sandbox with the network on; see docs/security.md.");
         var environment = LocalChain.Environment(state, paths);
         using var context = CliContext.Resolve(state.Project, name => environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name));
-        var messageId = await RunStarter.PublishAsync(context.PubSub, request, cancellationToken);
-        await progress.WriteLineAsync($"Published a {options.JobType.ToString().ToLowerInvariant()} event for {repository.Name} ({request.JobName}) as message {messageId}.");
-        var run = await RunStarter.WaitForRunAsync(context.Runs, request.JobName, messageId, TimeSpan.FromSeconds(60), cancellationToken)
-            ?? throw new CliException($"the Trigger recorded no run for message {messageId} within 60s; see {Path.Combine(paths.LogDirectory, "trigger.log")}");
+        var published = await RunStarter.PublishAsync(context.PubSub, request, cancellationToken);
+        await progress.WriteLineAsync($"Published a {options.JobType.ToString().ToLowerInvariant()} event for {repository.Name} ({request.JobName}) as message {published.MessageId}.");
+        var run = await RunStarter.WaitForRunAsync(context.Runs, request.JobName, published, TimeSpan.FromSeconds(60), cancellationToken)
+            ?? throw new CliException($"the Trigger recorded no run for message {published.MessageId} within 60s; see {Path.Combine(paths.LogDirectory, "trigger.log")}");
 
         var live = !options.Json && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
         var follower = new RunFollower(context.Runs, TryCluster(context), progress);

@@ -42,7 +42,8 @@ public sealed class LocalStop(KfciPaths paths, TextWriter output)
         var environment = LocalChain.Environment(state, paths);
         using var context = CliContext.Resolve(state.Project, name => environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name));
         var clock = Stopwatch.StartNew();
-        var lastProgress = TimeSpan.MinValue;
+        // One interval "ago", so the first wait says what it waits for (TimeSpan.MinValue would overflow the subtraction).
+        var lastProgress = -s_progressEvery;
         IReadOnlyList<RunRecord> unfinished;
         while ((unfinished = await LocalRecovery.UnfinishedAsync(context.Runs, cancellationToken)).Count > 0 && clock.Elapsed < wait)
         {

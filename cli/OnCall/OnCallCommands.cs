@@ -160,15 +160,15 @@ public sealed class OnCallCommands(Func<string, string?>? environment = null)
     /// <summary>Publishes, then waits for the run and prints its id (or only the message id).</summary>
     internal static async Task<int> StartAsync(CliContext context, TriggerRequest request, TimeSpan wait, TextWriter output, CancellationToken cancellationToken)
     {
-        var messageId = await RunStarter.PublishAsync(context.PubSub, request, cancellationToken);
+        var published = await RunStarter.PublishAsync(context.PubSub, request, cancellationToken);
         if (wait <= TimeSpan.Zero)
         {
-            await output.WriteLineAsync($"published message {messageId} to prow-events ({context.Description})");
+            await output.WriteLineAsync($"published message {published.MessageId} to prow-events ({context.Description})");
             return ExitCodes.Success;
         }
 
-        var run = await RunStarter.WaitForRunAsync(context.Runs, request.JobName, messageId, wait, cancellationToken)
-            ?? throw new CliException($"published message {messageId}, but the Trigger recorded no run for it within {wait.TotalSeconds:0}s (is it running? kfci runs list --job {request.JobName})");
+        var run = await RunStarter.WaitForRunAsync(context.Runs, request.JobName, published, wait, cancellationToken)
+            ?? throw new CliException($"published message {published.MessageId}, but the Trigger recorded no run for it within {wait.TotalSeconds:0}s (is it running? kfci runs list --job {request.JobName})");
         await output.WriteLineAsync(run.RunId);
         return ExitCodes.Success;
     }

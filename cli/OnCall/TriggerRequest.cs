@@ -62,31 +62,45 @@ public sealed record TriggerRequest(JobType Type, string JobName, Refs? Refs, IR
         [property: JsonPropertyName("extra_refs")] IReadOnlyList<Refs>? ExtraRefs);
 }
 
+/// <summary>A published trigger request: its message id, and a time before it was published.</summary>
+public sealed record PublishedRequest(string MessageId, DateTimeOffset PublishedAfter);
+
 /// <summary>Publishes trigger requests and finds the run the Trigger made of each.</summary>
 public static class RunStarter
 {
-    /// <summary>Publishes <paramref name="request"/> to <c>prow-events</c>; returns the message id.</summary>
-    public static async Task<string> PublishAsync(PubSubClient pubSub, TriggerRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// How far the Trigger's clock may be behind this machine's. Runs created earlier than that before the publish are
+    /// not this message's, whatever their message id says.
+    /// </summary>
+    private static readonly TimeSpan s_clockSkew = TimeSpan.FromSeconds(5);
+
+    /// <summary>Publishes <paramref name="request"/> to <c>prow-events</c>.</summary>
+    public static async Task<PublishedRequest> PublishAsync(PubSubClient pubSub, TriggerRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pubSub);
         ArgumentNullException.ThrowIfNull(request);
+        var before = DateTimeOffset.UtcNow;
         var ids = await pubSub.PublishAsync(KfciTopics.ProwEvents, [request.ToMessage()], cancellationToken);
-        return ids[0];
+        return new PublishedRequest(ids[0], before);
     }
 
     /// <summary>
-    /// The run the Trigger recorded for message <paramref name="messageId"/> (<see cref="RunRecord.EventId"/>), polling
+    /// The run the Trigger recorded for <paramref name="published"/>'s message (<see cref="RunRecord.EventId"/>), polling
     /// the job's newest runs until <paramref name="timeout"/>; null when none appeared. The build id depends on the
-    /// publish time, which a publish does not return, so the run is found by the message id instead of computed.
+    /// publish time, which a publish does not return, so the run is found by the message id instead of computed. Only
+    /// runs created after the publish count: the Pub/Sub emulator numbers messages from 1 again each time it starts,
+    /// while the local stack keeps its runs, so an older run can carry the same message id.
     /// </summary>
-    public static async Task<RunRecord?> WaitForRunAsync(IRunStore runs, string jobName, string messageId, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<RunRecord?> WaitForRunAsync(IRunStore runs, string jobName, PublishedRequest published, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runs);
+        ArgumentNullException.ThrowIfNull(published);
         var deadline = DateTimeOffset.UtcNow + timeout;
+        var notBefore = published.PublishedAfter - s_clockSkew;
         while (true)
         {
             var recent = await runs.ListAsync(new RunQuery(JobName: jobName, Limit: 20), cancellationToken);
-            if (recent.FirstOrDefault(r => r.EventId == messageId) is { } run)
+            if (recent.FirstOrDefault(r => r.EventId == published.MessageId && r.CreatedAt >= notBefore) is { } run)
             {
                 return run;
             }

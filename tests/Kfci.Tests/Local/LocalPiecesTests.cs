@@ -102,6 +102,21 @@ public sealed class LocalPiecesTests
         Assert.Equal(expected, RunLogs.PrefixOf(run, name => name == KfciEnvironment.ResultsDirectory ? resultsDir : null));
     }
 
+    [Fact]
+    public async Task WaitForRunAsync_AnOlderRunWithTheSameMessageId_IsNotThisRequests()
+    {
+        // The emulator numbers messages from 1 after every restart; the local stack's runs outlive it.
+        var now = DateTimeOffset.UtcNow;
+        var older = Record("job-old", RunState.Finished) with { EventId = "2", CreatedAt = now.AddMinutes(-1) };
+        var newer = Record("job-new", RunState.Submitted) with { EventId = "2", CreatedAt = now.AddSeconds(1) };
+
+        var olderOnly = await RunStarter.WaitForRunAsync(new ListedRuns([older]), "job", new PublishedRequest("2", now), TimeSpan.Zero, default);
+        var both = await RunStarter.WaitForRunAsync(new ListedRuns([older, newer]), "job", new PublishedRequest("2", now), TimeSpan.Zero, default);
+
+        Assert.Null(olderOnly);
+        Assert.Equal("job-new", both?.RunId);
+    }
+
     private static RunRecord Record(string runId, RunState state) => new()
     {
         RunId = runId, JobName = "job", BuildId = "12", JobType = "presubmit", JobSpec = "{}", State = state, CreatedAt = s_t0, UpdatedAt = s_t0,
@@ -111,6 +126,19 @@ public sealed class LocalPiecesTests
         new() { Name = "wf-1", Namespace = "ns", EntryName = "e2e", EntryIndex = 0, Submitted = true, Phase = phase };
 
     /// <summary>Answers each read with the next version of the run, then keeps answering the last.</summary>
+    private sealed class ListedRuns(IReadOnlyList<RunRecord> runs) : IRunStore
+    {
+        public Task<RunRecord?> GetAsync(string runId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<(RunRecord Run, bool Created)> CreateAsync(RunRecord run, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<RunRecord?> UpdateAsync(string runId, Func<RunRecord, RunRecord?> change, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<RunRecord?> RecordWorkflowsAsync(string runId, IReadOnlyList<WorkflowRecord> finished, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<RunRecord>> ListAsync(RunQuery query, CancellationToken cancellationToken) => Task.FromResult(runs);
+    }
+
     private sealed class ScriptedRuns(IReadOnlyList<RunRecord> versions) : IRunStore
     {
         private int _next;

@@ -241,7 +241,8 @@ public sealed class OnCallCommandTests : IDisposable
         Assert.Equal(("kubeflow", "testing", "master", "feedbeef00"), (parsed.Job.Refs!.Org, parsed.Job.Refs.Repo, parsed.Job.Refs.BaseRef, parsed.Job.Refs.BaseSha));
         Assert.Equal((77, "123abcdef0"), (parsed.Job.Refs.FirstPull!.Number, parsed.Job.Refs.FirstPull.Sha));
         Assert.Equal("b=c", parsed.Envs["A"]);
-        var run = Run(parsed.Job.JobName, parsed.Job.BuildId, 1, RunState.Planning, null) with { EventId = message.MessageId };
+        // Created now, as the Trigger creates it: the command takes only runs created after its publish.
+        var run = Run(parsed.Job.JobName, parsed.Job.BuildId, 1, RunState.Planning, null) with { EventId = message.MessageId, CreatedAt = DateTimeOffset.UtcNow };
         await _runs.CreateAsync(run, CancellationToken.None);
 
         var (exit, stdout, stderr) = await command;
